@@ -1,0 +1,337 @@
+// Sequential<Layers...>: a network whose layers, widths and parameter count are
+// fixed at compile time; only the batch size is chosen at run time.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <xgan/config.hpp>
+#include <xgan/core/layer.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/tensor.hpp>
+#include <xgan/detail/shape_check.hpp>
+
+namespace xgan {
+
+namespace detail {
+
+// Binds each specification to the width the previous layer produces.
+template <class T, std::size_t Width, class... Specs>
+struct bind_stack {
+    using type = std::tuple<>;
+};
+
+template <class T, std::size_t Width, class Spec, class... Rest>
+struct bind_stack<T, Width, Spec, Rest...> {
+    using layer = bind_layer_t<Spec, Width, T>;
+    using type = decltype(std::tuple_cat(std::declval<std::tuple<layer>>(),
+                                         std::declval<typename bind_stack<T, layer::output_size, Rest...>::type>()));
+};
+
+template <class First>
+struct first_layer_fixes_input {
+    static_assert(required_input_size_v<First> > 0,
+                  "xgan::Sequential: the first layer must fix the input size (e.g. Dense<In, Out>); "
+                  "activations take their width from the layer before them");
+    static constexpr std::size_t value = required_input_size_v<First> > 0 ? required_input_size_v<First> : 1;
+};
+
+template <class T, class... Specs>
+using bound_stack_t =
+    typename bind_stack<T, first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>::value, Specs...>::type;
+
+// A base of Sequential holding one check_layer_input per adjacent pair of layers, so the
+// shape rule is checked before anything else in the class and reported once.
+template <class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers> - 1>>
+struct check_stack;
+
+template <class Layers, class Specs, std::size_t... I>
+struct check_stack<Layers, Specs, std::index_sequence<I...>>
+    : check_layer_input<layer_index<I + 1>, previous_output_size<std::tuple_element_t<I, Layers>::output_size>,
+                        this_input_size<required_input_size_v<std::tuple_element_t<I + 1, Specs>>>>... {};
+
+}  // namespace detail
+
+// One named parameter tensor of a network, in PyTorch state_dict naming: "0.weight".
+template <class T>
+struct named_parameter {
+    std::string name;
+    std::vector<std::size_t> shape;
+    std::span<T> values;
+};
+
+// A network of scalar T. Usually spelled Sequential<...> (float); BasicSequential<double, ...>
+// runs the same stack in double precision (the gradient checker does).
+template <std::floating_point T, layer_spec... Specs>
+    requires(sizeof...(Specs) > 0)
+class BasicSequential : detail::check_stack<detail::bound_stack_t<T, Specs...>, std::tuple<Specs...>> {
+public:
+    using value_type = T;
+    using layers_type = detail::bound_stack_t<T, Specs...>;
+    template <std::size_t I>
+    using layer_type = std::tuple_element_t<I, layers_type>;
+
+    static constexpr std::size_t layer_count = sizeof...(Specs);
+
+private:
+    template <std::size_t... I>
+    static constexpr bool all_scalars_match(std::index_sequence<I...>) {
+        return (std::is_same_v<typename layer_type<I>::value_type, T> && ...);
+    }
+    static_assert(all_scalars_match(std::make_index_sequence<layer_count>{}),
+                  "xgan::Sequential: a concrete layer in the stack uses another scalar type than the network");
+
+    template <std::size_t... I>
+    static constexpr std::array<std::size_t, layer_count + 1> make_widths(std::index_sequence<I...>) {
+        return {layer_type<I>::input_size..., layer_type<layer_count - 1>::output_size};
+    }
+    template <std::size_t... I>
+    static constexpr std::array<std::size_t, layer_count + 1> make_offsets(std::index_sequence<I...>) {
+        std::array<std::size_t, layer_count + 1> offsets{};
+        std::size_t running = 0;
+        ((offsets[I] = running, running += layer_type<I>::parameter_count), ...);
+        offsets[layer_count] = running;
+        return offsets;
+    }
+
+public:
+    // widths[i] is the input width of layer i; widths[layer_count] the network's output width.
+    static constexpr std::array<std::size_t, layer_count + 1> widths =
+        make_widths(std::make_index_sequence<layer_count>{});
+    // Layer i's parameters are parameters()[offsets[i], offsets[i + 1]).
+    static constexpr std::array<std::size_t, layer_count + 1> offsets =
+        make_offsets(std::make_index_sequence<layer_count>{});
+
+    static constexpr std::size_t input_size = widths.front();
+    static constexpr std::size_t output_size = widths.back();
+    static constexpr std::size_t parameter_count = offsets.back();
+
+    // Activations and their gradients for one batch size. Reused across steps, it
+    // makes forward and backward allocation-free once sized; only a change of batch
+    // size reallocates.
+    class Workspace {
+    public:
+        // Sizes every buffer for `batch` rows (no-op when already so).
+        void resize(std::size_t batch) {
+            for (std::size_t i = 0; i <= layer_count; ++i) {
+                if (values[i].shape()[0] != batch || values[i].shape()[1] != widths[i]) {
+                    values[i].resize({batch, widths[i]});
+                    gradients[i].resize({batch, widths[i]});
+                }
+            }
+        }
+        std::size_t batch_size() const { return values[0].shape()[0]; }
+
+        // The network's input, {batch, input_size}; fill it, then call forward(ws).
+        matrix<T>& input() { return values[0]; }
+        const matrix<T>& output() const { return values[layer_count]; }
+
+        // values[0] is the input, values[i + 1] the output of layer i.
+        std::array<matrix<T>, layer_count + 1> values;
+        // gradients[i] = dLoss / dvalues[i].
+        std::array<matrix<T>, layer_count + 1> gradients;
+    };
+
+    // An initialised network: from the default seed, a seed, or a caller's Rng.
+    BasicSequential() : BasicSequential(Rng{}) {}
+    explicit BasicSequential(std::uint64_t seed) : BasicSequential(Rng{seed}) {}
+    explicit BasicSequential(Rng&& rng) : BasicSequential(rng) {}
+    explicit BasicSequential(Rng& rng) : parameters_(parameter_count) { initialize(rng); }
+
+    // Re-draws every parameter, layer by layer, from rng.
+    void initialize(Rng& rng) {
+        for_each_index([&]<std::size_t I>() {
+            if constexpr (layer_type<I>::parameter_count > 0) std::get<I>(layers_).initialize(parameters_of<I>(), rng);
+        });
+    }
+
+    std::span<T, parameter_count> parameters() { return std::span<T, parameter_count>(parameters_.data(), parameter_count); }
+    std::span<const T, parameter_count> parameters() const {
+        return std::span<const T, parameter_count>(parameters_.data(), parameter_count);
+    }
+
+    // Layer I's own slice of the parameters.
+    template <std::size_t I>
+    std::span<T, layer_type<I>::parameter_count> parameters_of() {
+        return std::span<T, layer_type<I>::parameter_count>(parameters_.data() + offsets[I], layer_type<I>::parameter_count);
+    }
+    template <std::size_t I>
+    std::span<const T, layer_type<I>::parameter_count> parameters_of() const {
+        return std::span<const T, layer_type<I>::parameter_count>(parameters_.data() + offsets[I],
+                                                                 layer_type<I>::parameter_count);
+    }
+
+    template <std::size_t I>
+    layer_type<I>& layer() { return std::get<I>(layers_); }
+    template <std::size_t I>
+    const layer_type<I>& layer() const { return std::get<I>(layers_); }
+
+    // Every parameter tensor, named as PyTorch's nn.Sequential state_dict names it.
+    std::vector<named_parameter<T>> named_parameters() { return named_parameters_impl<T>(parameters_.data()); }
+    std::vector<named_parameter<const T>> named_parameters() const {
+        return named_parameters_impl<const T>(parameters_.data());
+    }
+
+    // Inference on a batch {batch, input_size}; returns {batch, output_size}.
+    // Allocates its own buffers: for repeated calls use forward(workspace, x).
+    template <class E>
+    matrix<T> forward(const xt::xexpression<E>& x) const {
+        Workspace workspace;
+        return forward(workspace, x);
+    }
+
+    // Forward pass into `workspace`, returning its output (valid until the next call).
+    template <std::size_t Stop = layer_count, class E>
+    const matrix<T>& forward(Workspace& workspace, const xt::xexpression<E>& x) const {
+        const auto& input = x.derived_cast();
+        check_input(input);
+        workspace.resize(input.shape()[0]);
+        workspace.input() = input;
+        return forward<Stop>(workspace);
+    }
+
+    // Forward pass from the input already in workspace.input(), through layers [0, Stop).
+    // Stop < layer_count stops early: the trainer reads a discriminator's logits this way.
+    template <std::size_t Stop = layer_count>
+    const matrix<T>& forward(Workspace& workspace) const {
+        static_assert(Stop <= layer_count);
+        if (workspace.batch_size() == 0)
+            XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
+        for_each_index<Stop>([&]<std::size_t I>() {
+            std::get<I>(layers_).forward(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
+        });
+        return workspace.values[Stop];
+    }
+
+    // Backward pass from workspace.gradients[Stop] (set by the caller, typically a loss)
+    // through layers [0, Stop) after forward<Stop>: adds dLoss/dparameters to `gradient`
+    // and, if `input_gradient`, leaves dLoss/dinput in workspace.gradients[0].
+    template <std::size_t Stop = layer_count>
+    void backward(Workspace& workspace, std::span<T, parameter_count> gradient, bool input_gradient = false) const {
+        static_assert(Stop <= layer_count);
+        for_each_index_reversed<Stop>([&]<std::size_t I>() {
+            const auto& layer = std::get<I>(layers_);
+            const auto params = parameters_of<I>();
+            if constexpr (layer_type<I>::parameter_count > 0)
+                layer.accumulate_gradient(params, workspace.values[I], workspace.values[I + 1],
+                                          workspace.gradients[I + 1], gradient.subspan(offsets[I], layer_type<I>::parameter_count));
+            if (I > 0 || input_gradient)
+                layer.backward_input(params, workspace.values[I], workspace.values[I + 1], workspace.gradients[I + 1],
+                                     workspace.gradients[I]);
+        });
+    }
+
+    // Backward pass for the input gradient only: the parameters receive nothing, so a
+    // const network (a frozen discriminator) can pass gradients on to the generator.
+    template <std::size_t Stop = layer_count>
+    const matrix<T>& backward_input(Workspace& workspace) const {
+        static_assert(Stop <= layer_count);
+        for_each_index_reversed<Stop>([&]<std::size_t I>() {
+            std::get<I>(layers_).backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                                workspace.gradients[I + 1], workspace.gradients[I]);
+        });
+        return workspace.gradients[0];
+    }
+
+    friend bool operator==(const BasicSequential& a, const BasicSequential& b) {
+        return a.parameters_ == b.parameters_;
+    }
+
+private:
+    template <class E>
+    static void check_input(const E& x) {
+        if (x.dimension() != 2)
+            XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the input must be a 2-D batch {batch, ",
+                       input_size, "}, got ", x.dimension(), " dimensions");
+        if (x.shape()[1] != input_size)
+            XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the input has ", x.shape()[1],
+                       " columns but the network's input size is ", input_size);
+        if (x.shape()[0] == 0)
+            XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
+    }
+
+    template <std::size_t Count = layer_count, class F>
+    static void for_each_index(F&& f) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<I>(), ...); }(
+            std::make_index_sequence<Count>{});
+    }
+    template <std::size_t Count = layer_count, class F>
+    static void for_each_index_reversed(F&& f) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<Count - 1 - I>(), ...); }(
+            std::make_index_sequence<Count>{});
+    }
+
+    template <class U>
+    std::vector<named_parameter<U>> named_parameters_impl(U* data) const {
+        std::vector<named_parameter<U>> result;
+        for_each_index([&]<std::size_t I>() {
+            for (const parameter_block& block : parameter_blocks_of<layer_type<I>>()) {
+                std::vector<std::size_t> shape(block.shape.begin(), block.shape.begin() + block.rank);
+                result.push_back({std::to_string(I) + "." + std::string(block.name), std::move(shape),
+                                  std::span<U>(data + offsets[I] + block.offset, block.size())});
+            }
+        });
+        return result;
+    }
+
+    [[no_unique_address]] layers_type layers_{};
+    std::vector<T> parameters_;
+};
+
+// A float network: Sequential<Dense<5, 128>, ReLU, Dense<128, 15>>.
+template <layer_spec... Specs>
+using Sequential = BasicSequential<float, Specs...>;
+
+// The same stack in another scalar type.
+template <class Net, class U>
+struct rebind_scalar;
+template <class T, class... Specs, class U>
+struct rebind_scalar<BasicSequential<T, Specs...>, U> {
+    using type = BasicSequential<U, Specs...>;
+};
+template <class Net, class U>
+using rebind_scalar_t = typename rebind_scalar<Net, U>::type;
+
+// True when Specs... form a valid stack; lets tests check rejection without a failing build.
+template <class... Specs>
+inline constexpr bool composable = [] {
+    if constexpr (sizeof...(Specs) == 0 || !(layer_spec<Specs> && ...)) {
+        return false;
+    } else {
+        using specs = std::tuple<Specs...>;
+        if constexpr (required_input_size_v<std::tuple_element_t<0, specs>> == 0) {
+            return false;
+        } else {
+            using layers =
+                typename detail::bind_stack<float, required_input_size_v<std::tuple_element_t<0, specs>>, Specs...>::type;
+            return []<std::size_t... I>(std::index_sequence<I...>) {
+                return ((required_input_size_v<std::tuple_element_t<I + 1, specs>> == 0 ||
+                         required_input_size_v<std::tuple_element_t<I + 1, specs>> ==
+                             std::tuple_element_t<I, layers>::output_size) &&
+                        ... && true);
+            }(std::make_index_sequence<sizeof...(Specs) - 1>{});
+        }
+    }
+}();
+
+// A network xgan can train: the members Sequential provides.
+template <class N>
+concept Network = requires {
+    typename N::value_type;
+    typename N::Workspace;
+    { N::input_size } -> std::convertible_to<std::size_t>;
+    { N::output_size } -> std::convertible_to<std::size_t>;
+    { N::parameter_count } -> std::convertible_to<std::size_t>;
+    { N::layer_count } -> std::convertible_to<std::size_t>;
+};
+
+}  // namespace xgan

@@ -1,0 +1,75 @@
+// Dense<In, Out>: y = x W^T + b, with W stored {Out, In} as in PyTorch's nn.Linear.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+
+#include <xgan/core/layer.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/tensor.hpp>
+#include <xgan/detail/blas.hpp>
+#include <xgan/init/initializers.hpp>
+
+namespace xgan {
+
+// The concrete layer that Dense<In, Out, Init> becomes in a network of scalar T.
+template <std::size_t In, std::size_t Out, class T, class Init = init::TorchLinear>
+class DenseLayer {
+public:
+    using value_type = T;
+    using initializer = Init;
+    static constexpr std::size_t input_size = In;
+    static constexpr std::size_t output_size = Out;
+    static constexpr std::size_t parameter_count = Out * In + Out;
+    static constexpr std::array<parameter_block, 2> parameter_blocks{{
+        {"weight", 2, {Out, In}, 0},
+        {"bias", 1, {Out, 0}, Out * In},
+    }};
+
+    void initialize(std::span<T> params, Rng& rng) const {
+        Init::initialize(params.first(Out * In), params.subspan(Out * In, Out), In, Out, rng);
+    }
+
+    // y = x W^T + b
+    void forward(std::span<const T> params, const matrix<T>& x, matrix<T>& y) const {
+        const std::size_t batch = x.shape()[0];
+        const T* bias = params.data() + Out * In;
+        T* out = y.data();
+        for (std::size_t r = 0; r < batch; ++r)
+            for (std::size_t j = 0; j < Out; ++j) out[r * Out + j] = bias[j];
+        detail::gemm<T>(false, true, batch, Out, In, T(1), x.data(), In, params.data(), In, T(1), out, Out);
+    }
+
+    // dx = dy W
+    void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                        const matrix<T>& dy, matrix<T>& dx) const {
+        const std::size_t batch = dy.shape()[0];
+        detail::gemm<T>(false, false, batch, In, Out, T(1), dy.data(), Out, params.data(), In, T(0), dx.data(), In);
+    }
+
+    // dW += dy^T x, db += column sums of dy
+    void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
+                             const matrix<T>& dy, std::span<T> grad) const {
+        const std::size_t batch = dy.shape()[0];
+        detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, x.data(), In, T(1), grad.data(), In);
+        T* bias = grad.data() + Out * In;
+        const T* d = dy.data();
+        for (std::size_t r = 0; r < batch; ++r)
+            for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
+    }
+};
+
+// Dense<In, Out>: a fully connected layer, as written in a stack.
+// Init chooses the initialiser (init::TorchLinear, init::XavierUniform, init::KaimingNormal).
+template <std::size_t In, std::size_t Out, class Init = init::TorchLinear>
+struct Dense {
+    static_assert(In > 0 && Out > 0, "xgan::Dense<In, Out>: both sizes must be positive");
+    static constexpr std::size_t input_size = In;
+    static constexpr std::size_t output_size = Out;
+
+    template <std::size_t /*PreviousWidth*/, class T>
+    using bind = DenseLayer<In, Out, T, Init>;
+};
+
+}  // namespace xgan

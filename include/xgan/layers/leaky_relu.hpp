@@ -1,0 +1,28 @@
+// LeakyReLU: x for x > 0, slope * x otherwise. The slope is part of the type so a
+// stack stays a type: LeakyReLU has slope 0.2 (the tutorials'), LeakyReLUWithSlope<1, 100>
+// has PyTorch's default 0.01.
+#pragma once
+
+#include <cstdint>
+
+#include <xgan/layers/activation.hpp>
+
+namespace xgan {
+namespace detail {
+template <std::intmax_t Numerator, std::intmax_t Denominator>
+struct leaky_relu_op {
+    static_assert(Denominator > 0, "xgan::LeakyReLUWithSlope<Num, Den>: Den must be positive");
+    template <class T> static constexpr T slope() { return T(Numerator) / T(Denominator); }
+    template <class T> static T value(T x) { return x > T(0) ? x : slope<T>() * x; }
+    template <class T> static T derivative(T x, T) { return x > T(0) ? T(1) : slope<T>(); }
+};
+}  // namespace detail
+
+// LeakyReLU with slope Numerator / Denominator for negative inputs.
+template <std::intmax_t Numerator, std::intmax_t Denominator>
+struct LeakyReLUWithSlope : activation_spec<detail::leaky_relu_op<Numerator, Denominator>> {};
+
+// LeakyReLU with slope 0.2.
+struct LeakyReLU : LeakyReLUWithSlope<1, 5> {};
+
+}  // namespace xgan

@@ -1,0 +1,18 @@
+// Tanh: the generator's output activation for data scaled to [-1, 1].
+#pragma once
+
+#include <cmath>
+
+#include <xgan/layers/activation.hpp>
+
+namespace xgan {
+namespace detail {
+struct tanh_op {
+    template <class T> static T value(T x) { return std::tanh(x); }
+    template <class T> static T derivative(T, T y) { return T(1) - y * y; }
+};
+}  // namespace detail
+
+struct Tanh : activation_spec<detail::tanh_op> {};
+
+}  // namespace xgan

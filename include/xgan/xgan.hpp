@@ -1,0 +1,19 @@
+// xgan: compile-time GAN architectures on xtensor. Include this for everything.
+#pragma once
+
+#include <xgan/version.hpp>
+#include <xgan/config.hpp>
+
+#include <xgan/core/layer.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/sequential.hpp>
+#include <xgan/core/tensor.hpp>
+
+#include <xgan/init/initializers.hpp>
+
+#include <xgan/layers/activation.hpp>
+#include <xgan/layers/dense.hpp>
+#include <xgan/layers/leaky_relu.hpp>
+#include <xgan/layers/relu.hpp>
+#include <xgan/layers/sigmoid.hpp>
+#include <xgan/layers/tanh.hpp>
