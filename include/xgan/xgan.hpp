@@ -17,3 +17,15 @@
 #include <xgan/layers/relu.hpp>
 #include <xgan/layers/sigmoid.hpp>
 #include <xgan/layers/tanh.hpp>
+
+#include <xgan/losses/logistic.hpp>
+#include <xgan/losses/loss.hpp>
+#include <xgan/losses/minimax.hpp>
+#include <xgan/losses/non_saturating.hpp>
+
+#include <xgan/optim/adam.hpp>
+#include <xgan/optim/optimizer.hpp>
+#include <xgan/optim/sgd.hpp>
+
+#include <xgan/train/step_stats.hpp>
+#include <xgan/train/trainer.hpp>

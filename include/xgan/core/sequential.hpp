@@ -216,8 +216,11 @@ public:
     // through layers [0, Stop) after forward<Stop>: adds dLoss/dparameters to `gradient`
     // and, if `input_gradient`, leaves dLoss/dinput in workspace.gradients[0].
     template <std::size_t Stop = layer_count>
-    void backward(Workspace& workspace, std::span<T, parameter_count> gradient, bool input_gradient = false) const {
+    void backward(Workspace& workspace, std::span<T> gradient, bool input_gradient = false) const {
         static_assert(Stop <= layer_count);
+        if (gradient.size() != parameter_count)
+            XGAN_THROW(std::invalid_argument, "xgan::Sequential::backward: the gradient holds ", gradient.size(),
+                       " values but the network has ", parameter_count, " parameters");
         for_each_index_reversed<Stop>([&]<std::size_t I>() {
             const auto& layer = std::get<I>(layers_);
             const auto params = parameters_of<I>();

@@ -1,0 +1,55 @@
+// Stochastic gradient descent with momentum, as PyTorch's torch.optim.SGD
+// (the first step seeds the momentum buffer with the gradient itself).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include <xgan/config.hpp>
+
+namespace xgan {
+
+struct SGD {
+    double lr = 1e-2;
+    double momentum = 0.0;
+    double dampening = 0.0;
+    bool nesterov = false;
+
+    template <class T>
+    class state {
+    public:
+        explicit state(std::size_t parameter_count) : buffer_(parameter_count, T(0)) {}
+
+        void step(const SGD& o, std::span<T> params, std::span<const T> grads) {
+            if (params.size() != buffer_.size() || grads.size() != buffer_.size())
+                XGAN_THROW(std::invalid_argument, "xgan::SGD: state sized for ", buffer_.size(), " parameters, got ",
+                           params.size(), " parameters and ", grads.size(), " gradients");
+            const T lr = static_cast<T>(o.lr), momentum = static_cast<T>(o.momentum);
+            const T keep = static_cast<T>(1.0 - o.dampening);
+            const bool first = steps_ == 0;
+            ++steps_;
+            for (std::size_t i = 0, n = buffer_.size(); i < n; ++i) {
+                T d = grads[i];
+                if (o.momentum != 0.0) {
+                    buffer_[i] = first ? d : buffer_[i] * momentum + keep * d;
+                    d = o.nesterov ? d + momentum * buffer_[i] : buffer_[i];
+                }
+                params[i] -= lr * d;
+            }
+        }
+
+        std::uint64_t steps() const { return steps_; }
+        std::span<T> momentum_buffer() { return buffer_; }
+
+        friend bool operator==(const state&, const state&) = default;
+
+    private:
+        std::vector<T> buffer_;
+        std::uint64_t steps_ = 0;
+    };
+};
+
+}  // namespace xgan

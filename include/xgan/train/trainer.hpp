@@ -1,0 +1,233 @@
+// AdversarialTrainer<G, D>: one step = k discriminator updates on a real and a fake
+// batch, then one generator update through the frozen discriminator.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <xgan/config.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/sequential.hpp>
+#include <xgan/core/tensor.hpp>
+#include <xgan/detail/shape_check.hpp>
+#include <xgan/layers/sigmoid.hpp>
+#include <xgan/losses/loss.hpp>
+#include <xgan/losses/minimax.hpp>
+#include <xgan/optim/adam.hpp>
+#include <xgan/optim/optimizer.hpp>
+#include <xgan/train/step_stats.hpp>
+
+namespace xgan {
+
+// How many leading layers of D produce its logits: all but a final Sigmoid.
+template <Network D>
+inline constexpr std::size_t logit_layer_count_v =
+    is_sigmoid_v<typename D::template layer_type<D::layer_count - 1>> ? D::layer_count - 1 : D::layer_count;
+
+template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
+          class GanLoss = MinimaxLoss>
+class AdversarialTrainer
+    : detail::check_gan_sizes<detail::generator_output_size<G::output_size>, detail::discriminator_input_size<D::input_size>>,
+      detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>> {
+public:
+    using generator_type = G;
+    using discriminator_type = D;
+    using value_type = typename G::value_type;
+    using T = value_type;
+
+    static_assert(std::is_same_v<typename D::value_type, T>,
+                  "xgan::AdversarialTrainer: the generator and the discriminator must use the same scalar type");
+    static_assert(Optimizer<GeneratorOptimizer, T>,
+                  "xgan::AdversarialTrainer: the generator's optimizer must model xgan::Optimizer (e.g. Adam, SGD)");
+    static_assert(Optimizer<DiscriminatorOptimizer, T>,
+                  "xgan::AdversarialTrainer: the discriminator's optimizer must model xgan::Optimizer (e.g. Adam, SGD)");
+    static_assert(Loss<GanLoss, T>,
+                  "xgan::AdversarialTrainer: the loss must model xgan::Loss (e.g. MinimaxLoss, NonSaturatingLoss)");
+
+    // D's logits are the output of its first logit_layers layers.
+    static constexpr std::size_t logit_layers = logit_layer_count_v<D>;
+
+    struct Options {
+        GeneratorOptimizer generator_optimizer{};
+        DiscriminatorOptimizer discriminator_optimizer{};
+        GanLoss loss{};
+        // Seeds the one Rng behind initialisation and noise.
+        std::uint64_t seed = Rng::default_seed;
+        // Discriminator updates per generator update (k in the GAN paper).
+        std::size_t discriminator_steps = 1;
+    };
+
+    // G and D are initialised from the seed's Rng (G first), which then draws the noise.
+    explicit AdversarialTrainer(Options options = {}) : AdversarialTrainer(Rng{options.seed}, options) {}
+
+    // Trains the given networks; the seed's Rng only draws noise.
+    AdversarialTrainer(G generator, D discriminator, Options options = {})
+        : options_(options), rng_(options.seed), generator_(std::move(generator)),
+          discriminator_(std::move(discriminator)) {
+        check_options();
+    }
+
+    // One step on a real batch {batch, D::input_size}: k D updates (each on this real batch
+    // and fresh fakes), then one G update on fresh noise of the same batch size.
+    template <class E>
+    StepStats step(const xt::xexpression<E>& real_batch) {
+        StepStats stats;
+        for (std::size_t k = 0; k < options_.discriminator_steps; ++k) {
+            const auto d = train_discriminator(real_batch);
+            stats.d_accuracy = d.d_accuracy;
+            stats.d_loss = d.d_loss;
+            stats.d_score = -d.d_loss;
+        }
+        const auto g = train_generator(real_batch.derived_cast().shape()[0]);
+        stats.g_loss = g.g_loss;
+        stats.d_fake = g.d_fake;
+        stats.step = ++steps_;
+        return stats;
+    }
+
+    // One discriminator update: real batch labelled real, G(z) labelled fake.
+    // Fills d_accuracy and d_loss. Throws, changing nothing, on a bad batch or a
+    // non-finite loss.
+    template <class E>
+    StepStats train_discriminator(const xt::xexpression<E>& real_batch) {
+        const auto& real = real_batch.derived_cast();
+        check_real_batch(real);
+        const std::size_t batch = real.shape()[0];
+
+        const auto& real_logits = discriminator_.template forward<logit_layers>(d_real_, real);
+        draw_fakes(generator_, g_, rng_, batch);
+        d_fake_.resize(batch);
+        std::copy(g_.output().begin(), g_.output().end(), d_fake_.input().begin());
+        const auto& fake_logits = discriminator_.template forward<logit_layers>(d_fake_);
+
+        const double d_loss = options_.loss.discriminator(real_logits, fake_logits, d_real_.gradients[logit_layers],
+                                                          d_fake_.gradients[logit_layers]);
+        if (!std::isfinite(d_loss))
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
+                       " at step ", steps_, "; the networks were left unchanged (check the data and learning rates)");
+
+        std::fill(d_gradient_.begin(), d_gradient_.end(), T(0));
+        discriminator_.template backward<logit_layers>(d_real_, d_gradient_);
+        discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
+        d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
+
+        StepStats stats;
+        stats.d_accuracy = mean_probability(real_logits);
+        stats.d_loss = d_loss;
+        stats.d_score = -d_loss;
+        return stats;
+    }
+
+    // One generator update through the discriminator on `batch` fresh noise vectors.
+    // Fills g_loss and d_fake.
+    StepStats train_generator(std::size_t batch) {
+        if (batch == 0) XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the batch is empty (0 rows)");
+        return generator_update(generator_, g_, g_gradient_, g_state_, options_.generator_optimizer,
+                                std::as_const(discriminator_), d_fake_, options_.loss, rng_, batch, steps_);
+    }
+
+    // n samples from G on fresh noise (draws from the trainer's Rng).
+    matrix<T> sample(std::size_t n) {
+        matrix<T> noise({n, G::input_size});
+        rng_.fill_normal(std::span<T>(noise.data(), noise.size()));
+        return generator_.forward(noise);
+    }
+
+    G& generator() { return generator_; }
+    const G& generator() const { return generator_; }
+    D& discriminator() { return discriminator_; }
+    const D& discriminator() const { return discriminator_; }
+    Options& options() { return options_; }
+    const Options& options() const { return options_; }
+    Rng& rng() { return rng_; }
+    std::uint64_t steps() const { return steps_; }
+
+private:
+    AdversarialTrainer(Rng&& rng, const Options& options)
+        : options_(options), rng_(std::move(rng)), generator_(rng_), discriminator_(rng_) {
+        check_options();
+    }
+
+    void check_options() const {
+        if (options_.discriminator_steps == 0)
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: discriminator_steps must be at least 1");
+    }
+
+    // The generator update is static: it reaches the discriminator only through
+    // `const D&`, so D's parameters cannot change here (the freeze is the type system's,
+    // not a convention). Gradients still flow through D to G's output.
+    static StepStats generator_update(G& generator, typename G::Workspace& g_ws, std::span<T> g_gradient,
+                                      typename GeneratorOptimizer::template state<T>& g_state,
+                                      const GeneratorOptimizer& optimizer, const D& discriminator,
+                                      typename D::Workspace& d_ws, const GanLoss& loss, Rng& rng, std::size_t batch,
+                                      std::uint64_t step) {
+        draw_fakes(generator, g_ws, rng, batch);
+        d_ws.resize(batch);
+        std::copy(g_ws.output().begin(), g_ws.output().end(), d_ws.input().begin());
+        const auto& fake_logits = discriminator.template forward<logit_layers>(d_ws);
+        const double g_loss = loss.generator(fake_logits, d_ws.gradients[logit_layers]);
+        if (!std::isfinite(g_loss))
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the generator's loss is ", g_loss, " at step ",
+                       step, "; the networks were left unchanged (check the data and learning rates)");
+
+        const auto& input_gradient = discriminator.template backward_input<logit_layers>(d_ws);
+        std::copy(input_gradient.begin(), input_gradient.end(), g_ws.gradients[G::layer_count].begin());
+        std::fill(g_gradient.begin(), g_gradient.end(), T(0));
+        generator.backward(g_ws, g_gradient);
+        g_state.step(optimizer, generator.parameters(), g_gradient);
+
+        StepStats stats;
+        stats.g_loss = g_loss;
+        stats.d_fake = mean_probability(fake_logits);
+        return stats;
+    }
+
+    // Fills G's workspace with fresh noise and runs G forward.
+    static void draw_fakes(const G& generator, typename G::Workspace& g_ws, Rng& rng, std::size_t batch) {
+        g_ws.resize(batch);
+        rng.fill_normal(std::span<T>(g_ws.input().data(), g_ws.input().size()));
+        generator.forward(g_ws);
+    }
+
+    template <class E>
+    static void check_real_batch(const E& real) {
+        if (real.dimension() != 2 || real.shape()[1] != D::input_size)
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", D::input_size,
+                       "}, got ", real.dimension(), " dimensions with ", real.dimension() >= 2 ? real.shape()[1] : 0,
+                       " columns");
+        if (real.shape()[0] == 0)
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch is empty (0 rows)");
+        const std::size_t columns = real.shape()[1];
+        std::size_t i = 0;
+        for (auto it = real.begin(); it != real.end(); ++it, ++i)
+            if (!std::isfinite(static_cast<double>(*it)))
+                XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch holds ", *it, " at row ",
+                           i / columns, ", column ", i % columns, "; the networks were left unchanged");
+    }
+
+    static double mean_probability(const matrix<T>& logits) {
+        double sum = 0;
+        for (const T l : logits) sum += static_cast<double>(detail::sigmoid(l));
+        return sum / static_cast<double>(logits.size());
+    }
+
+    Options options_;
+    Rng rng_;
+    G generator_;
+    D discriminator_;
+    typename G::Workspace g_;
+    typename D::Workspace d_real_, d_fake_;
+    std::vector<T> g_gradient_ = std::vector<T>(G::parameter_count);
+    std::vector<T> d_gradient_ = std::vector<T>(D::parameter_count);
+    typename GeneratorOptimizer::template state<T> g_state_{G::parameter_count};
+    typename DiscriminatorOptimizer::template state<T> d_state_{D::parameter_count};
+    std::uint64_t steps_ = 0;
+};
+
+}  // namespace xgan
