@@ -25,5 +25,8 @@ std::string message(const Parts&... parts) {
 }  // namespace detail
 }  // namespace xgan
 
+// Marks a pointer as the only way to reach its data, so element-wise loops vectorise.
+#define XGAN_RESTRICT __restrict
+
 // Throws Exception with a message assembled from the remaining arguments.
 #define XGAN_THROW(Exception, ...) throw Exception(::xgan::detail::message(__VA_ARGS__))

@@ -5,13 +5,15 @@
 #include <cstddef>
 #include <span>
 
+#include <xgan/config.hpp>
 #include <xgan/core/tensor.hpp>
 
 namespace xgan {
 
 // An Op provides
 //   static T value(T x)                      f(x)
-//   static T derivative(T x, T y)            f'(x), given y = f(x)
+//   static T gradient(T x, T y, T dy)        dy * f'(x), given y = f(x)
+// Both should be branch-free (selects, not ifs) so the loops below vectorise.
 template <class Op, std::size_t Width, class T>
 class Activation {
 public:
@@ -24,19 +26,19 @@ public:
 
     void forward(std::span<const T>, const matrix<T>& x, matrix<T>& y) const {
         const std::size_t n = x.size();
-        const T* in = x.data();
-        T* out = y.data();
+        const T* XGAN_RESTRICT in = x.data();
+        T* XGAN_RESTRICT out = y.data();
         for (std::size_t i = 0; i < n; ++i) out[i] = Op::value(in[i]);
     }
 
     void backward_input(std::span<const T>, const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy,
                         matrix<T>& dx) const {
         const std::size_t n = x.size();
-        const T* in = x.data();
-        const T* out = y.data();
-        const T* d = dy.data();
-        T* result = dx.data();
-        for (std::size_t i = 0; i < n; ++i) result[i] = d[i] * Op::derivative(in[i], out[i]);
+        const T* XGAN_RESTRICT in = x.data();
+        const T* XGAN_RESTRICT out = y.data();
+        const T* XGAN_RESTRICT d = dy.data();
+        T* XGAN_RESTRICT result = dx.data();
+        for (std::size_t i = 0; i < n; ++i) result[i] = Op::gradient(in[i], out[i], d[i]);
     }
 };
 

@@ -53,8 +53,8 @@ public:
                              const matrix<T>& dy, std::span<T> grad) const {
         const std::size_t batch = dy.shape()[0];
         detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, x.data(), In, T(1), grad.data(), In);
-        T* bias = grad.data() + Out * In;
-        const T* d = dy.data();
+        T* XGAN_RESTRICT bias = grad.data() + Out * In;
+        const T* XGAN_RESTRICT d = dy.data();
         for (std::size_t r = 0; r < batch; ++r)
             for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
     }

@@ -14,7 +14,7 @@ struct leaky_relu_op {
     static_assert(Denominator > 0, "xgan::LeakyReLUWithSlope<Num, Den>: Den must be positive");
     template <class T> static constexpr T slope() { return T(Numerator) / T(Denominator); }
     template <class T> static T value(T x) { return x > T(0) ? x : slope<T>() * x; }
-    template <class T> static T derivative(T x, T) { return x > T(0) ? T(1) : slope<T>(); }
+    template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : slope<T>() * dy; }
 };
 }  // namespace detail
 

@@ -1,13 +1,15 @@
 // ReLU: max(x, 0).
 #pragma once
 
+#include <algorithm>
+
 #include <xgan/layers/activation.hpp>
 
 namespace xgan {
 namespace detail {
 struct relu_op {
-    template <class T> static T value(T x) { return x > T(0) ? x : T(0); }
-    template <class T> static T derivative(T x, T) { return x > T(0) ? T(1) : T(0); }
+    template <class T> static T value(T x) { return std::max(x, T(0)); }
+    template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : T(0); }
 };
 }  // namespace detail
 

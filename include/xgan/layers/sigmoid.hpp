@@ -15,7 +15,7 @@ struct sigmoid_op {
         const T e = std::exp(x);
         return e / (T(1) + e);
     }
-    template <class T> static T derivative(T, T y) { return y * (T(1) - y); }
+    template <class T> static T gradient(T, T y, T dy) { return dy * y * (T(1) - y); }
 };
 }  // namespace detail
 

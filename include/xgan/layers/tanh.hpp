@@ -9,7 +9,7 @@ namespace xgan {
 namespace detail {
 struct tanh_op {
     template <class T> static T value(T x) { return std::tanh(x); }
-    template <class T> static T derivative(T, T y) { return T(1) - y * y; }
+    template <class T> static T gradient(T, T y, T dy) { return dy * (T(1) - y * y); }
 };
 }  // namespace detail
 
