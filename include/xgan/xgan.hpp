@@ -29,3 +29,5 @@
 
 #include <xgan/train/step_stats.hpp>
 #include <xgan/train/trainer.hpp>
+
+#include <xgan/io/paintings.hpp>
