@@ -31,3 +31,4 @@
 #include <xgan/train/trainer.hpp>
 
 #include <xgan/io/paintings.hpp>
+#include <xgan/testing/gradient_check.hpp>
