@@ -56,7 +56,7 @@ struct TextStyle {
     bool bold = false;
 };
 
-enum class LegendPosition { none, top_left, top_right, bottom_left, bottom_right };
+enum class LegendPosition { none, top_left, top_center, top_right, bottom_left, bottom_center, bottom_right };
 
 class SvgPlot {
 public:
@@ -209,7 +209,7 @@ public:
         out << "<rect x=\"" << num(f.left) << "\" y=\"" << num(f.top) << "\" width=\"" << num(f.right - f.left)
             << "\" height=\"" << num(f.bottom - f.top) << "\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n";
         if (!x_label_.empty())
-            out << "<text x=\"" << num((f.left + f.right) / 2) << "\" y=\"" << num(height_ - 14)
+            out << "<text x=\"" << num((f.left + f.right) / 2) << "\" y=\"" << num(height_ - 12)
                 << "\" text-anchor=\"middle\" font-size=\"14\" fill=\"#222222\">" << escape(x_label_) << "</text>\n";
         if (!y_label_.empty()) {
             const double cx = 20, cy = (f.top + f.bottom) / 2;
@@ -287,7 +287,7 @@ private:
 
     Frame frame() const {
         const double top = title_.empty() && subtitle_.empty() ? 20 : (title_.empty() || subtitle_.empty() ? 44 : 64);
-        const double bottom = height_ - (x_label_.empty() ? 36 : 50);
+        const double bottom = height_ - (x_label_.empty() ? 36 : 56);
         const double left = y_label_.empty() ? 58 : 74;
         return {left, width_ - 22, top, bottom};
     }
@@ -415,8 +415,10 @@ private:
         const double w = pad + sample + 8 + text + pad;
         const double h = pad + row * static_cast<double>(entries.size()) - (row - font) + pad;
         const bool left = legend_ == LegendPosition::top_left || legend_ == LegendPosition::bottom_left;
-        const bool top = legend_ == LegendPosition::top_left || legend_ == LegendPosition::top_right;
-        const double x = left ? f.left + 10 : f.right - 10 - w;
+        const bool center = legend_ == LegendPosition::top_center || legend_ == LegendPosition::bottom_center;
+        const bool top = legend_ == LegendPosition::top_left || legend_ == LegendPosition::top_center ||
+                         legend_ == LegendPosition::top_right;
+        const double x = left ? f.left + 10 : center ? (f.left + f.right - w) / 2 : f.right - 10 - w;
         const double y = top ? f.top + 10 : f.bottom - 10 - h;
 
         out << "<g font-size=\"" << num(font) << "\">\n<rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\""
