@@ -197,13 +197,15 @@ int main(int argc, char** argv) {
                 y_high = std::max(y_high, static_cast<double>(samples(r, j)) + 0.1);
             }
 
-        char subtitle[160];
-        std::snprintf(subtitle, sizeof subtitle,
-                      "D accuracy %.3f (\u2192 0.5)   D score %.3f (\u2192 \u22121.386)   means of the last %llu steps",
-                      last.mean(last.d_accuracy), last.mean(last.d_score), static_cast<unsigned long long>(tail));
         char note[120];
         std::snprintf(note, sizeof note, "%.1f%% of %zu generated curves inside the bounds (\u00b10.1)",
                       100.0 * inside, n_samples);
+        // D score = -D_loss is never positive; print it with a typographic minus.
+        char subtitle[240];
+        std::snprintf(subtitle, sizeof subtitle,
+                      "D accuracy %.3f (\u2192 0.5) \u00b7 D score \u2212%.3f (\u2192 \u22121.386), means of the last %llu "
+                      "steps\n%s",
+                      last.mean(last.d_accuracy), -last.mean(last.d_score), static_cast<unsigned long long>(tail), note);
 
         xgan::SvgPlot plot;
         plot.title("Painting GAN after " + std::to_string(steps) + " steps (seed " + std::to_string(seed) + ")")
@@ -225,7 +227,6 @@ int main(int argc, char** argv) {
                            .opacity = 0.75,
                            .marker_radius = 2.5});
         }
-        plot.annotate(0.0, y_low + 0.06 * (y_high - y_low), note, {.colour = "#444444", .anchor = "middle"});
         plot.save(output);
         std::printf("\nWrote %s\n", output.c_str());
     } catch (const std::exception& e) {

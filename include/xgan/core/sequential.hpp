@@ -2,6 +2,7 @@
 // fixed at compile time; only the batch size is chosen at run time.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -42,17 +43,19 @@ struct first_layer_fixes_input {
     static_assert(required_input_size_v<First> > 0,
                   "xgan::Sequential: the first layer must fix the input size (e.g. Dense<In, Out>); "
                   "activations take their width from the layer before them");
-    static constexpr std::size_t value = required_input_size_v<First> > 0 ? required_input_size_v<First> : 1;
 };
 
 template <class T, class... Specs>
 using bound_stack_t =
-    typename bind_stack<T, first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>::value, Specs...>::type;
+    typename bind_stack<T, std::max<std::size_t>(required_input_size_v<std::tuple_element_t<0, std::tuple<Specs...>>>, 1),
+                        Specs...>::type;
 
 // A base of Sequential holding one check_layer_input per adjacent pair of layers, so the
 // shape rule is checked before anything else in the class and reported once.
 template <class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers> - 1>>
 struct check_stack;
+
+
 
 template <class Layers, class Specs, std::size_t... I>
 struct check_stack<Layers, Specs, std::index_sequence<I...>>
@@ -73,7 +76,11 @@ struct named_parameter {
 // runs the same stack in double precision (the gradient checker does).
 template <std::floating_point T, layer_spec... Specs>
     requires(sizeof...(Specs) > 0)
-class BasicSequential : detail::check_stack<detail::bound_stack_t<T, Specs...>, std::tuple<Specs...>> {
+class BasicSequential
+    // Check adjacent sizes only once the first layer has one (else that is the one error).
+    : std::conditional_t<(required_input_size_v<std::tuple_element_t<0, std::tuple<Specs...>>> > 0),
+                         detail::check_stack<detail::bound_stack_t<T, Specs...>, std::tuple<Specs...>>,
+                         detail::first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>> {
 public:
     using value_type = T;
     using layers_type = detail::bound_stack_t<T, Specs...>;

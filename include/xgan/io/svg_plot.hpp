@@ -76,7 +76,7 @@ public:
     }
 
     SvgPlot& title(std::string text) { title_ = std::move(text); return *this; }
-    // A smaller second line under the title.
+    // Smaller text under the title; '\n' starts another line.
     SvgPlot& subtitle(std::string text) { subtitle_ = std::move(text); return *this; }
     SvgPlot& x_label(std::string text) { x_label_ = std::move(text); return *this; }
     SvgPlot& y_label(std::string text) { y_label_ = std::move(text); return *this; }
@@ -133,11 +133,13 @@ public:
 
         // Titles.
         if (!title_.empty())
-            out << "<text x=\"" << num(width_ / 2) << "\" y=\"26\" text-anchor=\"middle\" font-size=\"18\" "
+            out << "<text xml:space=\"preserve\" x=\"" << num(width_ / 2) << "\" y=\"26\" text-anchor=\"middle\" font-size=\"18\" "
                 << "font-weight=\"bold\" fill=\"#222222\">" << escape(title_) << "</text>\n";
-        if (!subtitle_.empty())
-            out << "<text x=\"" << num(width_ / 2) << "\" y=\"" << (title_.empty() ? 26 : 47)
-                << "\" text-anchor=\"middle\" font-size=\"14\" fill=\"#444444\">" << escape(subtitle_) << "</text>\n";
+        const std::vector<std::string> subtitle_lines = lines_of(subtitle_);
+        for (std::size_t i = 0; i < subtitle_lines.size(); ++i)
+            out << "<text xml:space=\"preserve\" x=\"" << num(width_ / 2) << "\" y=\"" << num(subtitle_baseline(i))
+                << "\" text-anchor=\"middle\" font-size=\"14\" fill=\"#444444\">" << escape(subtitle_lines[i])
+                << "</text>\n";
 
         // Plot area, grid and ticks.
         out << "<rect x=\"" << num(f.left) << "\" y=\"" << num(f.top) << "\" width=\"" << num(f.right - f.left)
@@ -150,7 +152,7 @@ public:
                     << num(f.bottom) << "\" stroke=\"#e4e4e4\" stroke-width=\"1\"/>\n";
             out << "<line x1=\"" << num(px) << "\" y1=\"" << num(f.bottom) << "\" x2=\"" << num(px) << "\" y2=\""
                 << num(f.bottom + 5) << "\" stroke=\"#333333\" stroke-width=\"1\"/>\n"
-                << "<text x=\"" << num(px) << "\" y=\"" << num(f.bottom + 19) << "\" text-anchor=\"middle\">"
+                << "<text xml:space=\"preserve\" x=\"" << num(px) << "\" y=\"" << num(f.bottom + 19) << "\" text-anchor=\"middle\">"
                 << tick_label(t, xa.step) << "</text>\n";
         }
         for (const double t : ya.ticks) {
@@ -160,7 +162,7 @@ public:
                     << num(py) << "\" stroke=\"#e4e4e4\" stroke-width=\"1\"/>\n";
             out << "<line x1=\"" << num(f.left - 5) << "\" y1=\"" << num(py) << "\" x2=\"" << num(f.left) << "\" y2=\""
                 << num(py) << "\" stroke=\"#333333\" stroke-width=\"1\"/>\n"
-                << "<text x=\"" << num(f.left - 8) << "\" y=\"" << num(py + 4) << "\" text-anchor=\"end\">"
+                << "<text xml:space=\"preserve\" x=\"" << num(f.left - 8) << "\" y=\"" << num(py + 4) << "\" text-anchor=\"end\">"
                 << tick_label(t, ya.step) << "</text>\n";
         }
         out << "</g>\n";
@@ -198,7 +200,7 @@ public:
         if (!annotations_.empty()) {
             out << "<g clip-path=\"url(#plot-area)\">\n";
             for (const Annotation& a : annotations_)
-                out << "<text x=\"" << num(to_px(a.x, xa, f.left, f.right)) << "\" y=\""
+                out << "<text xml:space=\"preserve\" x=\"" << num(to_px(a.x, xa, f.left, f.right)) << "\" y=\""
                     << num(to_px(a.y, ya, f.bottom, f.top)) << "\" text-anchor=\"" << escape(a.style.anchor)
                     << "\" font-size=\"" << num(a.style.size) << "\" fill=\"" << escape(a.style.colour) << '"'
                     << (a.style.bold ? " font-weight=\"bold\"" : "") << '>' << escape(a.text) << "</text>\n";
@@ -209,11 +211,11 @@ public:
         out << "<rect x=\"" << num(f.left) << "\" y=\"" << num(f.top) << "\" width=\"" << num(f.right - f.left)
             << "\" height=\"" << num(f.bottom - f.top) << "\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n";
         if (!x_label_.empty())
-            out << "<text x=\"" << num((f.left + f.right) / 2) << "\" y=\"" << num(height_ - 12)
+            out << "<text xml:space=\"preserve\" x=\"" << num((f.left + f.right) / 2) << "\" y=\"" << num(height_ - 12)
                 << "\" text-anchor=\"middle\" font-size=\"14\" fill=\"#222222\">" << escape(x_label_) << "</text>\n";
         if (!y_label_.empty()) {
             const double cx = 20, cy = (f.top + f.bottom) / 2;
-            out << "<text x=\"" << num(cx) << "\" y=\"" << num(cy) << "\" transform=\"rotate(-90 " << num(cx) << ' '
+            out << "<text xml:space=\"preserve\" x=\"" << num(cx) << "\" y=\"" << num(cy) << "\" transform=\"rotate(-90 " << num(cx) << ' '
                 << num(cy) << ")\" text-anchor=\"middle\" font-size=\"14\" fill=\"#222222\">" << escape(y_label_)
                 << "</text>\n";
         }
@@ -278,6 +280,22 @@ private:
         double left, right, top, bottom;
     };
 
+    double subtitle_baseline(std::size_t line) const {
+        return (title_.empty() ? 26.0 : 47.0) + 19.0 * static_cast<double>(line);
+    }
+
+    static std::vector<std::string> lines_of(const std::string& text) {
+        std::vector<std::string> lines;
+        if (text.empty()) return lines;
+        std::size_t begin = 0;
+        for (;;) {
+            const std::size_t end = text.find('\n', begin);
+            lines.push_back(text.substr(begin, end == std::string::npos ? std::string::npos : end - begin));
+            if (end == std::string::npos) return lines;
+            begin = end + 1;
+        }
+    }
+
     static Range checked_range(const char* what, double low, double high) {
         if (!std::isfinite(low) || !std::isfinite(high) || !(low < high))
             XGAN_THROW(std::invalid_argument, "xgan::SvgPlot::", what, ": need finite low < high, got [", low, ", ",
@@ -286,7 +304,8 @@ private:
     }
 
     Frame frame() const {
-        const double top = title_.empty() && subtitle_.empty() ? 20 : (title_.empty() || subtitle_.empty() ? 44 : 64);
+        const std::size_t lines = lines_of(subtitle_).size();
+        const double top = lines > 0 ? subtitle_baseline(lines - 1) + 17 : title_.empty() ? 20 : 44;
         const double bottom = height_ - (x_label_.empty() ? 36 : 56);
         const double left = y_label_.empty() ? 58 : 74;
         return {left, width_ - 22, top, bottom};
@@ -434,7 +453,7 @@ private:
             if (s.marker_radius > 0)
                 out << "<circle cx=\"" << num(x + pad + sample / 2) << "\" cy=\"" << num(cy) << "\" r=\""
                     << num(s.marker_radius) << "\" fill=\"" << escape(s.colour) << "\"/>\n";
-            out << "<text x=\"" << num(x + pad + sample + 8) << "\" y=\"" << num(cy + font * 0.35)
+            out << "<text xml:space=\"preserve\" x=\"" << num(x + pad + sample + 8) << "\" y=\"" << num(cy + font * 0.35)
                 << "\" fill=\"#222222\">" << escape(s.label) << "</text>\n";
         }
         out << "</g>\n";
