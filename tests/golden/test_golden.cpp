@@ -1,13 +1,19 @@
 // Golden-value tests: xgan against numbers PyTorch 1.13 computed offline
 // (tests/golden/generate.py wrote tests/golden/data/*.txt; torch is not needed here).
 //
-// Tolerances, all relative and element by element:
-//   float64  1e-12. Both sides evaluate the same formulas in double; what remains is the
-//            order of rounding (BLAS summation, FMA, libm vs SLEEF tanh), a few ulps (~1e-15).
-//   float32  1e-6 (about 8 float ulps). PyTorch's CPU kernels fuse a + alpha * b into an FMA
-//            and xgan's loops need not, so each step may differ by an ulp, and Adam's
-//            division by sqrt(v) and five chained steps carry that along.
-// Set XGAN_GOLDEN_REPORT=1 to print the worst relative error of every comparison.
+// Tolerances, element by element:
+//   float64  1e-12 relative. Both sides evaluate the same formulas in double; what remains is
+//            the order of rounding (BLAS summation, FMA, libm vs SLEEF tanh): observed <= 4e-14.
+//   float32  1e-6 (about 8 float ulps), optimizers only.
+//   Optimizer errors are measured against each parameter's largest magnitude so far rather
+//   than its current value (see check_optimizer_run): PyTorch fuses p + (-lr) * d into one FMA,
+//   xgan rounds twice, and where an update cancels that one rounding is many ulps of the result.
+// Losses are checked twice: against PyTorch's float64 values (leaving out the few elements
+// where PyTorch itself is inexact: its BCE-with-logits evaluates log(1 + exp(-30)) with log)
+// and against the exact values, correctly rounded, that generate.py also wrote.
+// A missing or malformed data file throws from golden::data_file::load, failing the test
+// with the file's name.
+// Set XGAN_GOLDEN_REPORT=1 to print the worst error of every comparison.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -16,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iomanip>
 #include <limits>
@@ -33,68 +40,62 @@ namespace {
 constexpr double rtol_f64 = 1e-12;
 constexpr double rtol_f32 = 1e-6;
 
-struct worst_error {
-    double relative = 0;
-    std::size_t index = 0;
-    double expected = 0;
-    double got = 0;
-    std::size_t skipped = 0;
-};
-
 double relative_error(double expected, double got) {
     if (expected == got) return 0;  // also both zero
     if (expected == 0 || !std::isfinite(got)) return std::numeric_limits<double>::infinity();
     return std::abs(got - expected) / std::abs(expected);
 }
 
-// The worst element-wise relative error of `got` against `expected`. Elements where
-// skip(i) is true are left out and counted.
-template <class T, class Skip>
-worst_error compare(std::span<const double> expected, std::span<const T> got, Skip skip) {
-    worst_error w;
-    bool first = true;
-    for (std::size_t i = 0; i < expected.size() && i < got.size(); ++i) {
-        if (skip(i)) {
-            ++w.skipped;
-            continue;
-        }
-        const double e = relative_error(expected[i], static_cast<double>(got[i]));
-        if (first || e > w.relative) {
-            w.relative = e;
-            w.index = i;
-            w.expected = expected[i];
-            w.got = static_cast<double>(got[i]);
-            first = false;
-        }
-    }
-    return w;
-}
+// What to leave out of a comparison, and what to measure errors against.
+struct compare_options {
+    // Elements for which skip(i) is true are left out (and counted).
+    std::function<bool(std::size_t)> skip = [](std::size_t) { return false; };
+    // When not empty, the error of element i is |got - expected| / scale[i] instead of
+    // relative to |expected[i]|.
+    std::span<const double> scale = {};
+};
 
-void report(const std::string& what, const worst_error& w) {
-    if (std::getenv("XGAN_GOLDEN_REPORT") == nullptr) return;
-    std::printf("%-58s worst relative error %.3g (index %zu)%s\n", what.c_str(), w.relative, w.index,
-                w.skipped ? (" [" + std::to_string(w.skipped) + " skipped]").c_str() : "");
-}
-
-// CHECKs that every element of `got` is within rtol (relative) of `expected`; on failure the
-// message names the comparison, the worst index, the expected and the obtained value.
-template <class T, class Skip>
+// CHECKs that every element of `got` is within rtol of `expected` (relative, element by
+// element). A failure names the comparison, the worst element and up to eight offending
+// elements with their expected and obtained values.
+template <class T>
 void check_close(const std::string& what, std::span<const double> expected, std::span<const T> got, double rtol,
-                 Skip skip) {
+                 const compare_options& options = {}) {
     INFO(what);
     REQUIRE(got.size() == expected.size());
-    const worst_error w = compare(expected, got, skip);
-    report(what, w);
+    REQUIRE((options.scale.empty() || options.scale.size() == expected.size()));
+    double worst = -1;
+    std::size_t worst_index = 0, skipped = 0, offenders = 0;
+    std::ostringstream listing;
+    listing << std::setprecision(17);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        if (options.skip(i)) {
+            ++skipped;
+            continue;
+        }
+        const double g = static_cast<double>(got[i]);
+        double e = options.scale.empty() ? relative_error(expected[i], g)
+                   : expected[i] == g   ? 0.0
+                                        : std::abs(g - expected[i]) / options.scale[i];
+        if (std::isnan(e)) e = std::numeric_limits<double>::infinity();
+        if (e > worst) {
+            worst = e;
+            worst_index = i;
+        }
+        if (e > rtol && offenders++ < 8)
+            listing << "\n  [" << i << "] expected " << expected[i] << ", got " << g << " (error " << e << ")";
+    }
+    worst = std::max(worst, 0.0);  // all elements skipped
+    if (std::getenv("XGAN_GOLDEN_REPORT") != nullptr)
+        std::printf("%-62s worst error %.3g (index %zu)%s\n", what.c_str(), worst, worst_index,
+                    skipped ? (" [" + std::to_string(skipped) + " skipped]").c_str() : "");
     std::ostringstream message;
-    message << std::setprecision(17) << what << ": worst relative error " << w.relative << " at index " << w.index
-            << " (expected " << w.expected << ", got " << w.got << "), tolerance " << rtol;
+    message << std::setprecision(17) << what << ": worst " << (options.scale.empty() ? "relative " : "scaled ")
+            << "error " << worst << " at index " << worst_index << " (expected " << expected[worst_index] << ", got "
+            << static_cast<double>(got[worst_index]) << "), tolerance " << rtol << "; " << offenders << " of "
+            << expected.size() - skipped << " elements beyond it" << listing.str();
     INFO(message.str());
-    CHECK(w.relative <= rtol);
-}
-
-template <class T>
-void check_close(const std::string& what, std::span<const double> expected, std::span<const T> got, double rtol) {
-    check_close(what, expected, got, rtol, [](std::size_t) { return false; });
+    CHECK(worst <= rtol);
 }
 
 template <class T>
@@ -117,7 +118,7 @@ xgan::matrix<double> to_column(const golden::block& b) {
 }
 
 template <class T>
-std::span<const T> all(const xgan::matrix<T>& m) {
+std::span<const T> elements(const xgan::matrix<T>& m) {
     return std::span<const T>(m.data(), m.size());
 }
 
@@ -125,6 +126,15 @@ std::span<const T> all(const xgan::matrix<T>& m) {
 
 // Runs `Opt` on the file's params0 / grads in precision T and compares the parameters after
 // every step with <config>.<tag>.params.
+//
+// The error of parameter i after step k is measured against the largest |value| it has had so
+// far (params0 included), not against its current value: an update p - lr * d rounds at the
+// size of its operands, and when it cancels (p = -0.11168 -> -0.00142 in the SGD data) a
+// one-rounding difference is ~100 ulps of the small result. PyTorch computes p + (-lr) * d as
+// one fused multiply-add and xgan as two roundings; emulating both in NumPy reproduces
+// PyTorch's float32 SGD values bit for bit with FMA and xgan's without, and their largest
+// element-wise relative difference is 1.3e-5 (at that cancelling element). Measured against the
+// parameter's scale the difference is about 1e-7, so the tolerances stay 1e-6 / 1e-12.
 template <class T, class Opt>
 void check_optimizer_run(const golden::data_file& data, const std::string& label, const std::string& config,
                          const Opt& settings) {
@@ -137,12 +147,16 @@ void check_optimizer_run(const golden::data_file& data, const std::string& label
     const double rtol = std::is_same_v<T, float> ? rtol_f32 : rtol_f64;
 
     std::vector<T> params = to_vector<T>(params0.all());
+    std::vector<double> scale(params.size());
+    std::transform(params0.values.begin(), params0.values.end(), scale.begin(), [](double v) { return std::abs(v); });
     typename Opt::template state<T> state(params.size());
     for (std::size_t step = 0; step < grads.rows; ++step) {
         const std::vector<T> g = to_vector<T>(grads.row(step));
         state.step(settings, std::span<T>(params), std::span<const T>(g));
-        check_close(label + " " + config + " " + tag + " step " + std::to_string(step + 1), expected.row(step),
-                    std::span<const T>(params), rtol);
+        const std::span<const double> want = expected.row(step);
+        for (std::size_t i = 0; i < scale.size(); ++i) scale[i] = std::max(scale[i], std::abs(want[i]));
+        check_close(label + " " + config + " " + tag + " step " + std::to_string(step + 1), want,
+                    std::span<const T>(params), rtol, compare_options{.scale = scale});
     }
 }
 
@@ -172,16 +186,16 @@ void check_network(const golden::data_file& data, const std::string& name) {
 
     // The allocating forward and the workspace forward.
     const xgan::matrix<double> out = net.forward(to_matrix(x));
-    check_close(name + " net: forward(x)", y.all(), all(out), rtol_f64);
+    check_close(name + " net: forward(x)", y.all(), elements(out), rtol_f64);
 
     typename Net::Workspace ws;
     net.forward(ws, to_matrix(x));
-    check_close(name + " net: forward(ws, x)", y.all(), all(ws.output()), rtol_f64);
+    check_close(name + " net: forward(ws, x)", y.all(), elements(ws.output()), rtol_f64);
 
     ws.gradients[Net::layer_count] = to_matrix(dy);
     std::vector<double> grad(Net::parameter_count, 0.0);
     net.backward(ws, std::span<double>(grad), /*input_gradient=*/true);
-    check_close(name + " net: dx", dx.all(), all(ws.gradients[0]), rtol_f64);
+    check_close(name + " net: dx", dx.all(), elements(ws.gradients[0]), rtol_f64);
 
     for (const auto& p : net.named_parameters()) {
         const auto offset = static_cast<std::size_t>(p.values.data() - net.parameters().data());
@@ -194,7 +208,7 @@ void check_network(const golden::data_file& data, const std::string& name) {
     typename Net::Workspace ws2;
     net.forward(ws2, to_matrix(x));
     ws2.gradients[Net::layer_count] = to_matrix(dy);
-    check_close(name + " net: backward_input", dx.all(), all(net.backward_input(ws2)), rtol_f64);
+    check_close(name + " net: backward_input", dx.all(), elements(net.backward_input(ws2)), rtol_f64);
 }
 
 // --- Losses ---------------------------------------------------------------------------------
@@ -240,19 +254,19 @@ void check_losses(const golden::data_file& data, const std::string& source, bool
                 return skip_where_torch_is_inexact && relative_error(exact.values[i], torch.values[i]) > rtol_f64;
             };
             check_close("losses " + name + " " + quantity + xgan_form + " vs " + source, expected.all(), got,
-                        rtol_f64, torch_inexact);
+                        rtol_f64, compare_options{.skip = torch_inexact});
         };
         const auto scalar = [](const double& v) { return std::span<const double>(&v, 1); };
         check("d_loss", " (Minimax)", scalar(r.d_loss_minimax));
         check("d_loss", " (NonSaturating)", scalar(r.d_loss_ns));
-        check("d_grad_real", " (Minimax)", all(r.d_grad_real_minimax));
-        check("d_grad_real", " (NonSaturating)", all(r.d_grad_real_ns));
-        check("d_grad_fake", " (Minimax)", all(r.d_grad_fake_minimax));
-        check("d_grad_fake", " (NonSaturating)", all(r.d_grad_fake_ns));
+        check("d_grad_real", " (Minimax)", elements(r.d_grad_real_minimax));
+        check("d_grad_real", " (NonSaturating)", elements(r.d_grad_real_ns));
+        check("d_grad_fake", " (Minimax)", elements(r.d_grad_fake_minimax));
+        check("d_grad_fake", " (NonSaturating)", elements(r.d_grad_fake_ns));
         check("g_minimax_loss", "", scalar(r.g_minimax_loss));
-        check("g_minimax_grad", "", all(r.g_minimax_grad));
+        check("g_minimax_grad", "", elements(r.g_minimax_grad));
         check("g_ns_loss", "", scalar(r.g_ns_loss));
-        check("g_ns_grad", "", all(r.g_ns_grad));
+        check("g_ns_grad", "", elements(r.g_ns_grad));
     }
 }
 
