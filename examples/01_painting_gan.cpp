@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     std::string output = "painting.svg";
     app.add_option("--steps", steps, "Training steps (one D update, then one G update)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
     app.add_option("--seed", seed, "Seed for initialisation, noise and the real paintings")->capture_default_str();
     app.add_option("--output", output, "SVG file to write the generated curves to")->capture_default_str();
     app.add_option("--every", every, "Print progress every this many steps (0: only the summary)")
@@ -116,13 +116,13 @@ int main(int argc, char** argv) {
 
         // One batch of real paintings per step, drawn from the trainer's own Rng so
         // that the seed fixes the whole run.
-        xgan::matrix<float> paintings({batch_size, art_components});
+        xgan::matrix<float> real_batch({batch_size, art_components});
         const std::uint64_t tail = std::min<std::uint64_t>(100, steps);
         Means interval, last;
         const auto start = std::chrono::steady_clock::now();
         for (std::uint64_t step = 1; step <= steps; ++step) {
-            xgan::paintings::artist_works(paintings, trainer.rng());
-            const xgan::StepStats stats = trainer.step(paintings);
+            xgan::paintings::artist_works(real_batch, trainer.rng());
+            const xgan::StepStats stats = trainer.step(real_batch);
             interval.add(stats);
             if (step > steps - tail) last.add(stats);
             if (every > 0 && (step % every == 0 || step == steps)) {

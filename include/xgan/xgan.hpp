@@ -31,4 +31,5 @@
 #include <xgan/train/trainer.hpp>
 
 #include <xgan/io/paintings.hpp>
+#include <xgan/io/svg_plot.hpp>
 #include <xgan/testing/gradient_check.hpp>

@@ -447,7 +447,9 @@ private:
             const LineStyle& s = entries[i]->style;
             const double cy = y + pad + font / 2 + row * static_cast<double>(i);
             LineStyle shown = s;
-            shown.opacity = std::max(s.opacity, 0.8);  // faint lines still show in the legend
+            // Thin faint lines are drawn darker in the legend so that they show; wide ones as they are.
+            if (s.width < 4) shown.opacity = std::max(s.opacity, 0.8);
+            shown.width = std::min(s.width, 10.0);
             out << "<line x1=\"" << num(x + pad) << "\" y1=\"" << num(cy) << "\" x2=\"" << num(x + pad + sample)
                 << "\" y2=\"" << num(cy) << "\" " << stroke_attributes(shown) << "/>\n";
             if (s.marker_radius > 0)
