@@ -12,7 +12,9 @@
 #include <xgan/init/initializers.hpp>
 
 #include <xgan/layers/activation.hpp>
+#include <xgan/layers/batch_norm.hpp>
 #include <xgan/layers/dense.hpp>
+#include <xgan/layers/dropout.hpp>
 #include <xgan/layers/leaky_relu.hpp>
 #include <xgan/layers/relu.hpp>
 #include <xgan/layers/sigmoid.hpp>

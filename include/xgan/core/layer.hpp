@@ -25,6 +25,39 @@ struct parameter_block {
     constexpr std::size_t size() const { return rank == 1 ? shape[0] : shape[0] * shape[1]; }
 };
 
+// Training or inference: switched for a whole network (Sequential::set_mode). Only
+// layers with state (BatchNorm, Dropout) behave differently.
+enum class Mode { training, inference };
+
+// What a stateful layer's forward pass may need besides its input.
+struct ForwardContext {
+    Mode mode = Mode::training;
+    Rng* rng = nullptr;  // for Dropout's masks in training; never null in training mode
+};
+
+namespace detail {
+template <class L>
+concept simple_layer_passes =
+    requires(const L& layer, std::span<const typename L::value_type> params, const matrix<typename L::value_type>& x,
+             const matrix<typename L::value_type>& y, const matrix<typename L::value_type>& dy,
+             matrix<typename L::value_type>& out) {
+        layer.forward(params, x, out);
+        layer.backward_input(params, x, y, dy, out);
+    };
+
+template <class L>
+concept stateful_layer_passes =
+    requires(const L& layer, std::span<const typename L::value_type> params,
+             std::span<const typename L::value_type> buffers, std::span<typename L::value_type> mutable_buffers,
+             const matrix<typename L::value_type>& x, const matrix<typename L::value_type>& y,
+             const matrix<typename L::value_type>& dy, matrix<typename L::value_type>& out,
+             typename L::cache_type& cache, const typename L::cache_type& const_cache, const ForwardContext& context) {
+        layer.forward(params, buffers, x, out, cache, context);
+        layer.backward_input(params, x, y, dy, out, const_cache);
+        layer.update_buffers(mutable_buffers, const_cache);
+    };
+}  // namespace detail
+
 // A concrete layer: fixed widths, a scalar type, and the two passes.
 //   forward(params, x, y)            y = f(x), x is {batch, input_size}, y is {batch, output_size}
 //   backward_input(params, x, y, dy, dx)   dx = dL/dx given dy = dL/dy
@@ -32,6 +65,13 @@ struct parameter_block {
 //   accumulate_gradient(params, x, y, dy, grad)   grad += dL/dparams
 //   initialize(params, rng)
 //   parameter_blocks                 a constexpr array of parameter_block
+// A layer with state (BatchNorm, Dropout) has a cache_type (what forward keeps for
+// backward, one per Workspace) and buffer_count persistent non-trained values
+// (running statistics, named by buffer_blocks); its passes take them:
+//   forward(params, buffers, x, y, cache, context)
+//   backward_input(params, x, y, dy, dx, cache)
+//   accumulate_gradient(params, x, y, dy, grad, cache)
+//   update_buffers(buffers, cache)   after a training forward of a network that may change
 // See docs/design/layer-concept.md.
 template <class L>
 concept Layer = std::default_initializable<L> && std::floating_point<typename L::value_type> &&
@@ -40,20 +80,16 @@ concept Layer = std::default_initializable<L> && std::floating_point<typename L:
         { L::output_size } -> std::convertible_to<std::size_t>;
         { L::parameter_count } -> std::convertible_to<std::size_t>;
     } &&
-    requires(const L& layer, std::span<const typename L::value_type> params,
-             const matrix<typename L::value_type>& x, const matrix<typename L::value_type>& y,
-             const matrix<typename L::value_type>& dy, matrix<typename L::value_type>& out) {
-        layer.forward(params, x, out);
-        layer.backward_input(params, x, y, dy, out);
-    } &&
+    (detail::simple_layer_passes<L> || detail::stateful_layer_passes<L>) &&
     (L::parameter_count == 0 ||
-     requires(const L& layer, std::span<const typename L::value_type> params,
-              std::span<typename L::value_type> mutable_params, const matrix<typename L::value_type>& x,
-              const matrix<typename L::value_type>& y, const matrix<typename L::value_type>& dy, Rng& rng) {
-         layer.accumulate_gradient(params, x, y, dy, mutable_params);
+     requires(L& layer, std::span<typename L::value_type> mutable_params, Rng& rng) {
          layer.initialize(mutable_params, rng);
          { L::parameter_blocks.size() } -> std::convertible_to<std::size_t>;
      });
+
+// True for layers with a cache and buffers (the stateful pass signatures).
+template <class L>
+concept stateful_layer = requires { typename L::cache_type; };
 
 // A layer specification that takes its width from the previous layer:
 // ReLU, Sigmoid, ... provide `template <std::size_t Width, class T> using bind = ...`.
@@ -98,6 +134,36 @@ constexpr std::size_t required_input_size_v = [] {
     else
         return std::size_t{0};
 }();
+
+// Persistent non-trained values of a layer (BatchNorm's running statistics); 0 for most.
+template <class L>
+constexpr std::size_t buffer_count_v = [] {
+    if constexpr (requires { L::buffer_count; })
+        return static_cast<std::size_t>(L::buffer_count);
+    else
+        return std::size_t{0};
+}();
+
+template <class L>
+constexpr auto buffer_blocks_of() {
+    if constexpr (buffer_count_v<L> == 0)
+        return std::array<parameter_block, 0>{};
+    else
+        return L::buffer_blocks;
+}
+
+// What a layer keeps from forward for backward (an empty struct for most layers).
+struct no_cache {};
+template <class L>
+struct cache_of {
+    using type = no_cache;
+};
+template <stateful_layer L>
+struct cache_of<L> {
+    using type = typename L::cache_type;
+};
+template <class L>
+using cache_of_t = typename cache_of<L>::type;
 
 // The parameter blocks of a concrete layer (empty for layers without parameters).
 template <class L>

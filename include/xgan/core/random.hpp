@@ -2,10 +2,14 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <numbers>
 #include <random>
 #include <span>
+#include <type_traits>
+
+#include <xgan/detail/normal_kernel.hpp>
 
 namespace xgan {
 
@@ -13,6 +17,18 @@ namespace xgan {
 // draws uniform and normal numbers with xgan's own formulas rather than the
 // standard library's distributions (which differ between libstdc++ and libc++).
 // So the same seed gives the same numbers with any compiler and library.
+//
+// Normal numbers come from the Box-Muller transform computed by
+// detail/normal_kernel.hpp (fdlibm's log, sin and cos polynomials, only IEEE basic
+// operations, vectorised), so they too are a fixed function of the seed, identical
+// across compilers, libraries and CPUs (barring FMA contraction, see that header).
+// Each pair of normals takes:
+//   - double outputs (normal(), fill_normal<double>): two engine draws, 53 bits each,
+//     u = 1 - 53-bit uniform in (0, 1] for the radius and a 53-bit uniform for the angle;
+//   - float outputs (fill_normal<float>): one engine draw, its high 32 bits h giving
+//     u = 1 - h 2^-32 in (0, 1] and its low 32 bits the angle, transformed in float.
+//     Plenty for a float (it caps |x| at sqrt(2 ln 2^32) = 6.66, which N(0, 1) exceeds
+//     with probability 3e-11), and half the engine work, which dominates the cost.
 class Rng {
 public:
     using engine_type = std::mt19937_64;
@@ -26,24 +42,63 @@ public:
     // Uniform on [low, high).
     double uniform(double low, double high) { return low + (high - low) * uniform(); }
 
-    // Standard normal, one Box-Muller draw (the sine branch is discarded so that
-    // Rng carries no state beyond the engine).
+    // Standard normal, one Box-Muller draw (two engine draws; the sine branch is
+    // discarded so that Rng carries no state beyond the engine).
     double normal() {
-        const auto [a, b] = normal_pair();
-        (void)b;
-        return a;
+        const double u = 1.0 - uniform();  // in (0, 1], so the logarithm is finite
+        const double a = uniform();
+        double x, y;
+        detail::normal::box_muller(u, a, x, y);
+        return x;
     }
 
-    // Fills `out` with N(mean, stddev^2) values, using both Box-Muller outputs.
+    // Fills `out` with N(mean, stddev^2) values, using both Box-Muller outputs of each
+    // pair (out[2i] the cosine one, out[2i + 1] the sine one); an odd last element takes
+    // the cosine output of one more pair. Pairs are drawn as the class comment says:
+    // one engine draw per pair when T is float, two otherwise.
     template <class T>
     void fill_normal(std::span<T> out, double mean = 0.0, double stddev = 1.0) {
+        // Pairs are drawn, transformed (vectorised) and stored a chunk at a time.
+        constexpr std::size_t chunk = 64;
+        using S = std::conditional_t<std::is_same_v<T, float>, float, double>;
+        S u[chunk], d[chunk], a[chunk], x[chunk], y[chunk];
+        const std::size_t n = out.size();
         std::size_t i = 0;
-        for (; i + 1 < out.size(); i += 2) {
-            const auto [a, b] = normal_pair();
-            out[i] = static_cast<T>(mean + stddev * a);
-            out[i + 1] = static_cast<T>(mean + stddev * b);
+        while (i < n) {
+            const std::size_t remaining_pairs = (n - i + 1) / 2;
+            const std::size_t pairs = remaining_pairs < chunk ? remaining_pairs : chunk;
+            if constexpr (std::is_same_v<S, float>) {
+                for (std::size_t p = 0; p < pairs; ++p) {
+                    const std::uint64_t draw = engine_();
+                    const std::uint64_t high = draw >> 32;
+                    // d = high 2^-32 and u = 1 - d, each rounded once to float.
+                    d[p] = static_cast<float>(high) * 0x1.0p-32f;
+                    u[p] = static_cast<float>((std::uint64_t{1} << 32) - high) * 0x1.0p-32f;
+                    a[p] = static_cast<float>(draw & 0xFFFFFFFFu) * 0x1.0p-32f;
+                }
+                detail::normal::box_muller(pairs, u, d, a, x, y);
+            } else {
+                for (std::size_t p = 0; p < pairs; ++p) {
+                    u[p] = 1.0 - uniform();
+                    a[p] = uniform();
+                }
+                detail::normal::box_muller(pairs, u, a, x, y);
+            }
+            if (mean == 0.0 && !std::signbit(mean) && stddev == 1.0 && std::is_same_v<T, S> && i + 2 * pairs <= n) {
+                // The common case, without the round trip through double: x + 0 is exactly
+                // what T(0.0 + 1.0 * double(x)) gives (including -0 becoming +0).
+                for (std::size_t p = 0; p < pairs; ++p) {
+                    out[i + 2 * p] = static_cast<T>(x[p] + S(0));
+                    out[i + 2 * p + 1] = static_cast<T>(y[p] + S(0));
+                }
+                i += 2 * pairs;
+                continue;
+            }
+            for (std::size_t p = 0; p < pairs; ++p, i += 2) {
+                out[i] = static_cast<T>(mean + stddev * static_cast<double>(x[p]));
+                if (i + 1 < n) out[i + 1] = static_cast<T>(mean + stddev * static_cast<double>(y[p]));
+            }
         }
-        if (i < out.size()) out[i] = static_cast<T>(mean + stddev * normal());
     }
 
     // Fills `out` with values uniform on [low, high).
@@ -66,18 +121,6 @@ public:
     friend bool operator==(const Rng&, const Rng&) = default;
 
 private:
-    struct pair {
-        double first;
-        double second;
-    };
-
-    pair normal_pair() {
-        // 1 - uniform() lies in (0, 1], so the logarithm is finite.
-        const double radius = std::sqrt(-2.0 * std::log(1.0 - uniform()));
-        const double angle = 2.0 * std::numbers::pi * uniform();
-        return {radius * std::cos(angle), radius * std::sin(angle)};
-    }
-
     engine_type engine_;
 };
 

@@ -38,6 +38,13 @@ struct bind_stack<T, Width, Spec, Rest...> {
                                          std::declval<typename bind_stack<T, layer::output_size, Rest...>::type>()));
 };
 
+template <class Layers>
+struct caches_of;
+template <class... L>
+struct caches_of<std::tuple<L...>> {
+    using type = std::tuple<cache_of_t<L>...>;
+};
+
 template <class First>
 struct first_layer_fixes_input {
     static_assert(required_input_size_v<First> > 0,
@@ -109,6 +116,14 @@ private:
         offsets[layer_count] = running;
         return offsets;
     }
+    template <std::size_t... I>
+    static constexpr std::array<std::size_t, layer_count + 1> make_buffer_offsets(std::index_sequence<I...>) {
+        std::array<std::size_t, layer_count + 1> offsets{};
+        std::size_t running = 0;
+        ((offsets[I] = running, running += buffer_count_v<layer_type<I>>), ...);
+        offsets[layer_count] = running;
+        return offsets;
+    }
 
 public:
     // widths[i] is the input width of layer i; widths[layer_count] the network's output width.
@@ -118,9 +133,14 @@ public:
     static constexpr std::array<std::size_t, layer_count + 1> offsets =
         make_offsets(std::make_index_sequence<layer_count>{});
 
+    // Layer i's buffers (running statistics) are buffers()[buffer_offsets[i], buffer_offsets[i + 1]).
+    static constexpr std::array<std::size_t, layer_count + 1> buffer_offsets =
+        make_buffer_offsets(std::make_index_sequence<layer_count>{});
+
     static constexpr std::size_t input_size = widths.front();
     static constexpr std::size_t output_size = widths.back();
     static constexpr std::size_t parameter_count = offsets.back();
+    static constexpr std::size_t buffer_count = buffer_offsets.back();
 
     // Activations and their gradients for one batch size. Reused across steps, it
     // makes forward and backward allocation-free once sized; only a change of batch
@@ -146,20 +166,29 @@ public:
         std::array<matrix<T>, layer_count + 1> values;
         // gradients[i] = dLoss / dvalues[i].
         std::array<matrix<T>, layer_count + 1> gradients;
+        // What stateful layers keep from forward for backward (Dropout's mask, ...).
+        typename detail::caches_of<layers_type>::type caches;
+        // Draws Dropout's masks in training mode; the trainer points it at its own Rng.
+        Rng* rng = nullptr;
     };
 
     // An initialised network: from the default seed, a seed, or a caller's Rng.
     BasicSequential() : BasicSequential(Rng{}) {}
     explicit BasicSequential(std::uint64_t seed) : BasicSequential(Rng{seed}) {}
     explicit BasicSequential(Rng&& rng) : BasicSequential(rng) {}
-    explicit BasicSequential(Rng& rng) : parameters_(parameter_count) { initialize(rng); }
+    explicit BasicSequential(Rng& rng) : parameters_(parameter_count), buffers_(buffer_count) { initialize(rng); }
 
-    // Re-draws every parameter, layer by layer, from rng.
+    // Re-draws every parameter, layer by layer, from rng, and resets every buffer.
     void initialize(Rng& rng) {
         for_each_index([&]<std::size_t I>() {
             if constexpr (layer_type<I>::parameter_count > 0) std::get<I>(layers_).initialize(parameters_of<I>(), rng);
+            if constexpr (buffer_count_v<layer_type<I>> > 0) std::get<I>(layers_).initialize_buffers(buffers_of<I>());
         });
     }
+
+    // Training (the default) or inference; only stateful layers (BatchNorm, Dropout) care.
+    void set_mode(Mode mode) { mode_ = mode; }
+    Mode mode() const { return mode_; }
 
     std::span<T, parameter_count> parameters() { return std::span<T, parameter_count>(parameters_.data(), parameter_count); }
     std::span<const T, parameter_count> parameters() const {
@@ -177,15 +206,40 @@ public:
                                                                  layer_type<I>::parameter_count);
     }
 
+    // Persistent values that are not trained (BatchNorm's running statistics).
+    std::span<T, buffer_count> buffers() { return std::span<T, buffer_count>(buffers_.data(), buffer_count); }
+    std::span<const T, buffer_count> buffers() const {
+        return std::span<const T, buffer_count>(buffers_.data(), buffer_count);
+    }
+    template <std::size_t I>
+    std::span<T, buffer_count_v<layer_type<I>>> buffers_of() {
+        return std::span<T, buffer_count_v<layer_type<I>>>(buffers_.data() + buffer_offsets[I],
+                                                          buffer_count_v<layer_type<I>>);
+    }
+    template <std::size_t I>
+    std::span<const T, buffer_count_v<layer_type<I>>> buffers_of() const {
+        return std::span<const T, buffer_count_v<layer_type<I>>>(buffers_.data() + buffer_offsets[I],
+                                                                buffer_count_v<layer_type<I>>);
+    }
+
     template <std::size_t I>
     layer_type<I>& layer() { return std::get<I>(layers_); }
     template <std::size_t I>
     const layer_type<I>& layer() const { return std::get<I>(layers_); }
 
     // Every parameter tensor, named as PyTorch's nn.Sequential state_dict names it.
-    std::vector<named_parameter<T>> named_parameters() { return named_parameters_impl<T>(parameters_.data()); }
+    std::vector<named_parameter<T>> named_parameters() {
+        return named_blocks<T>(parameters_.data(), offsets, [](auto* l) { return parameter_blocks_of<std::remove_pointer_t<decltype(l)>>(); });
+    }
     std::vector<named_parameter<const T>> named_parameters() const {
-        return named_parameters_impl<const T>(parameters_.data());
+        return named_blocks<const T>(parameters_.data(), offsets, [](auto* l) { return parameter_blocks_of<std::remove_pointer_t<decltype(l)>>(); });
+    }
+    // Every buffer tensor ("1.running_mean", ...), likewise.
+    std::vector<named_parameter<T>> named_buffers() {
+        return named_blocks<T>(buffers_.data(), buffer_offsets, [](auto* l) { return buffer_blocks_of<std::remove_pointer_t<decltype(l)>>(); });
+    }
+    std::vector<named_parameter<const T>> named_buffers() const {
+        return named_blocks<const T>(buffers_.data(), buffer_offsets, [](auto* l) { return buffer_blocks_of<std::remove_pointer_t<decltype(l)>>(); });
     }
 
     // Inference on a batch {batch, input_size}; returns {batch, output_size}.
@@ -206,17 +260,35 @@ public:
         return forward<Stop>(workspace);
     }
 
-    // Forward pass from the input already in workspace.input(), through layers [0, Stop).
-    // Stop < layer_count stops early: the trainer reads a discriminator's logits this way.
+    // Forward pass from the input already in workspace.input(), through layers [0, Stop),
+    // in the network's mode. Stop < layer_count stops early: the trainer reads a
+    // discriminator's logits this way. Const: buffers are read, not updated (see update_buffers).
     template <std::size_t Stop = layer_count>
     const matrix<T>& forward(Workspace& workspace) const {
         static_assert(Stop <= layer_count);
         if (workspace.batch_size() == 0)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
+        const ForwardContext context{mode_, workspace.rng};
         for_each_index<Stop>([&]<std::size_t I>() {
-            std::get<I>(layers_).forward(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
+            const auto& layer = std::get<I>(layers_);
+            if constexpr (stateful_layer<layer_type<I>>)
+                layer.forward(parameters_of<I>(), buffers_of<I>(), workspace.values[I], workspace.values[I + 1],
+                              std::get<I>(workspace.caches), context);
+            else
+                layer.forward(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
         });
         return workspace.values[Stop];
+    }
+
+    // After a training-mode forward(workspace): lets stateful layers fold what they saw
+    // into their buffers (BatchNorm's running statistics). A no-op in inference mode.
+    template <std::size_t Stop = layer_count>
+    void update_buffers(const Workspace& workspace) {
+        if (mode_ != Mode::training) return;
+        for_each_index<Stop>([&]<std::size_t I>() {
+            if constexpr (stateful_layer<layer_type<I>>)
+                std::get<I>(layers_).update_buffers(buffers_of<I>(), std::get<I>(workspace.caches));
+        });
     }
 
     // Backward pass from workspace.gradients[Stop] (set by the caller, typically a loss)
@@ -229,14 +301,17 @@ public:
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::backward: the gradient holds ", gradient.size(),
                        " values but the network has ", parameter_count, " parameters");
         for_each_index_reversed<Stop>([&]<std::size_t I>() {
-            const auto& layer = std::get<I>(layers_);
-            const auto params = parameters_of<I>();
-            if constexpr (layer_type<I>::parameter_count > 0)
-                layer.accumulate_gradient(params, workspace.values[I], workspace.values[I + 1],
-                                          workspace.gradients[I + 1], gradient.subspan(offsets[I], layer_type<I>::parameter_count));
-            if (I > 0 || input_gradient)
-                layer.backward_input(params, workspace.values[I], workspace.values[I + 1], workspace.gradients[I + 1],
-                                     workspace.gradients[I]);
+            if constexpr (layer_type<I>::parameter_count > 0) {
+                const auto grad = gradient.subspan(offsets[I], layer_type<I>::parameter_count);
+                const auto& layer = std::get<I>(layers_);
+                if constexpr (stateful_layer<layer_type<I>>)
+                    layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                              workspace.gradients[I + 1], grad, std::get<I>(workspace.caches));
+                else
+                    layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                              workspace.gradients[I + 1], grad);
+            }
+            if (I > 0 || input_gradient) layer_backward_input<I>(workspace);
         });
     }
 
@@ -245,15 +320,13 @@ public:
     template <std::size_t Stop = layer_count>
     const matrix<T>& backward_input(Workspace& workspace) const {
         static_assert(Stop <= layer_count);
-        for_each_index_reversed<Stop>([&]<std::size_t I>() {
-            std::get<I>(layers_).backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
-                                                workspace.gradients[I + 1], workspace.gradients[I]);
-        });
+        for_each_index_reversed<Stop>([&]<std::size_t I>() { layer_backward_input<I>(workspace); });
         return workspace.gradients[0];
     }
 
+    // Same parameters and buffers, bit for bit.
     friend bool operator==(const BasicSequential& a, const BasicSequential& b) {
-        return a.parameters_ == b.parameters_;
+        return a.parameters_ == b.parameters_ && a.buffers_ == b.buffers_;
     }
 
 private:
@@ -280,14 +353,27 @@ private:
             std::make_index_sequence<Count>{});
     }
 
-    template <class U>
-    std::vector<named_parameter<U>> named_parameters_impl(U* data) const {
+    template <std::size_t I>
+    void layer_backward_input(Workspace& workspace) const {
+        const auto& layer = std::get<I>(layers_);
+        if constexpr (stateful_layer<layer_type<I>>)
+            layer.backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                 workspace.gradients[I + 1], workspace.gradients[I], std::get<I>(workspace.caches));
+        else
+            layer.backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                 workspace.gradients[I + 1], workspace.gradients[I]);
+    }
+
+    // Names the blocks that blocks_of(layer*) lists for each layer, in a flat vector at `data`.
+    template <class U, class BlocksOf>
+    std::vector<named_parameter<U>> named_blocks(U* data, const std::array<std::size_t, layer_count + 1>& starts,
+                                                 BlocksOf blocks_of) const {
         std::vector<named_parameter<U>> result;
         for_each_index([&]<std::size_t I>() {
-            for (const parameter_block& block : parameter_blocks_of<layer_type<I>>()) {
+            for (const parameter_block& block : blocks_of(static_cast<layer_type<I>*>(nullptr))) {
                 std::vector<std::size_t> shape(block.shape.begin(), block.shape.begin() + block.rank);
                 result.push_back({std::to_string(I) + "." + std::string(block.name), std::move(shape),
-                                  std::span<U>(data + offsets[I] + block.offset, block.size())});
+                                  std::span<U>(data + starts[I] + block.offset, block.size())});
             }
         });
         return result;
@@ -295,6 +381,8 @@ private:
 
     [[no_unique_address]] layers_type layers_{};
     std::vector<T> parameters_;
+    std::vector<T> buffers_;
+    Mode mode_ = Mode::training;
 };
 
 // A float network: Sequential<Dense<5, 128>, ReLU, Dense<128, 15>>.

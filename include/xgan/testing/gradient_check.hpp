@@ -22,6 +22,7 @@ namespace xgan {
 
 struct GradientCheckOptions {
     std::size_t batch = 3;        // rows of the random input batch
+    Mode mode = Mode::training;   // the mode the network is checked in
     double step = 1e-6;           // central-difference step h
     double tolerance = 1e-6;      // largest accepted error (see GradientCheckResult)
     std::uint64_t seed = 1;       // parameters, inputs and upstream gradients
@@ -75,14 +76,19 @@ GradientCheckResult check_gradients(const BasicSequential<T, Specs...>& network,
                   "xgan::check_gradients: check in double precision (rebind_scalar_t<Net, double>)");
     using Net = BasicSequential<T, Specs...>;
     Net net = network;
+    net.set_mode(options.mode);
     Rng rng(options.seed);
     matrix<double> x({options.batch, Net::input_size});
     matrix<double> r({options.batch, Net::output_size});
     rng.fill_uniform(std::span<double>(x.data(), x.size()), -1.0, 1.0);
     rng.fill_uniform(std::span<double>(r.data(), r.size()), -1.0, 1.0);
 
+    // Stateful layers see the same masks at every evaluation: the Rng restarts each time.
+    Rng layer_rng(options.seed + 1);
     typename Net::Workspace ws;
+    ws.rng = &layer_rng;
     auto objective = [&] {
+        layer_rng = Rng(options.seed + 1);
         const auto& y = net.forward(ws, x);
         double sum = 0;
         for (std::size_t i = 0; i < y.size(); ++i) sum += y.data()[i] * r.data()[i];

@@ -99,6 +99,7 @@ public:
         const auto& real = real_batch.derived_cast();
         check_real_batch(real);
         const std::size_t batch = real.shape()[0];
+        bind_rng();
 
         const auto& real_logits = discriminator_.template forward<logit_layers>(d_real_, real);
         draw_fakes(generator_, g_, rng_, batch);
@@ -112,6 +113,8 @@ public:
             XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
                        " at step ", steps_, "; the networks were left unchanged (check the data and learning rates)");
 
+        discriminator_.template update_buffers<logit_layers>(d_real_);
+        discriminator_.template update_buffers<logit_layers>(d_fake_);
         std::fill(d_gradient_.begin(), d_gradient_.end(), T(0));
         discriminator_.template backward<logit_layers>(d_real_, d_gradient_);
         discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
@@ -128,15 +131,35 @@ public:
     // Fills g_loss and d_fake.
     StepStats train_generator(std::size_t batch) {
         if (batch == 0) XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the batch is empty (0 rows)");
+        bind_rng();
         return generator_update(generator_, g_, g_gradient_, g_state_, options_.generator_optimizer,
                                 std::as_const(discriminator_), d_fake_, options_.loss, rng_, batch, steps_);
     }
 
-    // n samples from G on fresh noise (draws from the trainer's Rng).
+    // n samples from G, in inference mode, on fresh noise (drawn from the trainer's Rng).
     matrix<T> sample(std::size_t n) {
         matrix<T> noise({n, G::input_size});
         rng_.fill_normal(std::span<T>(noise.data(), noise.size()));
-        return generator_.forward(noise);
+        return generate(noise);
+    }
+
+    // G's output for the given noise {n, G::input_size}, in inference mode (the same
+    // noise gives the same samples: use it for grids comparable over training).
+    template <class E>
+    matrix<T> generate(const xt::xexpression<E>& noise) {
+        const Mode mode = generator_.mode();
+        generator_.set_mode(Mode::inference);
+        typename G::Workspace workspace;
+        workspace.rng = &rng_;
+        matrix<T> samples;
+        try {
+            samples = generator_.forward(workspace, noise);
+        } catch (...) {
+            generator_.set_mode(mode);
+            throw;
+        }
+        generator_.set_mode(mode);
+        return samples;
     }
 
     G& generator() { return generator_; }
@@ -188,12 +211,18 @@ private:
         return stats;
     }
 
-    // Fills G's workspace with fresh noise and runs G forward.
-    static void draw_fakes(const G& generator, typename G::Workspace& g_ws, Rng& rng, std::size_t batch) {
+    // Fills G's workspace with fresh noise and runs G forward (folding what its stateful
+    // layers saw into their buffers).
+    static void draw_fakes(G& generator, typename G::Workspace& g_ws, Rng& rng, std::size_t batch) {
         g_ws.resize(batch);
         rng.fill_normal(std::span<T>(g_ws.input().data(), g_ws.input().size()));
         generator.forward(g_ws);
+        generator.update_buffers(g_ws);
     }
+
+    // Stateful layers (Dropout) draw from the trainer's Rng; set on each use, so a moved
+    // trainer never points at another's.
+    void bind_rng() { g_.rng = d_real_.rng = d_fake_.rng = &rng_; }
 
     template <class E>
     static void check_real_batch(const E& real) {

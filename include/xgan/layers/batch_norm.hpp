@@ -1,0 +1,159 @@
+// BatchNorm: normalises each feature over the batch, then scales and shifts it
+// (PyTorch's nn.BatchNorm1d). Training mode uses the batch's statistics and folds them
+// into running statistics; inference mode uses the running statistics.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <ratio>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include <xgan/config.hpp>
+#include <xgan/core/layer.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/tensor.hpp>
+
+namespace xgan {
+
+template <class Momentum, class Epsilon, std::size_t Width, class T>
+class BatchNormLayer {
+public:
+    using value_type = T;
+    static constexpr std::size_t input_size = Width;
+    static constexpr std::size_t output_size = Width;
+    static constexpr std::size_t parameter_count = 2 * Width;
+    static constexpr std::size_t buffer_count = 2 * Width;
+    static constexpr double momentum = static_cast<double>(Momentum::num) / static_cast<double>(Momentum::den);
+    static constexpr double epsilon = static_cast<double>(Epsilon::num) / static_cast<double>(Epsilon::den);
+    static constexpr std::array<parameter_block, 2> parameter_blocks{{
+        {"weight", 1, {Width, 0}, 0},
+        {"bias", 1, {Width, 0}, Width},
+    }};
+    static constexpr std::array<parameter_block, 2> buffer_blocks{{
+        {"running_mean", 1, {Width, 0}, 0},
+        {"running_var", 1, {Width, 0}, Width},
+    }};
+
+    struct cache_type {
+        std::vector<T> mean = std::vector<T>(Width);     // statistics used by the last forward
+        std::vector<T> inv_std = std::vector<T>(Width);  // 1 / sqrt(var + eps)
+        std::vector<T> variance = std::vector<T>(Width); // the batch's biased variance
+        std::size_t batch = 0;
+        bool batch_statistics = false;  // training mode: normalised with the batch's own
+    };
+
+    void initialize(std::span<T> params, Rng&) const {
+        std::fill(params.begin(), params.begin() + Width, T(1));
+        std::fill(params.begin() + Width, params.end(), T(0));
+    }
+    void initialize_buffers(std::span<T> buffers) const {
+        std::fill(buffers.begin(), buffers.begin() + Width, T(0));
+        std::fill(buffers.begin() + Width, buffers.end(), T(1));
+    }
+
+    void forward(std::span<const T> params, std::span<const T> buffers, const matrix<T>& x, matrix<T>& y,
+                 cache_type& cache, const ForwardContext& context) const {
+        const std::size_t batch = x.shape()[0];
+        cache.batch = batch;
+        cache.batch_statistics = context.mode == Mode::training;
+        if (cache.batch_statistics) {
+            if (batch < 2)
+                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm: training mode needs at least 2 rows per batch, got ",
+                           batch, " (use Mode::inference for single samples)");
+            for (std::size_t j = 0; j < Width; ++j) {
+                double sum = 0;
+                for (std::size_t r = 0; r < batch; ++r) sum += static_cast<double>(x(r, j));
+                const double mean = sum / static_cast<double>(batch);
+                double squares = 0;
+                for (std::size_t r = 0; r < batch; ++r) {
+                    const double d = static_cast<double>(x(r, j)) - mean;
+                    squares += d * d;
+                }
+                const double variance = squares / static_cast<double>(batch);
+                cache.mean[j] = static_cast<T>(mean);
+                cache.variance[j] = static_cast<T>(variance);
+                cache.inv_std[j] = static_cast<T>(1.0 / std::sqrt(variance + epsilon));
+            }
+        } else {
+            for (std::size_t j = 0; j < Width; ++j) {
+                cache.mean[j] = buffers[j];
+                cache.inv_std[j] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[Width + j]) + epsilon));
+            }
+        }
+        const T* gamma = params.data();
+        const T* beta = params.data() + Width;
+        for (std::size_t r = 0; r < batch; ++r)
+            for (std::size_t j = 0; j < Width; ++j)
+                y(r, j) = (x(r, j) - cache.mean[j]) * cache.inv_std[j] * gamma[j] + beta[j];
+    }
+
+    // running = (1 - momentum) running + momentum batch, with the unbiased batch variance.
+    void update_buffers(std::span<T> buffers, const cache_type& cache) const {
+        if (!cache.batch_statistics) return;
+        const double n = static_cast<double>(cache.batch);
+        for (std::size_t j = 0; j < Width; ++j) {
+            buffers[j] = static_cast<T>((1 - momentum) * buffers[j] + momentum * cache.mean[j]);
+            buffers[Width + j] =
+                static_cast<T>((1 - momentum) * buffers[Width + j] + momentum * cache.variance[j] * n / (n - 1));
+        }
+    }
+
+    // With batch statistics the mean and variance depend on every row:
+    // dx = gamma inv_std / N (N dy - sum(dy) - xhat sum(dy xhat)).
+    void backward_input(std::span<const T> params, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                        matrix<T>& dx, const cache_type& cache) const {
+        const std::size_t batch = x.shape()[0];
+        const T* gamma = params.data();
+        for (std::size_t j = 0; j < Width; ++j) {
+            const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
+            if (!cache.batch_statistics) {
+                for (std::size_t r = 0; r < batch; ++r) dx(r, j) = static_cast<T>(dy(r, j) * scale);
+                continue;
+            }
+            double sum_dy = 0, sum_dy_xhat = 0;
+            for (std::size_t r = 0; r < batch; ++r) {
+                const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
+                sum_dy += dy(r, j);
+                sum_dy_xhat += dy(r, j) * xhat;
+            }
+            const double n = static_cast<double>(batch);
+            for (std::size_t r = 0; r < batch; ++r) {
+                const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
+                dx(r, j) = static_cast<T>(scale / n * (n * dy(r, j) - sum_dy - xhat * sum_dy_xhat));
+            }
+        }
+    }
+
+    // dgamma += sum(dy xhat), dbeta += sum(dy)
+    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                             std::span<T> grad, const cache_type& cache) const {
+        const std::size_t batch = x.shape()[0];
+        for (std::size_t j = 0; j < Width; ++j) {
+            double dgamma = 0, dbeta = 0;
+            for (std::size_t r = 0; r < batch; ++r) {
+                const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
+                dgamma += dy(r, j) * xhat;
+                dbeta += dy(r, j);
+            }
+            grad[j] += static_cast<T>(dgamma);
+            grad[Width + j] += static_cast<T>(dbeta);
+        }
+    }
+};
+
+// BatchNorm with momentum and epsilon as std::ratio: BatchNormWith<std::ratio<1, 100>, std::ratio<1, 1000>>
+// is Keras' BatchNormalization (its momentum 0.99 is PyTorch's 0.01).
+template <class Momentum, class Epsilon>
+struct BatchNormWith {
+    template <std::size_t Width, class T>
+    using bind = BatchNormLayer<Momentum, Epsilon, Width, T>;
+};
+
+// BatchNorm with PyTorch's defaults: momentum 0.1, eps 1e-5.
+struct BatchNorm : BatchNormWith<std::ratio<1, 10>, std::ratio<1, 100000>> {};
+
+}  // namespace xgan

@@ -1,0 +1,80 @@
+// Dropout: in training mode zeroes each value with probability Rate and scales the
+// rest by 1 / (1 - Rate) (inverted dropout, as PyTorch); in inference mode the identity.
+// Masks are drawn from the Rng of the forward pass (the trainer's, so one seed
+// reproduces them).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+
+#include <xgan/config.hpp>
+#include <xgan/core/layer.hpp>
+#include <xgan/core/tensor.hpp>
+
+namespace xgan {
+
+template <std::intmax_t Numerator, std::intmax_t Denominator, std::size_t Width, class T>
+class DropoutLayer {
+public:
+    static_assert(Denominator > 0 && Numerator >= 0 && Numerator < Denominator,
+                  "xgan::DropoutWithRate<Num, Den>: the rate Num / Den must lie in [0, 1)");
+    using value_type = T;
+    static constexpr std::size_t input_size = Width;
+    static constexpr std::size_t output_size = Width;
+    static constexpr std::size_t parameter_count = 0;
+    static constexpr double rate = static_cast<double>(Numerator) / static_cast<double>(Denominator);
+
+    struct cache_type {
+        matrix<T> mask;  // 0 or 1 / (1 - rate) per value of the last training forward
+        bool active = false;
+    };
+
+    void forward(std::span<const T>, std::span<const T>, const matrix<T>& x, matrix<T>& y, cache_type& cache,
+                 const ForwardContext& context) const {
+        cache.active = context.mode == Mode::training && Numerator > 0;
+        if (!cache.active) {
+            std::copy(x.begin(), x.end(), y.begin());
+            return;
+        }
+        if (context.rng == nullptr)
+            XGAN_THROW(std::logic_error, "xgan::Dropout: training mode needs an Rng for the masks (set "
+                       "Workspace::rng, or switch the network to Mode::inference)");
+        if (cache.mask.shape() != x.shape()) cache.mask.resize(x.shape());
+        const T keep = static_cast<T>(1.0 / (1.0 - rate));
+        const std::size_t n = x.size();
+        const T* in = x.data();
+        T* out = y.data();
+        T* mask = cache.mask.data();
+        for (std::size_t i = 0; i < n; ++i) {
+            mask[i] = context.rng->uniform() < rate ? T(0) : keep;
+            out[i] = in[i] * mask[i];
+        }
+    }
+
+    void backward_input(std::span<const T>, const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>& dx,
+                        const cache_type& cache) const {
+        if (!cache.active) {
+            std::copy(dy.begin(), dy.end(), dx.begin());
+            return;
+        }
+        const std::size_t n = dy.size();
+        for (std::size_t i = 0; i < n; ++i) dx.data()[i] = dy.data()[i] * cache.mask.data()[i];
+    }
+
+    void update_buffers(std::span<T>, const cache_type&) const {}
+};
+
+// Dropout with rate Numerator / Denominator: DropoutWithRate<3, 10> drops 30%.
+template <std::intmax_t Numerator, std::intmax_t Denominator>
+struct DropoutWithRate {
+    template <std::size_t Width, class T>
+    using bind = DropoutLayer<Numerator, Denominator, Width, T>;
+};
+
+// Dropout with PyTorch's default rate, 0.5.
+struct Dropout : DropoutWithRate<1, 2> {};
+
+}  // namespace xgan
