@@ -32,6 +32,10 @@
 #include <xgan/train/step_stats.hpp>
 #include <xgan/train/trainer.hpp>
 
+#include <xgan/io/architecture.hpp>
+#include <xgan/io/checkpoint.hpp>
+#include <xgan/io/npy.hpp>
+#include <xgan/io/npz.hpp>
 #include <xgan/io/paintings.hpp>
 #include <xgan/io/svg_plot.hpp>
 #include <xgan/testing/gradient_check.hpp>

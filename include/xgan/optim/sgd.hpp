@@ -2,10 +2,13 @@
 // (the first step seeds the momentum buffer with the gradient itself).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <xgan/config.hpp>
@@ -42,6 +45,12 @@ struct SGD {
         }
 
         std::uint64_t steps() const { return steps_; }
+        void set_steps(std::uint64_t steps) { steps_ = steps; }
+
+        // The per-parameter tensors, named as PyTorch's optimizer state_dict names them
+        // (checkpoints save and restore them with steps()).
+        std::array<std::pair<std::string_view, std::span<T>>, 1> named_tensors() { return {{{"momentum_buffer", buffer_}}}; }
+        std::array<std::pair<std::string_view, std::span<const T>>, 1> named_tensors() const { return {{{"momentum_buffer", buffer_}}}; }
         std::span<T> momentum_buffer() { return buffer_; }
 
         friend bool operator==(const state&, const state&) = default;

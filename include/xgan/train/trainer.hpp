@@ -169,7 +169,18 @@ public:
     Options& options() { return options_; }
     const Options& options() const { return options_; }
     Rng& rng() { return rng_; }
+    const Rng& rng() const { return rng_; }
     std::uint64_t steps() const { return steps_; }
+
+    // What the optimizers keep between steps (moments, momentum buffers); checkpoints
+    // save and restore it, with set_steps, to resume a run exactly.
+    using generator_optimizer_state = typename GeneratorOptimizer::template state<T>;
+    using discriminator_optimizer_state = typename DiscriminatorOptimizer::template state<T>;
+    generator_optimizer_state& generator_state() { return g_state_; }
+    const generator_optimizer_state& generator_state() const { return g_state_; }
+    discriminator_optimizer_state& discriminator_state() { return d_state_; }
+    const discriminator_optimizer_state& discriminator_state() const { return d_state_; }
+    void set_steps(std::uint64_t steps) { steps_ = steps; }
 
 private:
     AdversarialTrainer(Rng&& rng, const Options& options)
