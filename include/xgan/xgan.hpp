@@ -34,6 +34,8 @@
 
 #include <xgan/io/architecture.hpp>
 #include <xgan/io/checkpoint.hpp>
+#include <xgan/io/idx.hpp>
+#include <xgan/io/image_dataset.hpp>
 #include <xgan/io/npy.hpp>
 #include <xgan/io/npz.hpp>
 #include <xgan/io/paintings.hpp>

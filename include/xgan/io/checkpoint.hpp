@@ -182,8 +182,15 @@ void save_checkpoint(const Trainer& trainer, const std::filesystem::path& path, 
 // NaN in a tensor) and then leaves the trainer exactly as it was.
 template <class Trainer>
 void load_checkpoint(Trainer& trainer, const std::filesystem::path& path) {
+    load_checkpoint(trainer, npz::read(path), path.string());
+}
+
+// The same from an archive already read (npz::read_memory); `where` names it in errors.
+template <class Trainer>
+void load_checkpoint(Trainer& trainer, npz::archive entries, const std::filesystem::path& where) {
     using T = typename Trainer::value_type;
-    const detail::checkpoint_reader in(npz::read(path), path.string());
+    const std::filesystem::path& path = where;
+    const detail::checkpoint_reader in(std::move(entries), where.string());
     if (in.text("xgan.format") != checkpoint_format)
         XGAN_THROW(checkpoint_error, path.string(), ": format '", in.text("xgan.format"), "' is not '",
                    checkpoint_format, "'");

@@ -100,6 +100,7 @@ private:
 
 // Reads every array of an .npz held in memory; `where` names it in errors.
 inline archive read_memory(std::string_view bytes, std::string_view where) {
+    if (bytes.empty()) XGAN_THROW(checkpoint_error, where, ": not a readable .npz (zip) archive: the file is empty");
     zip_error_t error;
     zip_error_init(&error);
     zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);

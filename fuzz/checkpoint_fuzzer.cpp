@@ -1,0 +1,73 @@
+// libFuzzer target for xgan's checkpoint reader: npy::decode on the raw bytes, then
+// npz::read_memory and load_checkpoint's validation.
+//
+// Any byte string must be either loaded or rejected with xgan::checkpoint_error; a
+// rejection must leave the trainer exactly as it was. A crash, a sanitizer report, a
+// leak, a hang or another exception type is a bug. The seeds (corpus/checkpoint/) are
+// real checkpoints of the small trainer below, written by `checkpoint_fuzzer --write-seeds DIR`.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include <xgan/io/checkpoint.hpp>
+#include <xgan/layers/batch_norm.hpp>
+#include <xgan/layers/dense.hpp>
+#include <xgan/layers/relu.hpp>
+#include <xgan/layers/sigmoid.hpp>
+#include <xgan/train/trainer.hpp>
+
+namespace {
+
+using G = xgan::Sequential<xgan::Dense<2, 3>, xgan::BatchNorm, xgan::ReLU, xgan::Dense<3, 2>>;
+using D = xgan::Sequential<xgan::Dense<2, 3>, xgan::ReLU, xgan::Dense<3, 1>, xgan::Sigmoid>;
+using Trainer = xgan::AdversarialTrainer<G, D>;
+
+bool same(const Trainer& a, const Trainer& b) {
+    return a.generator() == b.generator() && a.discriminator() == b.discriminator() &&
+           a.generator_state() == b.generator_state() && a.discriminator_state() == b.discriminator_state() &&
+           a.rng() == b.rng() && a.steps() == b.steps();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const Trainer pristine({.seed = 1});
+    Trainer trainer = pristine;
+    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    try {  // the bytes as one .npy array
+        const auto array = xgan::npy::decode(bytes, "<fuzz>");
+        if (array.data.size() != array.count() * array.item_size()) std::abort();
+    } catch (const xgan::checkpoint_error&) {
+    }
+    try {
+        xgan::load_checkpoint(trainer, xgan::npz::read_memory(bytes, "<fuzz>"), "<fuzz>");
+    } catch (const xgan::checkpoint_error&) {
+        if (!same(trainer, pristine)) {
+            std::fprintf(stderr, "checkpoint_fuzzer: a rejected checkpoint changed the trainer\n");
+            std::abort();
+        }
+    }
+    return 0;
+}
+
+// Writes the seed corpus: checkpoints after 0 and 3 steps.
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+    for (int i = 1; i + 1 < *argc; ++i) {
+        if (std::strcmp((*argv)[i], "--write-seeds") != 0) continue;
+        const std::string dir = (*argv)[i + 1];
+        Trainer trainer({.seed = 1});
+        xgan::save_checkpoint(trainer, dir + "/fresh.npz");
+        xgan::matrix<float> real({4, 2});
+        for (int s = 0; s < 3; ++s) {
+            trainer.rng().fill_normal(std::span<float>(real.data(), real.size()));
+            trainer.step(real);
+        }
+        xgan::save_checkpoint(trainer, dir + "/trained.npz");
+        std::exit(0);
+    }
+    return 0;
+}
