@@ -34,10 +34,16 @@
 
 #include <xgan/io/architecture.hpp>
 #include <xgan/io/checkpoint.hpp>
+#include <xgan/io/csv_log.hpp>
 #include <xgan/io/idx.hpp>
 #include <xgan/io/image_dataset.hpp>
+#include <xgan/io/image_grid.hpp>
 #include <xgan/io/npy.hpp>
 #include <xgan/io/npz.hpp>
 #include <xgan/io/paintings.hpp>
+#include <xgan/io/png.hpp>
+#include <xgan/io/png_plot.hpp>
+#include <xgan/io/progress.hpp>
 #include <xgan/io/svg_plot.hpp>
+#include <xgan/io/training_plot.hpp>
 #include <xgan/testing/gradient_check.hpp>

@@ -43,7 +43,7 @@ struct LineStyle {
     std::string colour = "#1f77b4";
     double width = 2.0;          // stroke width in pixels
     bool dashed = false;
-    std::string label;           // legend entry; empty: none
+    std::string label = {};      // legend entry; empty: none
     double opacity = 1.0;        // 0..1
     double marker_radius = 0.0;  // > 0 draws a dot at every point
 };
