@@ -17,7 +17,7 @@
 // continues a run from its checkpoint, with the same result as an uninterrupted run.
 //
 //   03_mnist_mlp_gan                                   # 5,000 steps into mnist_gan/
-//   03_mnist_mlp_gan --steps 20000 --batchnorm --output bn_run
+//   03_mnist_mlp_gan --epochs 50 --batchnorm --output bn_run
 //   03_mnist_mlp_gan --resume mnist_gan/checkpoint.npz --steps 10000
 //   03_mnist_mlp_gan --data ~/mnist/train-images-idx3-ubyte.gz
 
@@ -58,6 +58,7 @@ using Discriminator =
 struct Settings {
     std::string data = std::string(fashion_mnist::train_images);
     std::uint64_t steps = 5000;
+    std::uint64_t epochs = 0;  // if set, replaces steps: epochs * batches per epoch
     std::size_t batch = 128;
     std::uint64_t seed = 1;
     std::string output = "mnist_gan";
@@ -82,6 +83,8 @@ int train(const Settings& s) {
     const std::size_t batches_per_epoch = data.batches_per_epoch(s.batch);
     if (batches_per_epoch == 0)
         throw std::invalid_argument(s.data + " holds fewer images than one batch of " + std::to_string(s.batch));
+
+    const std::uint64_t total_steps = s.epochs > 0 ? s.epochs * batches_per_epoch : s.steps;
 
     const Adam adam{.lr = 2e-4, .beta1 = 0.5};
     Trainer trainer({.generator_optimizer = adam,
@@ -109,9 +112,9 @@ int train(const Settings& s) {
                 describe<Discriminator>().c_str(), Discriminator::parameter_count);
 
     CsvLog log(out / "log.csv");
-    Progress progress(s.steps, std::cerr, {.start_step = trainer.steps(), .label = "training"});
+    Progress progress(total_steps, std::cerr, {.start_step = trainer.steps(), .label = "training"});
     std::filesystem::path last_grid;
-    while (trainer.steps() < s.steps) {
+    while (trainer.steps() < total_steps) {
         if (trainer.steps() % batches_per_epoch == 0) order_rng = epoch_rng(s.seed, trainer.steps() / batches_per_epoch);
         data.next_batch(real, order_rng);
         const StepStats stats = trainer.step(real);
@@ -120,7 +123,7 @@ int train(const Settings& s) {
         std::snprintf(extra, sizeof extra, "D(real) %.3f  D score %.3f  G loss %.3f", stats.d_accuracy, stats.d_score,
                       stats.g_loss);
         progress.update(stats.step, extra);
-        if (stats.step % s.grid_every == 0 || stats.step == s.steps) {
+        if (stats.step % s.grid_every == 0 || stats.step == total_steps) {
             char name[64];
             std::snprintf(name, sizeof name, "samples_%06llu.png", static_cast<unsigned long long>(stats.step));
             last_grid = out / name;
@@ -145,6 +148,8 @@ int main(int argc, char** argv) {
     app.add_option("--steps", s.steps, "Train until this many steps in total")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+    app.add_option("--epochs", s.epochs, "Train for this many epochs in total instead (overrides --steps)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000}));
     app.add_option("--batch", s.batch, "Real (and generated) images per step")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{2}, std::size_t{60000}));
