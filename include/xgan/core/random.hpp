@@ -7,6 +7,7 @@
 #include <numbers>
 #include <random>
 #include <span>
+#include <stdexcept>
 #include <type_traits>
 
 #include <xgan/detail/normal_kernel.hpp>
@@ -109,6 +110,7 @@ public:
 
     // A uniformly chosen integer in [0, n), without modulo bias.
     std::uint64_t below(std::uint64_t n) {
+        if (n == 0) throw std::invalid_argument("xgan::Rng::below: n must be positive");
         const std::uint64_t limit = engine_type::max() - engine_type::max() % n;
         std::uint64_t draw = engine_();
         while (draw >= limit) draw = engine_();

@@ -265,7 +265,7 @@ public:
     // discriminator's logits this way. Const: buffers are read, not updated (see update_buffers).
     template <std::size_t Stop = layer_count>
     const matrix<T>& forward(Workspace& workspace) const {
-        static_assert(Stop <= layer_count);
+        static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
         if (workspace.batch_size() == 0)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
         const ForwardContext context{mode_, workspace.rng};
@@ -296,7 +296,7 @@ public:
     // and, if `input_gradient`, leaves dLoss/dinput in workspace.gradients[0].
     template <std::size_t Stop = layer_count>
     void backward(Workspace& workspace, std::span<T> gradient, bool input_gradient = false) const {
-        static_assert(Stop <= layer_count);
+        static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
         if (gradient.size() != parameter_count)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::backward: the gradient holds ", gradient.size(),
                        " values but the network has ", parameter_count, " parameters");
@@ -319,7 +319,7 @@ public:
     // const network (a frozen discriminator) can pass gradients on to the generator.
     template <std::size_t Stop = layer_count>
     const matrix<T>& backward_input(Workspace& workspace) const {
-        static_assert(Stop <= layer_count);
+        static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
         for_each_index_reversed<Stop>([&]<std::size_t I>() { layer_backward_input<I>(workspace); });
         return workspace.gradients[0];
     }

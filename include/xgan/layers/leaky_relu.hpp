@@ -20,7 +20,9 @@ struct leaky_relu_op {
 
 // LeakyReLU with slope Numerator / Denominator for negative inputs.
 template <std::intmax_t Numerator, std::intmax_t Denominator>
-struct LeakyReLUWithSlope : activation_spec<detail::leaky_relu_op<Numerator, Denominator>> {};
+struct LeakyReLUWithSlope : activation_spec<detail::leaky_relu_op<Numerator, Denominator>> {
+    static_assert(Denominator > 0, "xgan::LeakyReLUWithSlope<Num, Den>: Den must be positive");
+};
 
 // LeakyReLU with slope 0.2.
 struct LeakyReLU : LeakyReLUWithSlope<1, 5> {};

@@ -77,6 +77,7 @@ public:
     // and fresh fakes), then one G update on fresh noise of the same batch size.
     template <class E>
     StepStats step(const xt::xexpression<E>& real_batch) {
+        check_options();  // options() is mutable
         StepStats stats;
         for (std::size_t k = 0; k < options_.discriminator_steps; ++k) {
             const auto d = train_discriminator(real_batch);
@@ -111,7 +112,7 @@ public:
                                                           d_fake_.gradients[logit_layers]);
         if (!std::isfinite(d_loss))
             XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
-                       " at step ", steps_, "; the networks were left unchanged (check the data and learning rates)");
+                       " in step ", steps_ + 1, "; this update was not applied (check the data and learning rates)");
 
         discriminator_.template update_buffers<logit_layers>(d_real_);
         discriminator_.template update_buffers<logit_layers>(d_fake_);
@@ -207,8 +208,8 @@ private:
         const auto& fake_logits = discriminator.template forward<logit_layers>(d_ws);
         const double g_loss = loss.generator(fake_logits, d_ws.gradients[logit_layers]);
         if (!std::isfinite(g_loss))
-            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the generator's loss is ", g_loss, " at step ",
-                       step, "; the networks were left unchanged (check the data and learning rates)");
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the generator's loss is ", g_loss, " in step ",
+                       step + 1, "; this update was not applied (check the data and learning rates)");
 
         const auto& input_gradient = discriminator.template backward_input<logit_layers>(d_ws);
         std::copy(input_gradient.begin(), input_gradient.end(), g_ws.gradients[G::layer_count].begin());
@@ -237,10 +238,12 @@ private:
 
     template <class E>
     static void check_real_batch(const E& real) {
-        if (real.dimension() != 2 || real.shape()[1] != D::input_size)
+        if (real.dimension() != 2)
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", D::input_size,
-                       "}, got ", real.dimension(), " dimensions with ", real.dimension() >= 2 ? real.shape()[1] : 0,
-                       " columns");
+                       "}, got ", real.dimension(), " dimension(s)");
+        if (real.shape()[1] != D::input_size)
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", D::input_size,
+                       "}, got ", real.shape()[1], " columns");
         if (real.shape()[0] == 0)
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch is empty (0 rows)");
         const std::size_t columns = real.shape()[1];
