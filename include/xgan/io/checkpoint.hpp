@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +26,27 @@
 namespace xgan {
 
 inline constexpr std::string_view checkpoint_format = "xgan checkpoint 1";
+
+// What a checkpoint needs of an optimizer's state beyond xgan::Optimizer: its step count
+// and its per-parameter tensors by name (Adam and SGD provide them).
+template <class State>
+concept checkpointable_optimizer_state = requires(State& state, const State& const_state) {
+    { const_state.steps() } -> std::convertible_to<std::uint64_t>;
+    state.set_steps(std::uint64_t{});
+    state.named_tensors();
+    const_state.named_tensors();
+};
+
+namespace detail {
+template <class Trainer>
+constexpr bool check_checkpointable() {
+    static_assert(checkpointable_optimizer_state<typename Trainer::generator_optimizer_state> &&
+                      checkpointable_optimizer_state<typename Trainer::discriminator_optimizer_state>,
+                  "xgan::save_checkpoint / load_checkpoint: an optimizer's state must provide steps(), "
+                  "set_steps(n) and named_tensors() (see xgan::checkpointable_optimizer_state)");
+    return true;
+}
+}  // namespace detail
 
 namespace detail {
 
@@ -150,6 +172,7 @@ struct CheckpointOptions {
 // previous file at `path` intact.
 template <class Trainer>
 void save_checkpoint(const Trainer& trainer, const std::filesystem::path& path, const CheckpointOptions& options = {}) {
+    static_assert(detail::check_checkpointable<Trainer>());
     using T = typename Trainer::value_type;
     using G = typename Trainer::generator_type;
     using D = typename Trainer::discriminator_type;
@@ -188,6 +211,7 @@ void load_checkpoint(Trainer& trainer, const std::filesystem::path& path) {
 // The same from an archive already read (npz::read_memory); `where` names it in errors.
 template <class Trainer>
 void load_checkpoint(Trainer& trainer, npz::archive entries, const std::filesystem::path& where) {
+    static_assert(detail::check_checkpointable<Trainer>());
     using T = typename Trainer::value_type;
     const std::filesystem::path& path = where;
     const detail::checkpoint_reader in(std::move(entries), where.string());
