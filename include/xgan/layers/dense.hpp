@@ -9,6 +9,7 @@
 #include <xgan/core/random.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/blas.hpp>
+#include <xgan/detail/kernels.hpp>
 #include <xgan/init/initializers.hpp>
 
 namespace xgan {
@@ -35,6 +36,12 @@ public:
     void forward(std::span<const T> params, const matrix<T>& x, matrix<T>& y) const {
         const std::size_t batch = x.shape()[0];
         const T* bias = params.data() + Out * In;
+        if constexpr (small) {
+            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+                detail::kernels::dense_forward<In, Out, T>(batch, x.data(), params.data(), bias, y.data());
+                return;
+            }
+        }
         T* out = y.data();
         for (std::size_t r = 0; r < batch; ++r)
             for (std::size_t j = 0; j < Out; ++j) out[r * Out + j] = bias[j];
@@ -45,6 +52,12 @@ public:
     void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                         const matrix<T>& dy, matrix<T>& dx) const {
         const std::size_t batch = dy.shape()[0];
+        if constexpr (small) {
+            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+                detail::kernels::dense_backward_input<In, Out, T>(batch, dy.data(), params.data(), dx.data());
+                return;
+            }
+        }
         detail::gemm<T>(false, false, batch, In, Out, T(1), dy.data(), Out, params.data(), In, T(0), dx.data(), In);
     }
 
@@ -52,12 +65,24 @@ public:
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad) const {
         const std::size_t batch = dy.shape()[0];
+        if constexpr (small) {
+            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+                detail::kernels::dense_accumulate_gradient<In, Out, T>(batch, x.data(), dy.data(), grad.data(),
+                                                                       grad.data() + Out * In);
+                return;
+            }
+        }
         detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, x.data(), In, T(1), grad.data(), In);
         T* XGAN_RESTRICT bias = grad.data() + Out * In;
         const T* XGAN_RESTRICT d = dy.data();
         for (std::size_t r = 0; r < batch; ++r)
             for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
     }
+
+private:
+    // Small layers (the painting GAN's) use xgan's own register-blocked kernels, sized
+    // at compile time; large ones (MNIST's) BLAS. See detail/kernels.hpp.
+    static constexpr bool small = detail::kernels::small_dense_v<T, In, Out>;
 };
 
 // Dense<In, Out>: a fully connected layer, as written in a stack.

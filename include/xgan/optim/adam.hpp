@@ -2,14 +2,18 @@
 // (single-tensor path, float arithmetic per element, bias corrections in double).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <xgan/config.hpp>
+#include <xgan/detail/kernels.hpp>
 
 namespace xgan {
 
@@ -33,22 +37,26 @@ struct Adam {
             const T beta2 = static_cast<T>(o.beta2), one_minus_beta2 = static_cast<T>(1.0 - o.beta2);
             const double correction1 = 1.0 - std::pow(o.beta1, static_cast<double>(steps_));
             const double correction2 = 1.0 - std::pow(o.beta2, static_cast<double>(steps_));
-            const T step_size = static_cast<T>(-(o.lr / correction1));
-            const T correction2_sqrt = static_cast<T>(std::sqrt(correction2));
-            const T eps = static_cast<T>(o.eps);
-            T* p = params.data();
-            const T* g = grads.data();
-            T* m = m_.data();
-            T* v = v_.data();
-            for (std::size_t i = 0, n = m_.size(); i < n; ++i) {
-                m[i] = m[i] * beta1 + g[i] * one_minus_beta1;
-                v[i] = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];
-                const T denom = std::sqrt(v[i]) / correction2_sqrt + eps;
-                p[i] = p[i] + step_size * m[i] / denom;
-            }
+            const detail::kernels::adam_coefficients<T> c{beta1,
+                                                          one_minus_beta1,
+                                                          beta2,
+                                                          one_minus_beta2,
+                                                          static_cast<T>(-(o.lr / correction1)),
+                                                          static_cast<T>(std::sqrt(correction2)),
+                                                          static_cast<T>(o.eps)};
+            // Per element (vectorised, AVX2 where available; see detail/kernels_impl.hpp):
+            //   m = m beta1 + g (1 - beta1),  v = v beta2 + (1 - beta2) g g,
+            //   p = p + step_size m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+            detail::kernels::adam_update<T>(m_.size(), params.data(), grads.data(), m_.data(), v_.data(), c);
         }
 
         std::uint64_t steps() const { return steps_; }
+        void set_steps(std::uint64_t steps) { steps_ = steps; }
+
+        // The per-parameter tensors, named as PyTorch's optimizer state_dict names them
+        // (checkpoints save and restore them with steps()).
+        std::array<std::pair<std::string_view, std::span<T>>, 2> named_tensors() { return {{{"exp_avg", m_}, {"exp_avg_sq", v_}}}; }
+        std::array<std::pair<std::string_view, std::span<const T>>, 2> named_tensors() const { return {{{"exp_avg", m_}, {"exp_avg_sq", v_}}}; }
         std::span<T> first_moment() { return m_; }
         std::span<T> second_moment() { return v_; }
 

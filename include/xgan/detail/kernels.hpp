@@ -1,0 +1,320 @@
+// Register-blocked kernels for the small, compile-time-sized products of Dense layers,
+// and the element-wise loops of activations and Adam, with run-time instruction-set
+// dispatch. See docs/performance.md for the design.
+//
+// Every kernel is written once, in kernels_impl.hpp, on GCC/Clang vector extensions,
+// and compiled twice into two namespaces:
+//   kernels::generic  16-byte vectors, the compilation target's own instructions
+//                     (SSE2 on baseline x86-64; NEON etc. elsewhere);
+//   kernels::avx2     32-byte vectors and explicit fused multiply-adds, each function
+//                     marked __attribute__((target("avx2,fma"))) (x86 only).
+// The public entry points below pick one at run time, once per process (cpuid), so a
+// baseline x86-64 build runs AVX2/FMA code on CPUs that have it. XGAN_KERNELS in the
+// environment overrides the choice: "generic" forces the 16-byte kernels, "blas" sends
+// every Dense product to BLAS (detail::gemm) while the element-wise loops keep their
+// best version; anything else ("auto", the default) uses AVX2 and FMA when the CPU has
+// them.
+//
+// Determinism: which path runs depends only on the CPU and XGAN_KERNELS, and each kernel
+// performs a fixed sequence of floating-point operations (no threads, no reductions whose
+// order depends on timing or alignment), so the same inputs give bit-identical outputs
+// run to run. The two paths may differ from each other, and from BLAS, by rounding (the
+// AVX2 path fuses multiply-adds).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include <xgan/config.hpp>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define XGAN_HAS_KERNELS 1
+#else
+#define XGAN_HAS_KERNELS 0
+#endif
+
+#if XGAN_HAS_KERNELS && defined(__x86_64__)
+#include <immintrin.h>
+#define XGAN_KERNELS_X86 1
+#else
+#define XGAN_KERNELS_X86 0
+#endif
+
+// AVX2 is dispatched at run time unless the compilation target already guarantees it.
+#if XGAN_KERNELS_X86 && defined(__AVX2__) && defined(__FMA__)
+#define XGAN_KERNELS_AVX2_BUILTIN 1
+#else
+#define XGAN_KERNELS_AVX2_BUILTIN 0
+#endif
+
+namespace xgan::detail {
+// The activations the Dense kernels can fuse (defined in layers/relu.hpp, leaky_relu.hpp).
+struct relu_op;
+template <std::intmax_t Numerator, std::intmax_t Denominator>
+struct leaky_relu_op;
+}  // namespace xgan::detail
+
+namespace xgan::detail::kernels {
+
+// True for an activation Op that dense_forward_activated and dense_backward_input_gated
+// can fuse into a Dense layer: its value is a select the kernels compute in registers,
+// and its gradient can be read off its output (y > 0 exactly when x > 0): ReLU, and
+// LeakyReLU with a slope >= 0.
+template <class Op>
+inline constexpr bool output_gated_v = false;
+template <>
+inline constexpr bool output_gated_v<xgan::detail::relu_op> = true;
+template <std::intmax_t Numerator, std::intmax_t Denominator>
+inline constexpr bool output_gated_v<xgan::detail::leaky_relu_op<Numerator, Denominator>> = Numerator >= 0;
+
+// How a product's output tile starts: from zero, from a row vector repeated on every
+// row (a bias), or from the output's current contents (accumulation).
+enum class start { zero, row, accumulate };
+
+// The per-step constants of one Adam update (see optim/adam.hpp).
+template <class T>
+struct adam_coefficients {
+    T beta1, one_minus_beta1, beta2, one_minus_beta2;
+    T step_size;         // -lr / (1 - beta1^t)
+    T correction2_sqrt;  // sqrt(1 - beta2^t)
+    T eps;
+};
+
+// Which implementation the Dense products and element-wise loops use.
+enum class path { blas, generic, avx2 };
+
+// A Dense<In, Out> product is computed by the kernels below when its weight matrix takes
+// at most 64 KiB (128 x 128 floats, 128 x 64 doubles), which is also the most stack a
+// kernel call uses for its transposed copies; larger layers (an MNIST 784 x 1024, say)
+// go to BLAS, whose cache blocking wins once the operands outgrow L1 (at 128 x 128 x 64
+// the two are level on an AVX2 machine).
+inline constexpr std::size_t small_dense_bytes = 64 * 1024;
+
+template <class T, std::size_t In, std::size_t Out>
+inline constexpr bool small_dense_v = XGAN_HAS_KERNELS && (std::is_same_v<T, float> || std::is_same_v<T, double>) &&
+                                      In * Out * sizeof(T) <= small_dense_bytes;
+
+template <class T, std::size_t Lanes>
+struct vector_of {
+    typedef T type __attribute__((vector_size(Lanes * sizeof(T))));
+};
+template <class T>
+struct vector_of<T, 1> {
+    using type = T;
+};
+// Lanes elements of T in one register (Lanes = 1: T itself).
+template <class T, std::size_t Lanes>
+using vec = typename vector_of<T, Lanes>::type;
+
+// The register tile of the row kernels: `rows` rows of C by `vectors` vectors.
+struct tile_dims {
+    std::size_t rows;
+    std::size_t vectors;
+};
+
+// Tile for rows of `vectors` vectors when C has `rows_hint` rows (or more). Registers
+// needed: rows * vectors accumulators + vectors of B + 1 broadcast, kept within 15 of
+// the 16 vector registers of SSE2 and AVX2. 6 x 2 is the classic AVX2 micro-kernel
+// (6 x 16 floats): 12 multiply-adds per 2 loads and 6 broadcasts.
+constexpr tile_dims tile_shape(std::size_t vectors, std::size_t rows_hint) {
+    if (rows_hint >= 6) return vectors >= 2 ? tile_dims{6, 2} : tile_dims{12, 1};
+    const std::size_t rows = rows_hint == 0 ? 1 : rows_hint;
+    const std::size_t fit = 14 / (rows + 1);
+    return {rows, fit < vectors ? fit : vectors};
+}
+
+namespace detail_dispatch {
+struct choice {
+    path products;  // what the Dense products use
+    bool avx2;      // whether every kernel (products and element-wise loops) may use AVX2/FMA
+};
+
+inline choice choose() noexcept {
+#if XGAN_KERNELS_AVX2_BUILTIN
+    bool avx2 = true;
+#elif XGAN_KERNELS_X86
+    __builtin_cpu_init();
+    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    bool avx2 = false;
+#endif
+    const char* forced = std::getenv("XGAN_KERNELS");
+    if (forced != nullptr && std::strcmp(forced, "generic") == 0) avx2 = false;
+    if (forced != nullptr && std::strcmp(forced, "blas") == 0) return {path::blas, avx2};
+    return {avx2 ? path::avx2 : path::generic, avx2};
+}
+
+inline const choice& chosen() noexcept {
+    static const choice c = choose();
+    return c;
+}
+}  // namespace detail_dispatch
+
+// The implementation of the Dense products in force for this process (decided on first
+// use): blas, generic or avx2.
+inline path active_path() noexcept { return detail_dispatch::chosen().products; }
+
+// Whether the kernels run their AVX2/FMA versions (also for the element-wise loops when
+// the products go to BLAS).
+inline bool avx2_active() noexcept { return detail_dispatch::chosen().avx2; }
+
+inline const char* path_name(path p) noexcept {
+    switch (p) {
+        case path::blas: return "blas";
+        case path::generic: return "generic";
+        case path::avx2: return "avx2";
+    }
+    return "?";
+}
+
+}  // namespace xgan::detail::kernels
+
+#if XGAN_HAS_KERNELS
+#define XGAN_KERNEL_NS generic
+#define XGAN_KERNEL_TARGET
+#define XGAN_KERNEL_BYTES 16
+#define XGAN_KERNEL_FMA 0
+#include <xgan/detail/kernels_impl.hpp>
+#undef XGAN_KERNEL_NS
+#undef XGAN_KERNEL_TARGET
+#undef XGAN_KERNEL_BYTES
+#undef XGAN_KERNEL_FMA
+#endif
+
+#if XGAN_KERNELS_X86
+#define XGAN_KERNEL_NS avx2
+#define XGAN_KERNEL_TARGET __attribute__((target("avx2,fma")))
+#define XGAN_KERNEL_BYTES 32
+#define XGAN_KERNEL_FMA 1
+#include <xgan/detail/kernels_impl.hpp>
+#undef XGAN_KERNEL_NS
+#undef XGAN_KERNEL_TARGET
+#undef XGAN_KERNEL_BYTES
+#undef XGAN_KERNEL_FMA
+#endif
+
+namespace xgan::detail::kernels {
+
+#if XGAN_KERNELS_X86
+#define XGAN_KERNEL_DISPATCH(...)              \
+    do {                                       \
+        if (avx2_active()) avx2::__VA_ARGS__;  \
+        else generic::__VA_ARGS__;             \
+    } while (false)
+#else
+#define XGAN_KERNEL_DISPATCH(...) generic::__VA_ARGS__
+#endif
+
+#if XGAN_HAS_KERNELS
+
+// y{batch, Out} = x{batch, In} w{Out, In}^T + bias{Out}
+template <std::size_t In, std::size_t Out, class T>
+void dense_forward(std::size_t batch, const T* x, const T* w, const T* bias, T* y) {
+    XGAN_KERNEL_DISPATCH(dense_forward<In, Out, T>(batch, x, w, bias, y));
+}
+
+// dx{batch, In} = dy{batch, Out} w{Out, In}
+template <std::size_t In, std::size_t Out, class T>
+void dense_backward_input(std::size_t batch, const T* dy, const T* w, T* dx) {
+    XGAN_KERNEL_DISPATCH(dense_backward_input<In, Out, T>(batch, dy, w, dx));
+}
+
+// A Dense layer fused with the ReLU-like activation next to it (output_gated_v<Op>), for
+// a network that skips the activation's own pass; the results equal the separate passes
+// bit for bit, but the intermediate matrix is never written.
+//   y{batch, Out} = Op::value(x w^T + bias)                        (Dense, then Op)
+template <std::size_t In, std::size_t Out, class Op, class T>
+    requires output_gated_v<Op>
+void dense_forward_activated(std::size_t batch, const T* x, const T* w, const T* bias, T* y) {
+    XGAN_KERNEL_DISPATCH(dense_forward_activated<In, Out, Op, T>(batch, x, w, bias, y));
+}
+//   d{batch, In} = Op's backward pass applied to dy w{Out, In}, given Op's output
+//   y{batch, In}                                                    (Op, then Dense)
+template <std::size_t In, std::size_t Out, class Op, class T>
+    requires output_gated_v<Op>
+void dense_backward_input_gated(std::size_t batch, const T* dy, const T* w, const T* y, T* d) {
+    XGAN_KERNEL_DISPATCH(dense_backward_input_gated<In, Out, Op, T>(batch, dy, w, y, d));
+}
+
+// gw{Out, In} += dy^T x, gb{Out} += column sums of dy
+template <std::size_t In, std::size_t Out, class T>
+void dense_accumulate_gradient(std::size_t batch, const T* x, const T* dy, T* gw, T* gb) {
+    XGAN_KERNEL_DISPATCH(dense_accumulate_gradient<In, Out, T>(batch, x, dy, gw, gb));
+}
+
+// out[i] = Op::value(in[i])
+template <class Op, class T>
+void activation_forward(std::size_t n, const T* in, T* out) {
+    XGAN_KERNEL_DISPATCH(activation_forward<Op, T>(n, in, out));
+}
+
+// dx[i] = Op::gradient(x[i], y[i], dy[i])
+template <class Op, class T>
+void activation_backward(std::size_t n, const T* x, const T* y, const T* dy, T* dx) {
+    XGAN_KERNEL_DISPATCH(activation_backward<Op, T>(n, x, y, dy, dx));
+}
+
+// One Adam update of n parameters (see optim/adam.hpp for the formula).
+template <class T>
+void adam_update(std::size_t n, T* p, const T* g, T* m, T* v, const adam_coefficients<T>& c) {
+    XGAN_KERNEL_DISPATCH(adam_update<T>(n, p, g, m, v, c));
+}
+
+#else  // !XGAN_HAS_KERNELS: plain loops (Dense then always uses BLAS; small_dense_v is false)
+
+// Declared so that callers compile; only reachable behind small_dense_v, which is false here.
+template <class T>
+inline constexpr bool no_kernels = false;
+template <std::size_t In, std::size_t Out, class T>
+void dense_forward(std::size_t, const T*, const T*, const T*, T*) {
+    static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
+}
+template <std::size_t In, std::size_t Out, class T>
+void dense_backward_input(std::size_t, const T*, const T*, T*) {
+    static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
+}
+template <std::size_t In, std::size_t Out, class T>
+void dense_accumulate_gradient(std::size_t, const T*, const T*, T*, T*) {
+    static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
+}
+template <std::size_t In, std::size_t Out, class Op, class T>
+void dense_forward_activated(std::size_t, const T*, const T*, const T*, T*) {
+    static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
+}
+template <std::size_t In, std::size_t Out, class Op, class T>
+void dense_backward_input_gated(std::size_t, const T*, const T*, const T*, T*) {
+    static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
+}
+
+template <class Op, class T>
+void activation_forward(std::size_t n, const T* XGAN_RESTRICT in, T* XGAN_RESTRICT out) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = Op::value(in[i]);
+}
+
+template <class Op, class T>
+void activation_backward(std::size_t n, const T* XGAN_RESTRICT x, const T* XGAN_RESTRICT y, const T* XGAN_RESTRICT dy,
+                         T* XGAN_RESTRICT dx) {
+    for (std::size_t i = 0; i < n; ++i) dx[i] = Op::gradient(x[i], y[i], dy[i]);
+}
+
+template <class T>
+void adam_update(std::size_t n, T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g, T* XGAN_RESTRICT m, T* XGAN_RESTRICT v,
+                 const adam_coefficients<T>& c) {
+    for (std::size_t i = 0; i < n; ++i) {
+        m[i] = g[i] * c.one_minus_beta1 + m[i] * c.beta1;
+        v[i] = c.one_minus_beta2 * g[i] * g[i] + v[i] * c.beta2;
+        p[i] = p[i] + c.step_size * m[i] / (std::sqrt(v[i]) / c.correction2_sqrt + c.eps);
+    }
+}
+
+#endif  // XGAN_HAS_KERNELS
+
+#undef XGAN_KERNEL_DISPATCH
+
+}  // namespace xgan::detail::kernels

@@ -1,0 +1,586 @@
+// The kernels of xgan/detail/kernels.hpp, written once and compiled once per
+// instruction set: kernels.hpp includes this file (deliberately without an include
+// guard) with XGAN_KERNEL_NS, XGAN_KERNEL_TARGET, XGAN_KERNEL_BYTES and XGAN_KERNEL_FMA
+// defined. Include xgan/detail/kernels.hpp, never this file.
+//
+// Every function carries XGAN_KERNEL_TARGET, so in the avx2 namespace each one, and
+// everything inlined into it, is compiled for AVX2 and FMA. No lambdas: a lambda would
+// not inherit the target attribute.
+
+#if !defined(XGAN_KERNEL_NS) || !defined(XGAN_KERNEL_BYTES) || !defined(XGAN_KERNEL_FMA)
+#error "xgan/detail/kernels_impl.hpp is included by xgan/detail/kernels.hpp only"
+#endif
+
+#define XGAN_KERNEL_INLINE XGAN_KERNEL_TARGET __attribute__((always_inline)) inline
+
+namespace xgan::detail::kernels::XGAN_KERNEL_NS {
+
+// Widest vector of this instruction set, in elements of T.
+template <class T>
+inline constexpr std::size_t max_lanes = XGAN_KERNEL_BYTES / sizeof(T);
+// One 16-byte register, in elements of T.
+template <class T>
+inline constexpr std::size_t half_lanes = 16 / sizeof(T);
+
+// The vector width used along a row of N elements: the widest no longer than the row
+// (1 = scalar code when even a 16-byte vector would not fit).
+template <class T, std::size_t N>
+inline constexpr std::size_t lanes_for = N >= max_lanes<T> ? max_lanes<T> : N >= half_lanes<T> ? half_lanes<T> : 1;
+
+// The lanes a row of N elements occupies: N rounded up to whole vectors of lanes_for.
+template <class T, std::size_t N>
+inline constexpr std::size_t padded_width = (N + lanes_for<T, N> - 1) / lanes_for<T, N> * lanes_for<T, N>;
+
+// ---- primitives ---------------------------------------------------------------------
+
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE vec<T, L> load(const T* p) {
+    vec<T, L> v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE void store(T* p, vec<T, L> v) {
+    std::memcpy(p, &v, sizeof v);
+}
+
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE vec<T, L> splat(T s) {
+    if constexpr (L == 1) {
+        return s;
+    }
+#if XGAN_KERNELS_X86
+    // Spelled as intrinsics: GCC does not always turn the lane loop into one broadcast.
+    else if constexpr (sizeof(vec<T, L>) == 32) {
+        if constexpr (std::is_same_v<T, float>) return _mm256_set1_ps(s);
+        else return _mm256_set1_pd(s);
+    } else if constexpr (sizeof(vec<T, L>) == 16) {
+        if constexpr (std::is_same_v<T, float>) return _mm_set1_ps(s);
+        else return _mm_set1_pd(s);
+    }
+#endif
+    else {
+        vec<T, L> v;
+        for (std::size_t i = 0; i < L; ++i) v[i] = s;
+        return v;
+    }
+}
+
+// a * b + c: one fused operation (one rounding) when XGAN_KERNEL_FMA, otherwise a
+// multiply and an add (two roundings).
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE vec<T, L> madd(vec<T, L> a, vec<T, L> b, vec<T, L> c) {
+#if XGAN_KERNEL_FMA
+    if constexpr (L == 1) {
+        if constexpr (std::is_same_v<T, float>) return __builtin_fmaf(a, b, c);
+        else return __builtin_fma(a, b, c);
+    } else if constexpr (sizeof(vec<T, L>) == 32) {
+        if constexpr (std::is_same_v<T, float>) return _mm256_fmadd_ps(a, b, c);
+        else return _mm256_fmadd_pd(a, b, c);
+    } else {
+        static_assert(sizeof(vec<T, L>) == 16);
+        if constexpr (std::is_same_v<T, float>) return _mm_fmadd_ps(a, b, c);
+        else return _mm_fmadd_pd(a, b, c);
+    }
+#else
+    return a * b + c;
+#endif
+}
+
+// Correctly rounded square root of each lane (as std::sqrt).
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE vec<T, L> vsqrt(vec<T, L> a) {
+    if constexpr (L == 1) {
+        return std::sqrt(a);
+    }
+#if XGAN_KERNELS_X86
+    else if constexpr (sizeof(vec<T, L>) == 32) {
+        if constexpr (std::is_same_v<T, float>) return _mm256_sqrt_ps(a);
+        else return _mm256_sqrt_pd(a);
+    } else if constexpr (sizeof(vec<T, L>) == 16) {
+        if constexpr (std::is_same_v<T, float>) return _mm_sqrt_ps(a);
+        else return _mm_sqrt_pd(a);
+    }
+#endif
+    else {
+        vec<T, L> r;
+        for (std::size_t i = 0; i < L; ++i) r[i] = std::sqrt(a[i]);
+        return r;
+    }
+}
+
+template <class T, std::size_t L, std::size_t... I>
+XGAN_KERNEL_INLINE vec<T, L / 2> lower_half(vec<T, L> v, std::index_sequence<I...>) {
+    return __builtin_shufflevector(v, v, I...);
+}
+template <class T, std::size_t L, std::size_t... I>
+XGAN_KERNEL_INLINE vec<T, L / 2> upper_half(vec<T, L> v, std::index_sequence<I...>) {
+    return __builtin_shufflevector(v, v, (I + L / 2)...);
+}
+
+// The sum of the lanes, always in the same order: halves added pairwise, recursively.
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE T hsum(vec<T, L> v) {
+    if constexpr (L == 1) {
+        return v;
+    } else if constexpr (L == 2) {
+        return v[0] + v[1];
+    } else {
+        return hsum<T, L / 2>(lower_half<T, L>(v, std::make_index_sequence<L / 2>{}) +
+                              upper_half<T, L>(v, std::make_index_sequence<L / 2>{}));
+    }
+}
+
+// mask ? a : b lane by lane, mask being a comparison of vec<T, L> (bool when L = 1).
+template <class T, std::size_t L, class Mask>
+XGAN_KERNEL_INLINE vec<T, L> select(Mask mask, vec<T, L> a, vec<T, L> b) {
+    if constexpr (L == 1) {
+        return mask ? a : b;
+    } else {
+        using I = vec<std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>, L>;
+        return (vec<T, L>)(((I)mask & (I)a) | (~(I)mask & (I)b));
+    }
+}
+
+// Activations a Dense kernel can apply to its results in registers: the lane-wise forms
+// of the element-wise Ops, with the same values bit for bit, and their gradients taken
+// from the activation's output y instead of its input x (valid because y > 0 exactly
+// when x > 0 for these Ops; see output_gated_v).
+template <class Op>
+struct lanes_op;
+
+template <>
+struct lanes_op<xgan::detail::relu_op> {
+    // std::max(x, 0): 0 where x < 0, x otherwise (so -0 and NaN stay as they are).
+    template <class T, std::size_t L>
+    XGAN_KERNEL_INLINE static vec<T, L> value(vec<T, L> x) {
+        const vec<T, L> zero = splat<T, L>(T(0));
+        return select<T, L>(x < zero, zero, x);
+    }
+    // relu_op::gradient: dy where x > 0, else 0.
+    template <class T, std::size_t L>
+    XGAN_KERNEL_INLINE static vec<T, L> gradient_from_output(vec<T, L> y, vec<T, L> dy) {
+        const vec<T, L> zero = splat<T, L>(T(0));
+        return select<T, L>(y > zero, dy, zero);
+    }
+};
+
+template <std::intmax_t Numerator, std::intmax_t Denominator>
+struct lanes_op<xgan::detail::leaky_relu_op<Numerator, Denominator>> {
+    using op = xgan::detail::leaky_relu_op<Numerator, Denominator>;
+    template <class T, std::size_t L>
+    XGAN_KERNEL_INLINE static vec<T, L> value(vec<T, L> x) {
+        return select<T, L>(x > splat<T, L>(T(0)), x, splat<T, L>(op::template slope<T>()) * x);
+    }
+    template <class T, std::size_t L>
+    XGAN_KERNEL_INLINE static vec<T, L> gradient_from_output(vec<T, L> y, vec<T, L> dy) {
+        return select<T, L>(y > splat<T, L>(T(0)), dy, splat<T, L>(op::template slope<T>()) * dy);
+    }
+};
+
+// How a tile writes its results: as they are, through an activation, or (for the
+// backward pass of an activation before this product) gated by that activation's
+// output, read from the `row` argument, laid out like C.
+struct plain {};
+template <class Op>
+struct activated {
+    using op = Op;
+};
+template <class Op>
+struct gated {
+    using op = Op;
+};
+
+template <class Finish>
+inline constexpr bool is_gated = false;
+template <class Op>
+inline constexpr bool is_gated<gated<Op>> = true;
+
+// Stores acc at c, which is element `at` of C (and of the gate, for a gated Finish).
+template <class T, std::size_t L, class Finish>
+XGAN_KERNEL_INLINE void finish_store(T* c, vec<T, L> acc, const T* gate, std::size_t at) {
+    if constexpr (std::is_same_v<Finish, plain>) {
+        store<T, L>(c, acc);
+    } else if constexpr (is_gated<Finish>) {
+        using Op = typename Finish::op;
+        store<T, L>(c, lanes_op<Op>::template gradient_from_output<T, L>(load<T, L>(gate + at), acc));
+    } else {
+        using Op = typename Finish::op;
+        store<T, L>(c, lanes_op<Op>::template value<T, L>(acc));
+    }
+}
+
+// ---- C = start + A B, vectorised along the rows of B and C -----------------------------
+//
+//   C[i, 0:N] = start_i + sum_{k < K} A(i, k) B[k, 0:N]     for i < M
+//
+// with A(i, k) = a[i * a_rs + k * a_ks] (so A may be read transposed), B and C row-major
+// (leading dimensions ldb, ldc) and N fixed at compile time; `row` is the bias row for
+// start::row, or the gate (laid out like C) for a gated Finish. Each output row is covered
+// by vectors of L lanes at fixed offsets; when L does not divide N, the last vector is
+// moved back to end at column N and overlaps the one before it. No lane reads or writes
+// outside [0, N), and the overlapped columns are computed twice by identical operations,
+// so storing both copies is harmless. (In accumulate mode the overlapping vectors always
+// sit in the same tile, so both read C before either writes it.)
+//
+// A tile is MR rows by NB vectors held in registers across the whole K loop: each k
+// loads NB vectors of B, broadcasts MR elements of A and issues MR * NB multiply-adds.
+// Each C element is start + A(i,0)B(0,j) + A(i,1)B(1,j) + ... in order of k.
+
+template <class T, std::size_t N, std::size_t L>
+XGAN_KERNEL_INLINE constexpr std::array<std::size_t, (N + L - 1) / L> column_offsets() {
+    constexpr std::size_t count = (N + L - 1) / L;
+    std::array<std::size_t, count> offsets{};
+    for (std::size_t v = 0; v < count; ++v) offsets[v] = v + 1 == count ? N - L : v * L;
+    return offsets;
+}
+
+template <class T, std::size_t L, std::size_t MR, std::size_t NB, start Init, class Finish>
+XGAN_KERNEL_INLINE void tile(std::size_t K, const T* XGAN_RESTRICT a, std::size_t a_rs, std::size_t a_ks,
+                             const T* XGAN_RESTRICT b, std::size_t ldb, T* XGAN_RESTRICT c, std::size_t ldc,
+                             const T* XGAN_RESTRICT row, const std::size_t* offsets) {
+    using V = vec<T, L>;
+    std::size_t off[NB];
+#pragma GCC unroll 16
+    for (std::size_t v = 0; v < NB; ++v) off[v] = offsets[v];
+    // Without this, the compiler hoists the loads of `row` (the same for every tile) out
+    // of the loop over tiles and keeps them in vector registers the tile needs: spills.
+    if constexpr (Init == start::row) asm("" : "+r"(row));
+
+    V acc[MR][NB];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < NB; ++v) {
+            if constexpr (Init == start::zero) acc[r][v] = splat<T, L>(T(0));
+            else if constexpr (Init == start::row) acc[r][v] = load<T, L>(row + off[v]);
+            else acc[r][v] = load<T, L>(c + r * ldc + off[v]);
+        }
+    }
+    for (std::size_t k = 0; k < K; ++k) {
+        const T* XGAN_RESTRICT bk = b + k * ldb;
+        const T* XGAN_RESTRICT ak = a + k * a_ks;
+        V bv[NB];
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < NB; ++v) bv[v] = load<T, L>(bk + off[v]);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r) {
+            const V ar = splat<T, L>(ak[r * a_rs]);
+#pragma GCC unroll 16
+            for (std::size_t v = 0; v < NB; ++v) acc[r][v] = madd<T, L>(ar, bv[v], acc[r][v]);
+        }
+    }
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < NB; ++v)
+            finish_store<T, L, Finish>(c + r * ldc + off[v], acc[r][v], row, r * ldc + off[v]);
+    }
+}
+
+// The last `rows` (< MR) rows: one tile of exactly that height.
+template <class T, std::size_t L, std::size_t R, std::size_t NB, start Init, class Finish>
+XGAN_KERNEL_INLINE void tail_tile(std::size_t rows, std::size_t K, const T* a, std::size_t a_rs, std::size_t a_ks,
+                                  const T* b, std::size_t ldb, T* c, std::size_t ldc, const T* row,
+                                  const std::size_t* offsets) {
+    if constexpr (R > 0) {
+        if (rows == R) tile<T, L, R, NB, Init, Finish>(K, a, a_rs, a_ks, b, ldb, c, ldc, row, offsets);
+        else tail_tile<T, L, R - 1, NB, Init, Finish>(rows, K, a, a_rs, a_ks, b, ldb, c, ldc, row, offsets);
+    }
+}
+
+// All M rows of one column block of NB vectors.
+template <class T, std::size_t L, std::size_t MR, std::size_t NB, start Init, class Finish>
+XGAN_KERNEL_INLINE void column_block(std::size_t M, std::size_t K, const T* a, std::size_t a_rs, std::size_t a_ks,
+                                     const T* b, std::size_t ldb, T* c, std::size_t ldc, const T* row,
+                                     const std::size_t* offsets) {
+    // A gate is laid out like C and moves down with it; a bias row does not.
+    constexpr std::size_t row_step = is_gated<Finish> ? 1 : 0;
+    std::size_t i = 0;
+    for (; i + MR <= M; i += MR)
+        tile<T, L, MR, NB, Init, Finish>(K, a + i * a_rs, a_rs, a_ks, b, ldb, c + i * ldc, ldc,
+                                         row + row_step * i * ldc, offsets);
+    if (i < M)
+        tail_tile<T, L, MR - 1, NB, Init, Finish>(M - i, K, a + i * a_rs, a_rs, a_ks, b, ldb, c + i * ldc, ldc,
+                                                  row + row_step * i * ldc, offsets);
+}
+
+// RowsHint: M when it is a compile-time constant (a gradient's Out), else a large value.
+template <class T, std::size_t N, std::size_t RowsHint, start Init, class Finish = plain>
+XGAN_KERNEL_INLINE void gemm_rows(std::size_t M, std::size_t K, const T* a, std::size_t a_rs, std::size_t a_ks,
+                                  const T* b, std::size_t ldb, T* c, std::size_t ldc, const T* row) {
+    constexpr std::size_t L = lanes_for<T, N>;
+    constexpr std::size_t NV = (N + L - 1) / L;
+    constexpr tile_dims dims = tile_shape(NV, RowsHint);
+    constexpr std::size_t MR = dims.rows, NB = dims.vectors;
+    static_assert(NV == 1 || NB >= 2, "the overlapping last vector must share a tile with the one before it");
+    static constexpr std::array<std::size_t, NV> offsets = column_offsets<T, N, L>();
+    // Column blocks are counted from the right, so the last block (which holds the
+    // overlapping vector, if any) is always a full one.
+    constexpr std::size_t first = NV % NB;
+    if constexpr (first != 0)
+        column_block<T, L, MR, first, Init, Finish>(M, K, a, a_rs, a_ks, b, ldb, c, ldc, row, offsets.data());
+    for (std::size_t v0 = first; v0 < NV; v0 += NB)
+        column_block<T, L, MR, NB, Init, Finish>(M, K, a, a_rs, a_ks, b, ldb, c, ldc, row, offsets.data() + v0);
+}
+
+// ---- C = A B^T + bias for very narrow outputs, vectorised along K ----------------------
+//
+//   C[i, j] = (sum_{k < K} A[i, k] B[j, k]) + bias[j]       for i < M, j < N
+//
+// with A {M, K} and B {N, K} row-major and K, N fixed at compile time. Used when N is
+// too narrow to fill a vector (a discriminator's Dense<128, 1>). Each dot product is
+// summed in L interleaved partial sums over k, then the lanes are added by hsum, then
+// the K % L remaining products, then the bias: always in that order.
+
+template <class T, std::size_t K, std::size_t N, std::size_t L, std::size_t MR>
+XGAN_KERNEL_INLINE void dot_tile(const T* XGAN_RESTRICT a, const T* XGAN_RESTRICT b, const T* XGAN_RESTRICT bias,
+                                 T* XGAN_RESTRICT c) {
+    using V = vec<T, L>;
+    constexpr std::size_t KV = K / L;
+    V acc[MR][N];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t n = 0; n < N; ++n) acc[r][n] = splat<T, L>(T(0));
+    }
+    for (std::size_t kv = 0; kv < KV; ++kv) {
+        V bv[N];
+#pragma GCC unroll 16
+        for (std::size_t n = 0; n < N; ++n) bv[n] = load<T, L>(b + n * K + kv * L);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r) {
+            const V av = load<T, L>(a + r * K + kv * L);
+#pragma GCC unroll 16
+            for (std::size_t n = 0; n < N; ++n) acc[r][n] = madd<T, L>(av, bv[n], acc[r][n]);
+        }
+    }
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t n = 0; n < N; ++n) {
+            T s = hsum<T, L>(acc[r][n]);
+            for (std::size_t k = KV * L; k < K; ++k) s = madd<T, 1>(a[r * K + k], b[n * K + k], s);
+            c[r * N + n] = s + bias[n];
+        }
+    }
+}
+
+template <class T, std::size_t K, std::size_t N, std::size_t L, std::size_t R>
+XGAN_KERNEL_INLINE void dot_tail(std::size_t rows, const T* a, const T* b, const T* bias, T* c) {
+    if constexpr (R > 0) {
+        if (rows == R) dot_tile<T, K, N, L, R>(a, b, bias, c);
+        else dot_tail<T, K, N, L, R - 1>(rows, a, b, bias, c);
+    }
+}
+
+template <class T, std::size_t K, std::size_t N>
+XGAN_KERNEL_INLINE void gemm_dot(std::size_t M, const T* a, const T* b, const T* bias, T* c) {
+    constexpr std::size_t L = lanes_for<T, K>;
+    // MR * N accumulators, N vectors of B and one of A: at most 8 + 3 + 1 registers.
+    constexpr std::size_t MR = N >= 8 ? 1 : 8 / N;
+    std::size_t i = 0;
+    for (; i + MR <= M; i += MR) dot_tile<T, K, N, L, MR>(a + i * K, b, bias, c + i * N);
+    if (i < M) dot_tail<T, K, N, L, MR - 1>(M - i, a + i * K, b, bias, c + i * N);
+}
+
+// ---- transposition --------------------------------------------------------------------
+
+// dst[c * ldd + r] = src[r * lds + c] for an L x L block, in registers.
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE void transpose_block(const T* XGAN_RESTRICT src, std::size_t lds, T* XGAN_RESTRICT dst,
+                                        std::size_t ldd) {
+    using V = vec<T, L>;
+    if constexpr (L == 2) {
+        const V r0 = load<T, 2>(src), r1 = load<T, 2>(src + lds);
+        store<T, 2>(dst, __builtin_shufflevector(r0, r1, 0, 2));
+        store<T, 2>(dst + ldd, __builtin_shufflevector(r0, r1, 1, 3));
+    } else if constexpr (L == 4) {
+        const V r0 = load<T, 4>(src), r1 = load<T, 4>(src + lds), r2 = load<T, 4>(src + 2 * lds),
+                r3 = load<T, 4>(src + 3 * lds);
+        const V t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+        const V t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+        store<T, 4>(dst, __builtin_shufflevector(t0, t2, 0, 1, 4, 5));
+        store<T, 4>(dst + ldd, __builtin_shufflevector(t0, t2, 2, 3, 6, 7));
+        store<T, 4>(dst + 2 * ldd, __builtin_shufflevector(t1, t3, 0, 1, 4, 5));
+        store<T, 4>(dst + 3 * ldd, __builtin_shufflevector(t1, t3, 2, 3, 6, 7));
+    } else {
+        static_assert(L == 8);
+        V r[8];
+#pragma GCC unroll 8
+        for (std::size_t i = 0; i < 8; ++i) r[i] = load<T, 8>(src + i * lds);
+        V t[8];
+#pragma GCC unroll 4
+        for (std::size_t i = 0; i < 8; i += 2) {
+            t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+            t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+        }
+        V u[8];
+#pragma GCC unroll 2
+        for (std::size_t i = 0; i < 8; i += 4) {
+            u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+            u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+#pragma GCC unroll 4
+        for (std::size_t i = 0; i < 4; ++i) {
+            store<T, 8>(dst + i * ldd, __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11));
+            store<T, 8>(dst + (i + 4) * ldd, __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15));
+        }
+    }
+}
+
+// dst{Cols, Rows} = src{Rows, Cols}^T, by L x L blocks; when L does not divide a side,
+// the last block along it is moved back to end at the edge and overlaps the one before
+// (rewriting the same values).
+template <class T, std::size_t Rows, std::size_t Cols>
+XGAN_KERNEL_INLINE void transpose(const T* XGAN_RESTRICT src, T* XGAN_RESTRICT dst) {
+    constexpr std::size_t L = lanes_for<T, (Rows < Cols ? Rows : Cols)>;
+    if constexpr (L == 1) {
+        for (std::size_t r = 0; r < Rows; ++r)
+            for (std::size_t c = 0; c < Cols; ++c) dst[c * Rows + r] = src[r * Cols + c];
+    } else {
+        constexpr std::array<std::size_t, (Rows + L - 1) / L> row_offsets = column_offsets<T, Rows, L>();
+        constexpr std::array<std::size_t, (Cols + L - 1) / L> col_offsets = column_offsets<T, Cols, L>();
+        for (const std::size_t r : row_offsets)
+            for (const std::size_t c : col_offsets) transpose_block<T, L>(src + r * Cols + c, Cols, dst + c * Rows + r, Rows);
+    }
+}
+
+// ---- Dense<In, Out> -----------------------------------------------------------------
+
+// y{batch, Out} = x{batch, In} w{Out, In}^T + bias
+template <std::size_t In, std::size_t Out, class T>
+XGAN_KERNEL_TARGET void dense_forward(std::size_t batch, const T* x, const T* w, const T* bias, T* y) {
+    if constexpr (Out < half_lanes<T>) {
+        // Too narrow to vectorise along the output: dot products along In instead.
+        gemm_dot<T, In, Out>(batch, x, w, bias, y);
+    } else {
+        // Vectorised along the output, which needs w^T {In, Out}: transposed here, on
+        // the stack (at most small_dense_bytes), once per call for all rows.
+        alignas(64) T wt[In * Out];
+        transpose<T, Out, In>(w, wt);
+        gemm_rows<T, Out, 64, start::row>(batch, In, x, In, 1, wt, Out, y, Out, bias);
+    }
+}
+
+// dx{batch, In} = dy{batch, Out} w{Out, In}
+template <std::size_t In, std::size_t Out, class T>
+XGAN_KERNEL_TARGET void dense_backward_input(std::size_t batch, const T* XGAN_RESTRICT dy, const T* XGAN_RESTRICT w,
+                                             T* XGAN_RESTRICT dx) {
+    if constexpr (Out == 1) {
+        // An outer product: each row of dx is dy[r] w (the products a 1-deep sum would give).
+        for (std::size_t r = 0; r < batch; ++r) {
+            const T scale = dy[r];
+            T* XGAN_RESTRICT row = dx + r * In;
+            for (std::size_t i = 0; i < In; ++i) row[i] = scale * w[i];
+        }
+    } else {
+        gemm_rows<T, In, 64, start::zero>(batch, Out, dy, Out, 1, w, In, dx, In, nullptr);
+    }
+}
+
+// y{batch, Out} = Op::value(x w^T + bias): a Dense layer and the activation after it, in
+// one pass that never stores the pre-activation values (same results, bit for bit, as
+// dense_forward then activation_forward).
+template <std::size_t In, std::size_t Out, class Op, class T>
+XGAN_KERNEL_TARGET void dense_forward_activated(std::size_t batch, const T* x, const T* w, const T* bias, T* y) {
+    if constexpr (Out < half_lanes<T>) {
+        gemm_dot<T, In, Out>(batch, x, w, bias, y);
+        T* XGAN_RESTRICT out = y;
+        for (std::size_t e = 0; e < batch * Out; ++e) out[e] = Op::value(out[e]);
+    } else {
+        alignas(64) T wt[In * Out];
+        transpose<T, Out, In>(w, wt);
+        gemm_rows<T, Out, 64, start::row, activated<Op>>(batch, In, x, In, 1, wt, Out, y, Out, bias);
+    }
+}
+
+// d{batch, In} = Op::gradient(x, y, dy w) for the activation before this Dense layer
+// (input x, output y {batch, In}), from y alone: dense_backward_input then
+// activation_backward in one pass that never stores dy w (same results, bit for bit).
+template <std::size_t In, std::size_t Out, class Op, class T>
+XGAN_KERNEL_TARGET void dense_backward_input_gated(std::size_t batch, const T* XGAN_RESTRICT dy,
+                                                   const T* XGAN_RESTRICT w, const T* XGAN_RESTRICT y,
+                                                   T* XGAN_RESTRICT d) {
+    if constexpr (Out == 1) {
+        constexpr std::size_t L = lanes_for<T, In>;
+        constexpr std::array<std::size_t, (In + L - 1) / L> offsets = column_offsets<T, In, L>();
+        for (std::size_t r = 0; r < batch; ++r) {
+            const vec<T, L> scale = splat<T, L>(dy[r]);
+            for (const std::size_t o : offsets)
+                store<T, L>(d + r * In + o, lanes_op<Op>::template gradient_from_output<T, L>(
+                                                load<T, L>(y + r * In + o), scale * load<T, L>(w + o)));
+        }
+    } else {
+        gemm_rows<T, In, 64, start::zero, gated<Op>>(batch, Out, dy, Out, 1, w, In, d, In, y);
+    }
+}
+
+// gw{Out, In} += dy^T x, gb{Out} += column sums of dy (each in order of the batch rows)
+template <std::size_t In, std::size_t Out, class T>
+XGAN_KERNEL_TARGET void dense_accumulate_gradient(std::size_t batch, const T* x, const T* dy, T* gw, T* gb) {
+    if constexpr (4 * In * padded_width<T, Out> < 3 * Out * padded_width<T, In> &&
+                  2 * In * Out * sizeof(T) <= small_dense_bytes) {
+        // Rows of In elements would leave over a quarter more vector lanes idle than rows
+        // of Out (a generator's Dense<5, 128>: 5 of 8 lanes busy): compute
+        // gw^T = x^T dy {In, Out} instead, then add its transpose.
+        // Each element is then gw + (its sum over the batch, in batch order).
+        alignas(64) T product[In * Out];
+        alignas(64) T transposed[Out * In];
+        gemm_rows<T, Out, In, start::zero>(In, batch, x, 1, In, dy, Out, product, Out, nullptr);
+        transpose<T, In, Out>(product, transposed);
+        T* XGAN_RESTRICT out = gw;
+        for (std::size_t e = 0; e < Out * In; ++e) out[e] += transposed[e];
+    } else {
+        gemm_rows<T, In, Out, start::accumulate>(Out, batch, dy, 1, Out, x, In, gw, In, nullptr);
+    }
+    T* XGAN_RESTRICT bias = gb;
+    const T* XGAN_RESTRICT d = dy;
+    for (std::size_t r = 0; r < batch; ++r)
+        for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
+}
+
+// ---- element-wise loops -----------------------------------------------------------
+
+template <class Op, class T>
+XGAN_KERNEL_TARGET void activation_forward(std::size_t n, const T* XGAN_RESTRICT in, T* XGAN_RESTRICT out) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = Op::value(in[i]);
+}
+
+template <class Op, class T>
+XGAN_KERNEL_TARGET void activation_backward(std::size_t n, const T* XGAN_RESTRICT x, const T* XGAN_RESTRICT y,
+                                            const T* XGAN_RESTRICT dy, T* XGAN_RESTRICT dx) {
+    for (std::size_t i = 0; i < n; ++i) dx[i] = Op::gradient(x[i], y[i], dy[i]);
+}
+
+// Adam, per element, the same operations in vector lanes and in the scalar tail:
+//   m = g (1 - beta1) + m beta1            (fused when XGAN_KERNEL_FMA, like PyTorch's add_(alpha))
+//   v = ((1 - beta2) g) g + v beta2        (likewise)
+//   p = p + (step_size m) / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE void adam_lanes(T* p, const T* g, T* m, T* v, const adam_coefficients<T>& c) {
+    using V = vec<T, L>;
+    const V gi = load<T, L>(g);
+    const V mi = madd<T, L>(gi, splat<T, L>(c.one_minus_beta1), load<T, L>(m) * splat<T, L>(c.beta1));
+    const V vi = madd<T, L>(splat<T, L>(c.one_minus_beta2) * gi, gi, load<T, L>(v) * splat<T, L>(c.beta2));
+    const V denom = vsqrt<T, L>(vi) / splat<T, L>(c.correction2_sqrt) + splat<T, L>(c.eps);
+    store<T, L>(p, load<T, L>(p) + splat<T, L>(c.step_size) * mi / denom);
+    store<T, L>(m, mi);
+    store<T, L>(v, vi);
+}
+
+template <class T>
+XGAN_KERNEL_TARGET void adam_update(std::size_t n, T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g, T* XGAN_RESTRICT m,
+                                    T* XGAN_RESTRICT v, const adam_coefficients<T>& c) {
+    constexpr std::size_t L = max_lanes<T>;
+    std::size_t i = 0;
+    for (; i + L <= n; i += L) adam_lanes<T, L>(p + i, g + i, m + i, v + i, c);
+    for (; i < n; ++i) adam_lanes<T, 1>(p + i, g + i, m + i, v + i, c);
+}
+
+}  // namespace xgan::detail::kernels::XGAN_KERNEL_NS
+
+#undef XGAN_KERNEL_INLINE
