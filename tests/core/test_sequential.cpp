@@ -1,4 +1,8 @@
 // Sequential: compile-time shapes, parameter layout, run-time input checks, seeding.
+#include <cmath>
+#include <numeric>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include <xgan/xgan.hpp>
@@ -125,4 +129,32 @@ TEST_CASE("Rng draws are portable functions of the seed", "[random]") {
     for (double v : normals) sum += v, sum_sq += v * v;
     CHECK(sum / n == Approx(0.0).margin(0.02));
     CHECK(sum_sq / n == Approx(1.0).margin(0.02));
+}
+
+TEST_CASE("Rng::fill_bernoulli hits with probability threshold / 2^32, two values per engine draw", "[random]") {
+    // ceil(n 2^32 / d), computed exactly (2^32 * 3/10 = 1288490188.8).
+    STATIC_REQUIRE(Rng::bernoulli_threshold(3, 10) == 1288490189ull);
+    STATIC_REQUIRE(Rng::bernoulli_threshold(1, 2) == 0x80000000ull);
+    STATIC_REQUIRE(Rng::bernoulli_threshold(0, 7) == 0);
+    STATIC_REQUIRE(Rng::bernoulli_threshold(7, 7) == 0x100000000ull);
+    CHECK_THROWS_WITH(Rng::bernoulli_threshold(3, 2), Catch::Contains("numerator <= denominator"));
+
+    // Each engine draw decides two values: its low half the first, its high half the second.
+    Rng rng(3), copy(3);
+    std::vector<float> out(5);
+    rng.fill_bernoulli(std::span<float>(out), Rng::bernoulli_threshold(1, 2), 1.0f, 0.0f);
+    for (std::size_t i = 0; i < 4; i += 2) {
+        const std::uint64_t draw = copy.engine()();
+        CHECK(out[i] == ((draw & 0xFFFFFFFFu) < 0x80000000u ? 1.0f : 0.0f));
+        CHECK(out[i + 1] == ((draw >> 32) < 0x80000000u ? 1.0f : 0.0f));
+    }
+    CHECK(out[4] == ((copy.engine()() & 0xFFFFFFFFu) < 0x80000000u ? 1.0f : 0.0f));
+    CHECK(rng == copy);  // 3 draws for 5 values
+
+    constexpr std::size_t n = 1'000'000;
+    std::vector<double> hits(n);
+    Rng r(4);
+    r.fill_bernoulli(std::span<double>(hits), Rng::bernoulli_threshold(3, 10), 1.0, 0.0);
+    const double rate = std::accumulate(hits.begin(), hits.end(), 0.0) / n;
+    CHECK(rate == Approx(0.3).margin(5 * std::sqrt(0.3 * 0.7 / n)));  // 5 standard deviations
 }

@@ -1,6 +1,13 @@
 // Every layer: forward values, finite-difference gradients (double), initialisers.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
+#include <xgan/detail/kernels.hpp>
 #include <xgan/xgan.hpp>
 
 using namespace xgan;
@@ -66,6 +73,69 @@ TEST_CASE("activations compute their functions", "[layers]") {
     CHECK(s[2] == 0.0);  // saturates to exact limits, never NaN
     CHECK(s[3] == 1.0);
     CHECK(apply<Tanh>({0.5})[0] == Approx(std::tanh(0.5)));
+}
+
+namespace {
+// Difference in units in the last place of b (0 when equal, 1 for neighbours).
+double ulps(float a, float b) {
+    if (a == b) return 0;
+    const float step = std::nextafter(std::fabs(b), std::numeric_limits<float>::infinity()) - std::fabs(b);
+    return std::fabs(static_cast<double>(a) - static_cast<double>(b)) / static_cast<double>(step);
+}
+
+// Inputs for the float activation loops: a sweep over [-12, 12], values spread over every
+// exponent, and the special values; long enough to run both the vector body and the tail.
+std::vector<float> float_probe() {
+    std::vector<float> x;
+    for (float v = -12.0f; v < 12.0f; v += 1.0f / 1024) x.push_back(v);
+    for (int e = -140; e < 128; ++e)
+        for (const float m : {1.0f, 1.337f, 1.999f}) {
+            x.push_back(std::ldexp(m, e));
+            x.push_back(-std::ldexp(m, e));
+        }
+    for (const float v : {0.0f, -0.0f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN(), 9.1f, -9.2f, 0x1p-10f, -0x1p-10f})
+        x.push_back(v);
+    x.push_back(0.5f);  // an odd length: the last values go through the tail
+    return x;
+}
+}  // namespace
+
+TEST_CASE("float Tanh is within one ulp of the exact tanh, with exact limits and signs", "[layers]") {
+    const std::vector<float> x = float_probe();
+    std::vector<float> y(x.size());
+    detail::kernels::activation_forward<detail::tanh_op, float>(x.size(), x.data(), y.data());
+    double worst = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        if (std::isnan(x[i])) {
+            CHECK(std::isnan(y[i]));
+            continue;
+        }
+        const double exact = std::tanh(static_cast<double>(x[i]));
+        INFO("x = " << x[i] << ", tanh = " << y[i] << ", exact " << exact);
+        REQUIRE(std::signbit(y[i]) == std::signbit(x[i]));  // also -0 -> -0
+        worst = std::max(worst, ulps(y[i], static_cast<float>(exact)));
+        if (std::fabs(x[i]) >= 9.1f) CHECK(std::fabs(y[i]) == 1.0f);
+    }
+    CHECK(worst <= 1.0);
+}
+
+TEST_CASE("the vectorised ReLU and LeakyReLU loops give the scalar results bit for bit", "[layers]") {
+    const std::vector<float> x = float_probe();
+    std::vector<float> dy(x.size()), y(x.size()), dx(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) dy[i] = static_cast<float>(i % 7) - 3.5f;
+    auto same_bits = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+    auto check = [&]<class Op>(Op) {
+        detail::kernels::activation_forward<Op, float>(x.size(), x.data(), y.data());
+        detail::kernels::activation_backward<Op, float>(x.size(), x.data(), y.data(), dy.data(), dx.data());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            INFO("x = " << x[i]);
+            REQUIRE(same_bits(y[i], Op::value(x[i])));
+            REQUIRE(same_bits(dx[i], Op::gradient(x[i], y[i], dy[i])));
+        }
+    };
+    check(detail::relu_op{});
+    check(detail::leaky_relu_op<1, 5>{});
 }
 
 TEST_CASE("every layer passes the finite-difference gradient check", "[layers][gradients]") {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include <xgan/config.hpp>
 #include <xgan/detail/normal_kernel.hpp>
 
 namespace xgan {
@@ -100,6 +101,43 @@ public:
                 if (i + 1 < n) out[i + 1] = static_cast<T>(mean + stddev * static_cast<double>(y[p]));
             }
         }
+    }
+
+    // Fills `out` with Bernoulli draws: `hit` with probability threshold / 2^32,
+    // `miss` otherwise (threshold <= 2^32). Each engine draw serves two elements, the
+    // low 32 bits out[2i] and the high 32 bits out[2i + 1]; an odd last element takes
+    // the low half of one more draw. bernoulli_threshold(n, d) gives the threshold
+    // for probability n / d.
+    template <class T>
+    void fill_bernoulli(std::span<T> out, std::uint64_t threshold, T hit, T miss) {
+        const std::size_t n = out.size();
+        T* XGAN_RESTRICT o = out.data();
+        // A table lookup rather than a conditional: the outcomes are random, so a branch
+        // would be mispredicted every few elements.
+        const T outcome[2] = {miss, hit};
+        std::size_t i = 0;
+        for (; i + 2 <= n; i += 2) {
+            const std::uint64_t draw = engine_();
+            o[i] = outcome[(draw & 0xFFFFFFFFu) < threshold];
+            o[i + 1] = outcome[(draw >> 32) < threshold];
+        }
+        if (i < n) o[i] = outcome[(engine_() & 0xFFFFFFFFu) < threshold];
+    }
+
+    // ceil(numerator 2^32 / denominator): the fill_bernoulli threshold whose
+    // probability is numerator / denominator rounded up to a multiple of 2^-32.
+    // Needs 0 <= numerator <= denominator < 2^47.
+    static constexpr std::uint64_t bernoulli_threshold(std::uint64_t numerator, std::uint64_t denominator) {
+        if (denominator == 0 || numerator > denominator || denominator >= (std::uint64_t{1} << 47))
+            throw std::invalid_argument("xgan::Rng::bernoulli_threshold: needs 0 <= numerator <= denominator < 2^47");
+        // Long division in two 16-bit steps, each remainder < denominator < 2^47.
+        std::uint64_t quotient = numerator / denominator, remainder = numerator % denominator;
+        for (int half = 0; half < 2; ++half) {
+            remainder <<= 16;
+            quotient = (quotient << 16) + remainder / denominator;
+            remainder %= denominator;
+        }
+        return quotient + (remainder != 0 ? 1 : 0);
     }
 
     // Fills `out` with values uniform on [low, high).

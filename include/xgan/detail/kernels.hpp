@@ -23,6 +23,8 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +60,8 @@ namespace xgan::detail {
 struct relu_op;
 template <std::intmax_t Numerator, std::intmax_t Denominator>
 struct leaky_relu_op;
+// Has its own float loop (tanh_forward in kernels_impl.hpp); defined in layers/tanh.hpp.
+struct tanh_op;
 }  // namespace xgan::detail
 
 namespace xgan::detail::kernels {

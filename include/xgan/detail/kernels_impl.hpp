@@ -545,15 +545,86 @@ XGAN_KERNEL_TARGET void dense_accumulate_gradient(std::size_t batch, const T* x,
 
 // ---- element-wise loops -----------------------------------------------------------
 
+// The ReLU-like Ops (output_gated_v) run in vector lanes with the selects of lanes_op,
+// which give the scalar Op's results bit for bit (also for -0 and NaN); the backward
+// pass reads the gate off the output y, which is positive exactly where x is. Other Ops
+// (sigmoid, tanh: calls into libm) run the scalar Op element by element.
+// tanh of 8 floats, evaluated in double, where the rounding to float is the only
+// error that matters (within 1 ulp of the exact tanh; tests/layers/test_activations.cpp):
+//   a = min(|x|, 10)                  (tanh(x) rounds to +-1 in float from about |x| = 9.01 on)
+//   e = exp(2a) = 2^k p(r),  k = round(2a / ln 2),  r = 2a - k ln 2 in [-0.35, 0.35],
+//       p = the Taylor polynomial of degree 11 (error below 1e-14)
+//   tanh(a) = (e - 1) / (e + 1)       for a >= 2^-10,
+//           = a - a^3/3 + 2a^5/15 - 17a^7/315   below (where e - 1 would cancel)
+//   result  = that with the sign of x (so -0 stays -0; NaN stays NaN).
+// Plain lane-wise code without branches, which the compiler vectorises.
+XGAN_KERNEL_INLINE void tanh_block8(const float* XGAN_RESTRICT in, float* XGAN_RESTRICT out) {
+    for (std::size_t j = 0; j < 8; ++j) {
+        const float x = in[j];
+        const double a = std::min(std::fabs(static_cast<double>(x)), 10.0);  // NaN stays NaN
+        const double y = 2.0 * a;
+        const double shifted = y * 0x1.71547652b82fep0 + 0x1.8p52;  // round(y / ln 2) in the low bits
+        const double k = shifted - 0x1.8p52;
+        const double r = (y - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;  // ln 2, hi + lo
+        double p = 1.0 / 39916800.0;
+        p = p * r + 1.0 / 3628800.0;
+        p = p * r + 1.0 / 362880.0;
+        p = p * r + 1.0 / 40320.0;
+        p = p * r + 1.0 / 5040.0;
+        p = p * r + 1.0 / 720.0;
+        p = p * r + 1.0 / 120.0;
+        p = p * r + 1.0 / 24.0;
+        p = p * r + 1.0 / 6.0;
+        p = p * r + 0.5;
+        p = p * r + 1.0;
+        p = p * r + 1.0;
+        // 2^k from the exponent bits (0 <= k <= 29 here).
+        const std::uint64_t k_bits = std::bit_cast<std::uint64_t>(shifted) - std::bit_cast<std::uint64_t>(0x1.8p52);
+        const double e = p * std::bit_cast<double>((k_bits + 1023) << 52);
+        const double large = (e - 1.0) / (e + 1.0);
+        const double a2 = a * a;
+        const double small = a + a * a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0)));
+        const double t = a < 0x1p-10 ? small : large;
+        out[j] = std::copysign(static_cast<float>(t), x);
+    }
+}
+
+XGAN_KERNEL_TARGET void tanh_forward(std::size_t n, const float* XGAN_RESTRICT in, float* XGAN_RESTRICT out) {
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) tanh_block8(in + i, out + i);
+    if (i < n) {
+        float a[8] = {}, b[8];
+        for (std::size_t j = 0; i + j < n; ++j) a[j] = in[i + j];
+        tanh_block8(a, b);
+        for (std::size_t j = 0; i + j < n; ++j) out[i + j] = b[j];
+    }
+}
+
 template <class Op, class T>
 XGAN_KERNEL_TARGET void activation_forward(std::size_t n, const T* XGAN_RESTRICT in, T* XGAN_RESTRICT out) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = Op::value(in[i]);
+    if constexpr (std::is_same_v<Op, xgan::detail::tanh_op> && std::is_same_v<T, float>) {
+        tanh_forward(n, in, out);
+        return;
+    }
+    std::size_t i = 0;
+    if constexpr (output_gated_v<Op>) {
+        constexpr std::size_t L = max_lanes<T>;
+        for (; i + L <= n; i += L) store<T, L>(out + i, lanes_op<Op>::template value<T, L>(load<T, L>(in + i)));
+    }
+    for (; i < n; ++i) out[i] = Op::value(in[i]);
 }
 
 template <class Op, class T>
 XGAN_KERNEL_TARGET void activation_backward(std::size_t n, const T* XGAN_RESTRICT x, const T* XGAN_RESTRICT y,
                                             const T* XGAN_RESTRICT dy, T* XGAN_RESTRICT dx) {
-    for (std::size_t i = 0; i < n; ++i) dx[i] = Op::gradient(x[i], y[i], dy[i]);
+    std::size_t i = 0;
+    if constexpr (output_gated_v<Op>) {
+        constexpr std::size_t L = max_lanes<T>;
+        for (; i + L <= n; i += L)
+            store<T, L>(dx + i,
+                        lanes_op<Op>::template gradient_from_output<T, L>(load<T, L>(y + i), load<T, L>(dy + i)));
+    }
+    for (; i < n; ++i) dx[i] = Op::gradient(x[i], y[i], dy[i]);
 }
 
 // Adam, per element, the same operations in vector lanes and in the scalar tail:

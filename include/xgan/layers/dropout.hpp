@@ -12,6 +12,7 @@
 
 #include <xgan/config.hpp>
 #include <xgan/core/layer.hpp>
+#include <xgan/core/random.hpp>
 #include <xgan/core/tensor.hpp>
 
 namespace xgan {
@@ -26,6 +27,10 @@ public:
     static constexpr std::size_t output_size = Width;
     static constexpr std::size_t parameter_count = 0;
     static constexpr double rate = static_cast<double>(Numerator) / static_cast<double>(Denominator);
+
+    static_assert(Denominator < (std::intmax_t{1} << 47), "xgan::DropoutWithRate<Num, Den>: Den must be below 2^47");
+    static constexpr std::uint64_t drop_threshold =
+        Rng::bernoulli_threshold(static_cast<std::uint64_t>(Numerator), static_cast<std::uint64_t>(Denominator));
 
     struct cache_type {
         matrix<T> mask;  // 0 or 1 / (1 - rate) per value of the last training forward
@@ -45,13 +50,13 @@ public:
         if (cache.mask.shape() != x.shape()) cache.mask.resize(x.shape());
         const T keep = static_cast<T>(1.0 / (1.0 - rate));
         const std::size_t n = x.size();
-        const T* in = x.data();
-        T* out = y.data();
-        T* mask = cache.mask.data();
-        for (std::size_t i = 0; i < n; ++i) {
-            mask[i] = context.rng->uniform() < rate ? T(0) : keep;
-            out[i] = in[i] * mask[i];
-        }
+        const T* XGAN_RESTRICT in = x.data();
+        T* XGAN_RESTRICT out = y.data();
+        T* XGAN_RESTRICT mask = cache.mask.data();
+        // Dropped with probability Numerator / Denominator, to within 2^-32: one engine
+        // draw gives the masks of two values (Rng::fill_bernoulli).
+        context.rng->fill_bernoulli(std::span<T>(mask, n), drop_threshold, T(0), keep);
+        for (std::size_t i = 0; i < n; ++i) out[i] = in[i] * mask[i];
     }
 
     void backward_input(std::span<const T>, const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>& dx,
@@ -61,7 +66,10 @@ public:
             return;
         }
         const std::size_t n = dy.size();
-        for (std::size_t i = 0; i < n; ++i) dx.data()[i] = dy.data()[i] * cache.mask.data()[i];
+        const T* XGAN_RESTRICT g = dy.data();
+        const T* XGAN_RESTRICT mask = cache.mask.data();
+        T* XGAN_RESTRICT out = dx.data();
+        for (std::size_t i = 0; i < n; ++i) out[i] = g[i] * mask[i];
     }
 
     void update_buffers(std::span<T>, const cache_type&) const {}

@@ -1,0 +1,170 @@
+#include "harness.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+// ---- heap allocation counting ------------------------------------------------
+// Every form of global operator new funnels into counted_alloc; counting is switched
+// on only around the timed steps. (Allocations made with malloc directly, as a C
+// library may, are not seen.)
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<std::uint64_t> allocations{0};
+
+void* counted_alloc(std::size_t size, std::size_t alignment, bool nothrow) {
+    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+    if (size == 0) size = 1;
+    void* p = nullptr;
+    if (alignment <= alignof(std::max_align_t)) {
+        p = std::malloc(size);
+    } else {
+        // aligned_alloc wants a size that is a multiple of the alignment.
+        p = std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+    }
+    if (p == nullptr && !nothrow) throw std::bad_alloc();
+    return p;
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n, 0, false); }
+void* operator new[](std::size_t n) { return counted_alloc(n, 0, false); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0, true); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0, true); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a), false); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a), false); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+    return counted_alloc(n, static_cast<std::size_t>(a), true);
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+    return counted_alloc(n, static_cast<std::size_t>(a), true);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace bench {
+namespace {
+
+[[noreturn]] void usage(const char* program, const char* problem, const char* detail) {
+    std::fprintf(stderr, "%s: %s%s\n", program, problem, detail);
+    std::fprintf(stderr,
+                 "usage: %s [--workload painting|mnist] [--threads N] [--steps N] [--repeats R] [--warmup W] "
+                 "[--seed S]\n",
+                 program);
+    std::exit(2);
+}
+
+std::uint64_t parse_count(const char* program, const char* text, const char* flag) {
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(text, &end, 10);
+    if (end == text || *end != '\0' || text[0] == '-') {
+        std::fprintf(stderr, "%s: %s wants a non-negative whole number, got '%s'\n", program, flag, text);
+        std::exit(2);
+    }
+    return value;
+}
+
+}  // namespace
+
+Settings parse_settings(int argc, char** argv, const char* program) {
+    Settings s;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (i + 1 >= argc) usage(program, "missing value after ", arg.c_str());
+        const char* value = argv[++i];
+        if (arg == "--workload") s.workload = value;
+        else if (arg == "--threads") s.threads = static_cast<int>(parse_count(program, value, "--threads"));
+        else if (arg == "--steps") s.steps = parse_count(program, value, "--steps");
+        else if (arg == "--repeats") s.repeats = parse_count(program, value, "--repeats");
+        else if (arg == "--warmup") s.warmup = parse_count(program, value, "--warmup"), s.warmup_given = true;
+        else if (arg == "--seed") s.seed = parse_count(program, value, "--seed");
+        else usage(program, "unknown option ", arg.c_str());
+    }
+    if (s.workload != "painting" && s.workload != "mnist")
+        usage(program, "--workload must be painting or mnist, got ", s.workload.c_str());
+    if (s.threads < 1) usage(program, "--threads must be at least 1", "");
+    const bool painting = s.workload == "painting";
+    if (s.steps == 0) s.steps = painting ? 2000 : 20;
+    if (s.repeats == 0) s.repeats = painting ? 7 : 5;
+    if (!s.warmup_given) s.warmup = painting ? 500 : 3;
+    return s;
+}
+
+std::size_t batch_of(const Settings& settings) { return settings.workload == "painting" ? 64 : 128; }
+
+double Measurement::median() const {
+    std::vector<double> sorted = steps_per_second;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted[sorted.size() / 2];
+}
+double Measurement::min() const { return *std::min_element(steps_per_second.begin(), steps_per_second.end()); }
+double Measurement::max() const { return *std::max_element(steps_per_second.begin(), steps_per_second.end()); }
+
+Measurement measure(const Settings& settings, const std::function<void(std::size_t)>& run) {
+    if (settings.warmup > 0) run(settings.warmup);
+    Measurement m;
+    std::uint64_t counted = 0;
+    for (std::size_t r = 0; r < settings.repeats; ++r) {
+        allocations.store(0);
+        counting.store(true);
+        const auto start = std::chrono::steady_clock::now();
+        run(settings.steps);
+        const auto stop = std::chrono::steady_clock::now();
+        counting.store(false);
+        counted += allocations.load();
+        m.steps_per_second.push_back(static_cast<double>(settings.steps) /
+                                     std::chrono::duration<double>(stop - start).count());
+    }
+    m.allocations_per_step = static_cast<double>(counted) / static_cast<double>(settings.steps * settings.repeats);
+    return m;
+}
+
+long peak_rss_kib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;  // kilobytes on Linux
+}
+
+std::string quoted(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+void print_result(const Settings& s, const std::string& implementation, const std::string& version,
+                  const Measurement& m, double final_d_loss, double final_g_loss, const Fields& extra) {
+    std::printf("{\"benchmark\":%s,\"implementation\":%s,\"version\":%s,\"threads\":%d,\"batch\":%zu,"
+                "\"steps\":%zu,\"repeats\":%zu,\"warmup\":%zu,\"steps_per_s_median\":%.3f,\"steps_per_s_min\":%.3f,"
+                "\"steps_per_s_max\":%.3f,\"allocations_per_step\":%.4f,\"peak_rss_kib\":%ld,"
+                "\"final_d_loss\":%.6f,\"final_g_loss\":%.6f",
+                quoted(s.workload).c_str(), quoted(implementation).c_str(), quoted(version).c_str(), s.threads,
+                batch_of(s), s.steps, s.repeats, s.warmup, m.median(), m.min(), m.max(), m.allocations_per_step,
+                peak_rss_kib(), final_d_loss, final_g_loss);
+    for (const auto& [name, value] : extra) std::printf(",%s:%s", quoted(name).c_str(), value.c_str());
+    std::printf("}\n");
+    std::printf("%s %s %s, %d thread(s): %.1f steps/s median (min %.1f, max %.1f) over %zu x %zu steps; "
+                "%.4f heap allocations/step; peak RSS %.1f MiB\n",
+                implementation.c_str(), version.c_str(), s.workload.c_str(), s.threads, m.median(), m.min(), m.max(),
+                s.repeats, s.steps, m.allocations_per_step, static_cast<double>(peak_rss_kib()) / 1024.0);
+    std::fflush(stdout);
+}
+
+}  // namespace bench

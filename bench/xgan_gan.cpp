@@ -1,0 +1,141 @@
+// xgan's side of bench/run: W1 (the painting GAN) and W2 (the MNIST MLP GAN), timed
+// by the shared harness (bench/harness). bench/README.md defines both workloads; the
+// peers in bench/peers/ implement exactly the same networks, losses and settings.
+//
+// W1: G = Dense<5,128>-ReLU-Dense<128,15>, D = Dense<15,128>-ReLU-Dense<128,1>-Sigmoid,
+//     batch 64, Adam(lr 1e-4) for both, MinimaxLoss.
+// W2: G = Dense<100,256>-LReLU-Dense<256,512>-LReLU-Dense<512,1024>-LReLU-Dense<1024,784>-Tanh,
+//     D = Dense<784,1024>-LReLU-Dropout(0.3)-Dense<1024,512>-LReLU-Dropout(0.3)-
+//         Dense<512,256>-LReLU-Dropout(0.3)-Dense<256,1>-Sigmoid (LeakyReLU slope 0.2),
+//     batch 128, Adam(lr 2e-4, beta1 0.5) for both, NonSaturatingLoss with real label 0.9.
+// One step is AdversarialTrainer::step(real). Real batches are made before timing and
+// cycled through, so that the timed loop is the training step alone.
+//
+// --threads N sets OpenBLAS's thread count (the only threads xgan uses).
+//
+// Usage: xgan_bench [--workload painting|mnist] [--threads N] [--steps N] [--repeats R]
+//                   [--warmup W] [--seed S]
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <xgan/core/random.hpp>
+#include <xgan/core/sequential.hpp>
+#include <xgan/init/initializers.hpp>
+#include <xgan/io/paintings.hpp>
+#include <xgan/layers/dense.hpp>
+#include <xgan/layers/dropout.hpp>
+#include <xgan/layers/leaky_relu.hpp>
+#include <xgan/layers/relu.hpp>
+#include <xgan/layers/sigmoid.hpp>
+#include <xgan/layers/tanh.hpp>
+#include <xgan/losses/minimax.hpp>
+#include <xgan/losses/non_saturating.hpp>
+#include <xgan/optim/adam.hpp>
+#include <xgan/train/trainer.hpp>
+#include <xgan/version.hpp>
+
+#include "harness/harness.hpp"
+
+#if __has_include(<xgan/detail/kernels.hpp>)
+#include <xgan/detail/kernels.hpp>
+static std::string kernels_in_use() {
+    return xgan::detail::kernels::path_name(xgan::detail::kernels::active_path());
+}
+#else
+static std::string kernels_in_use() { return "none"; }
+#endif
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace {
+
+using namespace xgan;
+
+namespace w1 {
+using G = Sequential<Dense<5, 128>, ReLU, Dense<128, 15>>;
+using D = Sequential<Dense<15, 128>, ReLU, Dense<128, 1>, Sigmoid>;
+using Trainer = AdversarialTrainer<G, D, Adam, Adam, MinimaxLoss>;
+}  // namespace w1
+
+namespace w2 {
+template <std::size_t In, std::size_t Out>
+using KerasDense = Dense<In, Out, init::XavierUniform>;
+using Dropout3 = DropoutWithRate<3, 10>;
+using G = Sequential<KerasDense<100, 256>, LeakyReLU, KerasDense<256, 512>, LeakyReLU, KerasDense<512, 1024>,
+                     LeakyReLU, KerasDense<1024, 784>, Tanh>;
+using D = Sequential<KerasDense<784, 1024>, LeakyReLU, Dropout3, KerasDense<1024, 512>, LeakyReLU, Dropout3,
+                     KerasDense<512, 256>, LeakyReLU, Dropout3, KerasDense<256, 1>, Sigmoid>;
+using Trainer = AdversarialTrainer<G, D, Adam, Adam, NonSaturatingLoss>;
+}  // namespace w2
+
+std::string version_string() {
+    return std::to_string(XGAN_VERSION_MAJOR) + "." + std::to_string(XGAN_VERSION_MINOR) + "." +
+           std::to_string(XGAN_VERSION_PATCH);
+}
+
+// A checksum of the parameters, so that runs can be compared for bit-identity.
+template <class Net>
+std::uint64_t fingerprint(const Net& net, std::uint64_t h) {
+    for (const float p : net.parameters()) {
+        std::uint32_t bits;
+        std::memcpy(&bits, &p, sizeof bits);
+        h = (h ^ bits) * 0x100000001b3ull;  // FNV-1a over 32-bit words
+    }
+    return h;
+}
+
+template <class Trainer>
+int run_benchmark(const bench::Settings& settings, typename Trainer::Options options,
+                  const std::vector<matrix<float>>& reals) {
+    options.seed = settings.seed;
+    Trainer trainer(options);
+    std::size_t next = 0;
+    StepStats stats;
+    const bench::Measurement m = bench::measure(settings, [&](std::size_t steps) {
+        for (std::size_t s = 0; s < steps; ++s) {
+            stats = trainer.step(reals[next]);
+            next = (next + 1) % reals.size();
+        }
+    });
+    const std::uint64_t fp =
+        fingerprint(trainer.discriminator(), fingerprint(trainer.generator(), 0xcbf29ce484222325ull));
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fp));
+    bench::print_result(settings, "xgan", version_string(), m, stats.d_loss, stats.g_loss,
+                        {{"kernels", bench::quoted(kernels_in_use())}, {"parameter_fingerprint", bench::quoted(hex)}});
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench");
+    openblas_set_num_threads(settings.threads);
+    Rng data_rng(settings.seed + 1);
+    std::vector<matrix<float>> reals;
+
+    if (settings.workload == "painting") {
+        for (std::size_t i = 0; i < 64; ++i) {
+            reals.emplace_back(matrix<float>::shape_type{64, 15});
+            paintings::artist_works(reals.back(), data_rng);
+        }
+        w1::Trainer::Options options;
+        options.generator_optimizer.lr = 1e-4;
+        options.discriminator_optimizer.lr = 1e-4;
+        return run_benchmark<w1::Trainer>(settings, options, reals);
+    }
+
+    // W2: stand-in images, uniform in [-1, 1] like the scaled pixels (the data's values
+    // do not change the work done).
+    for (std::size_t i = 0; i < 8; ++i) {
+        reals.emplace_back(matrix<float>::shape_type{128, 784});
+        for (float& x : reals.back()) x = static_cast<float>(2.0 * data_rng.uniform() - 1.0);
+    }
+    const Adam adam{.lr = 2e-4, .beta1 = 0.5};
+    return run_benchmark<w2::Trainer>(
+        settings, {.generator_optimizer = adam, .discriminator_optimizer = adam, .loss = NonSaturatingLoss{.real_label = 0.9}},
+        reals);
+}
