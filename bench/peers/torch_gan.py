@@ -27,15 +27,20 @@ One step (both workloads): a D update on a real batch and G(z) (z fresh, G not
 differentiated: the fakes are made under no_grad), then a G update through D on fresh
 noise, D frozen (requires_grad_(False): its parameters get no gradient and no update;
 in W2 it stays in training mode, so dropout is active, as in Keras' combined model).
-Gradients are reset with zero_grad(set_to_none=True).
+Gradients are reset with zero_grad(set_to_none=True). The libtorch peer
+(bench/peers/libtorch/) builds the same modules in the same order: with the same --seed
+both start from the same weights and draw the same noise and dropout masks, so their
+losses agree to the printed digits (a check that the two do the same work).
 
 Real batches are made before timing and cycled through (W1: 64 batches of paintings
 a x^2 + a - 1, a ~ U(1, 2), at 15 points on [-1, 1]; W2: 8 batches of 128 x 784 values
 uniform in [-1, 1], stand-ins for the scaled pixels), so the timed loop is the training
 step alone.
 
---threads N calls torch.set_num_threads(N) (ATen's OpenMP pool). bench/run also exports
-OPENBLAS_NUM_THREADS / OMP_NUM_THREADS = N and OMP_WAIT_POLICY=PASSIVE (bench/README.md).
+--threads N calls torch.set_num_threads(N) (ATen's OpenMP pool). It does not govern the
+BLAS behind nn.Linear (Debian: OpenBLAS through libblas.so.3, with its own threads), so
+bench/run also exports OPENBLAS_NUM_THREADS / OMP_NUM_THREADS = N and
+OMP_WAIT_POLICY=PASSIVE (bench/README.md, Threads).
 
 Prints one JSON line (the fields of bench/README.md; allocations_per_step is null, as
 Python cannot count them; extra: cpu_steps_per_s_median, steps per CPU-second of the whole

@@ -24,8 +24,10 @@
 // zero_grad(set_to_none=True); libtorch 1.13's Optimizer::zero_grad() can only zero them).
 // Real batches are made before timing and cycled through.
 //
-// --threads N calls torch::set_num_threads(N) (ATen's OpenMP pool). BLAS threads are not
-// governed by it: bench/run exports OPENBLAS_NUM_THREADS etc. (bench/README.md, Threads).
+// --threads N calls torch::set_num_threads(N) (ATen's OpenMP pool). It does not govern the
+// BLAS behind nn::Linear (Debian: OpenBLAS through libblas.so.3, with its own threads), so
+// bench/run also exports OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and OMP_WAIT_POLICY=PASSIVE
+// (bench/README.md, Threads).
 //
 // allocations_per_step counts global operator new only (the harness replaces it): tensor
 // objects, autograd nodes, small vectors. Tensor storage comes from c10's CPU allocator

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Prints bench/run's table from the rows' JSON lines.
+
+Usage: table.py RESULTS.jsonl CORETYPE NPROC [MISSING...]
+
+One block per workload and thread count. For every row: steps/s (median, min-max),
+how many times faster xgan is than that row, the achieved GFLOP/s (the step's matrix
+product FLOPs, counted by the sgemm row, times steps/s), its share of the sgemm
+ceiling, peak RSS and heap allocations per step.
+"""
+import json
+import sys
+
+NAMES = {"sgemm": "sgemm ceiling (OpenBLAS only)", "xgan": "xgan", "pytorch": "PyTorch",
+         "libtorch": "libtorch", "dlib": "dlib"}
+WORKLOADS = {"painting": "W1 painting GAN (batch 64)", "mnist": "W2 MNIST MLP GAN (batch 128)"}
+
+
+def name(row):
+    label = row.get("label", row["implementation"])
+    base = NAMES.get(label, label)
+    if label == "sgemm":
+        return f"{base}, {row['version']} kernels"
+    return f"{base} {row['version']}"
+
+
+def rate(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def main():
+    rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    coretype, nproc, missing = sys.argv[2], sys.argv[3], sys.argv[4:]
+    print()
+    print(f"OPENBLAS_CORETYPE: {coretype}; {nproc} CPUs; every row with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = "
+          "threads and OMP_WAIT_POLICY=PASSIVE")
+    blocks = []
+    for r in rows:
+        key = (r["benchmark"], r["threads"])
+        if key not in blocks:
+            blocks.append(key)
+    for workload, threads in blocks:
+        block = [r for r in rows if r["benchmark"] == workload and r["threads"] == threads]
+        ceiling = next((r for r in block if r.get("label") == "sgemm"), None)
+        xgan = next((r for r in block if r.get("label") == "xgan"), None)
+        flop = float(ceiling["flop_per_step"]) if ceiling else None
+        r0 = block[0]
+        print()
+        print(f"{WORKLOADS.get(workload, workload)}, {threads} thread(s): median of {r0['repeats']} x "
+              f"{r0['steps']} steps" + (f", {flop / 1e6:,.1f} MFLOP of matrix products per step" if flop else ""))
+        header = ["implementation", "steps/s (min-max)", "xgan is", "GFLOP/s", "of sgemm", "peak RSS",
+                  "allocs/step"]
+        lines = []
+        for r in block:
+            median = r["steps_per_s_median"]
+            faster = "" if xgan is None or r is xgan or r.get("label") == "sgemm" else \
+                f"{xgan['steps_per_s_median'] / median:.2f}x"
+            gflops = "" if flop is None else f"{flop * median / 1e9:.1f}"
+            share = "" if ceiling is None else f"{100 * median / ceiling['steps_per_s_median']:.0f}%"
+            allocs = "n/a" if r.get("allocations_per_step") is None else f"{r['allocations_per_step']:g}"
+            lines.append([name(r), f"{rate(median)} ({rate(r['steps_per_s_min'])}-{rate(r['steps_per_s_max'])})",
+                          faster, gflops, share, f"{r['peak_rss_kib'] / 1024:.0f} MiB", allocs])
+        widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+        for line in [header, ["-" * w for w in widths]] + lines:
+            print("  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
+                            for i, (x, w) in enumerate(zip(line, widths))))
+        fingerprints = {r.get("parameter_fingerprint") for r in block if r.get("parameter_fingerprint")}
+        if len(fingerprints) > 1:
+            print("note: the xgan rows' parameter fingerprints differ: "
+                  + ", ".join(f"{r['label']}={r['parameter_fingerprint']}" for r in block
+                              if r.get("parameter_fingerprint")))
+        elif len([r for r in block if r.get("parameter_fingerprint")]) > 1:
+            print(f"the xgan rows end with bit-identical parameters (fingerprint {fingerprints.pop()})")
+    print()
+    print("xgan is: xgan's steps/s over the row's. of sgemm: the row's steps/s over the sgemm ceiling's, i.e. the "
+          "share of OpenBLAS's speed on the step's own products. allocs/step: calls to global operator new per "
+          "timed step (n/a: not countable from Python).")
+    for m in missing:
+        print(f"not measured: {m}")
+
+
+if __name__ == "__main__":
+    main()
