@@ -44,7 +44,7 @@ def main():
         ceiling = next((r for r in block if r.get("label") == "sgemm"), None)
         xgan = next((r for r in block if r.get("label") == "xgan"), None)
         flop = float(ceiling["flop_per_step"]) if ceiling else None
-        r0 = block[0]
+        r0 = xgan or block[0]
         print()
         print(f"{WORKLOADS.get(workload, workload)}, {threads} thread(s): median of {r0['repeats']} x "
               f"{r0['steps']} steps" + (f", {flop / 1e6:,.1f} MFLOP of matrix products per step" if flop else ""))
