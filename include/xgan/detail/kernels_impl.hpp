@@ -589,7 +589,7 @@ XGAN_KERNEL_INLINE void tanh_block8(const float* XGAN_RESTRICT in, float* XGAN_R
     }
 }
 
-XGAN_KERNEL_TARGET void tanh_forward(std::size_t n, const float* XGAN_RESTRICT in, float* XGAN_RESTRICT out) {
+XGAN_KERNEL_TARGET inline void tanh_forward(std::size_t n, const float* XGAN_RESTRICT in, float* XGAN_RESTRICT out) {
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) tanh_block8(in + i, out + i);
     if (i < n) {
