@@ -545,12 +545,8 @@ XGAN_KERNEL_TARGET void dense_accumulate_gradient(std::size_t batch, const T* x,
 
 // ---- element-wise loops -----------------------------------------------------------
 
-// The ReLU-like Ops (output_gated_v) run in vector lanes with the selects of lanes_op,
-// which give the scalar Op's results bit for bit (also for -0 and NaN); the backward
-// pass reads the gate off the output y, which is positive exactly where x is. Other Ops
-// (sigmoid, tanh: calls into libm) run the scalar Op element by element.
 // tanh of 8 floats, evaluated in double, where the rounding to float is the only
-// error that matters (within 1 ulp of the exact tanh; tests/layers/test_activations.cpp):
+// error that matters (within 1 ulp of the exact tanh; tests/layers/test_layers.cpp):
 //   a = min(|x|, 10)                  (tanh(x) rounds to +-1 in float from about |x| = 9.01 on)
 //   e = exp(2a) = 2^k p(r),  k = round(2a / ln 2),  r = 2a - k ln 2 in [-0.35, 0.35],
 //       p = the Taylor polynomial of degree 11 (error below 1e-14)
@@ -600,6 +596,11 @@ XGAN_KERNEL_TARGET inline void tanh_forward(std::size_t n, const float* XGAN_RES
     }
 }
 
+// The activation loops. The ReLU-like Ops (output_gated_v) run in vector lanes with the
+// selects of lanes_op, which give the scalar Op's results bit for bit (also for -0 and
+// NaN); their backward pass reads the gate off the output y, which is positive exactly
+// where x is. Float Tanh runs tanh_forward above. Other Ops (Sigmoid: a call into libm)
+// run the scalar Op element by element.
 template <class Op, class T>
 XGAN_KERNEL_TARGET void activation_forward(std::size_t n, const T* XGAN_RESTRICT in, T* XGAN_RESTRICT out) {
     if constexpr (std::is_same_v<Op, xgan::detail::tanh_op> && std::is_same_v<T, float>) {
