@@ -19,6 +19,7 @@
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
 #include <xgan/core/tensor.hpp>
+#include <xgan/detail/kernels.hpp>
 #include <xgan/detail/shape_check.hpp>
 
 namespace xgan {
@@ -68,6 +69,18 @@ template <class Layers, class Specs, std::size_t... I>
 struct check_stack<Layers, Specs, std::index_sequence<I...>>
     : check_layer_input<layer_index<I + 1>, previous_output_size<std::tuple_element_t<I, Layers>::output_size>,
                         this_input_size<required_input_size_v<std::tuple_element_t<I + 1, Specs>>>>... {};
+
+// Whether a Dense layer D runs as one pass with the element-wise activation A next to
+// it: A names its element-wise Op as A::op, and D says whether its kernels can apply it
+// (D::fuses_with<Op>; see layers/dense.hpp).
+template <class D, class A>
+struct fuses_pair : std::false_type {};
+template <class D, class A>
+    requires requires {
+        typename A::op;
+        { D::template fuses_with<typename A::op> } -> std::convertible_to<bool>;
+    }
+struct fuses_pair<D, A> : std::bool_constant<D::template fuses_with<typename A::op>> {};
 
 }  // namespace detail
 
@@ -162,9 +175,12 @@ public:
         matrix<T>& input() { return values[0]; }
         const matrix<T>& output() const { return values[layer_count]; }
 
-        // values[0] is the input, values[i + 1] the output of layer i.
+        // values[0] is the input, values[i + 1] the output of layer i. One exception: a
+        // small Dense layer i followed by ReLU or LeakyReLU runs as one pass with it and
+        // does not write its own output values[i + 1] (docs/performance.md).
         std::array<matrix<T>, layer_count + 1> values;
-        // gradients[i] = dLoss / dvalues[i].
+        // gradients[i] = dLoss / dvalues[i], except, likewise, the gradient between a
+        // ReLU-like activation and the small Dense layer after it.
         std::array<matrix<T>, layer_count + 1> gradients;
         // What stateful layers keep from forward for backward (Dropout's mask, ...).
         typename detail::caches_of<layers_type>::type caches;
@@ -269,8 +285,19 @@ public:
         if (workspace.batch_size() == 0)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
         const ForwardContext context{mode_, workspace.rng};
+        const bool fuse = fusion_active();
         for_each_index<Stop>([&]<std::size_t I>() {
             const auto& layer = std::get<I>(layers_);
+            if constexpr (dense_then_activation<I, Stop>()) {
+                if (fuse) {  // this Dense layer writes the activation's output; values[I + 1] is skipped
+                    layer.template forward_activated<typename layer_type<I + 1>::op>(
+                        parameters_of<I>(), workspace.values[I], workspace.values[I + 2]);
+                    return;
+                }
+            }
+            if constexpr (forward_done_by_previous<I, Stop>()) {
+                if (fuse) return;  // done by the Dense layer before
+            }
             if constexpr (stateful_layer<layer_type<I>>)
                 layer.forward(parameters_of<I>(), buffers_of<I>(), workspace.values[I], workspace.values[I + 1],
                               std::get<I>(workspace.caches), context);
@@ -300,7 +327,11 @@ public:
         if (gradient.size() != parameter_count)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::backward: the gradient holds ", gradient.size(),
                        " values but the network has ", parameter_count, " parameters");
+        const bool fuse = fusion_active();
         for_each_index_reversed<Stop>([&]<std::size_t I>() {
+            if constexpr (activation_then_dense<I, Stop>()) {
+                if (fuse) return;  // the Dense layer after this activation passed the gradient through it
+            }
             if constexpr (layer_type<I>::parameter_count > 0) {
                 const auto grad = gradient.subspan(offsets[I], layer_type<I>::parameter_count);
                 const auto& layer = std::get<I>(layers_);
@@ -311,7 +342,7 @@ public:
                     layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
                                               workspace.gradients[I + 1], grad);
             }
-            if (I > 0 || input_gradient) layer_backward_input<I>(workspace);
+            if (I > 0 || input_gradient) layer_backward_input<I>(workspace, fuse);
         });
     }
 
@@ -320,7 +351,13 @@ public:
     template <std::size_t Stop = layer_count>
     const matrix<T>& backward_input(Workspace& workspace) const {
         static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
-        for_each_index_reversed<Stop>([&]<std::size_t I>() { layer_backward_input<I>(workspace); });
+        const bool fuse = fusion_active();
+        for_each_index_reversed<Stop>([&]<std::size_t I>() {
+            if constexpr (activation_then_dense<I, Stop>()) {
+                if (fuse) return;  // the Dense layer after this activation passed the gradient through it
+            }
+            layer_backward_input<I>(workspace, fuse);
+        });
         return workspace.gradients[0];
     }
 
@@ -353,9 +390,48 @@ private:
             std::make_index_sequence<Count>{});
     }
 
+    // A small Dense layer runs as one pass with a ReLU-like activation next to it
+    // (detail::fuses_pair; docs/performance.md, "Dense fused with ReLU"), only inside
+    // [0, Stop), so values[Stop] is always written.
+    //   Forward, (Dense I, activation I + 1): layer I writes values[I + 2] directly;
+    //   values[I + 1], the Dense output before the activation, is not written.
+    //   Backward, (activation I, Dense I + 1): layer I + 1 passes the gradient through
+    //   both into gradients[I], reading the gate off values[I + 1]; gradients[I + 1] is
+    //   not written.
+    template <std::size_t I, std::size_t Stop>
+    static constexpr bool dense_then_activation() {
+        if constexpr (I + 1 < Stop) return detail::fuses_pair<layer_type<I>, layer_type<I + 1>>::value;
+        else return false;
+    }
+    template <std::size_t I, std::size_t Stop>
+    static constexpr bool activation_then_dense() {
+        if constexpr (I + 1 < Stop) return detail::fuses_pair<layer_type<I + 1>, layer_type<I>>::value;
+        else return false;
+    }
+    template <std::size_t I, std::size_t Stop>
+    static constexpr bool forward_done_by_previous() {
+        if constexpr (I > 0) return dense_then_activation<I - 1, Stop>();
+        else return false;
+    }
     template <std::size_t I>
-    void layer_backward_input(Workspace& workspace) const {
+    static constexpr bool backward_through_previous() {
+        if constexpr (I > 0) return activation_then_dense<I - 1, layer_count>();
+        else return false;
+    }
+    // Whether the fused kernels run in this process (not when XGAN_KERNELS=blas sends the
+    // Dense products to BLAS).
+    static bool fusion_active() { return detail::kernels::active_path() != detail::kernels::path::blas; }
+
+    template <std::size_t I>
+    void layer_backward_input(Workspace& workspace, bool fuse) const {
         const auto& layer = std::get<I>(layers_);
+        if constexpr (backward_through_previous<I>()) {
+            if (fuse) {  // through this Dense layer and the activation before it, into gradients[I - 1]
+                layer.template backward_input_gated<typename layer_type<I - 1>::op>(
+                    parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1], workspace.gradients[I - 1]);
+                return;
+            }
+        }
         if constexpr (stateful_layer<layer_type<I>>)
             layer.backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
                                  workspace.gradients[I + 1], workspace.gradients[I], std::get<I>(workspace.caches));

@@ -599,7 +599,7 @@ XGAN_KERNEL_TARGET inline void tanh_forward(std::size_t n, const float* XGAN_RES
 // The activation loops. The ReLU-like Ops (output_gated_v) run in vector lanes with the
 // selects of lanes_op, which give the scalar Op's results bit for bit (also for -0 and
 // NaN); their backward pass reads the gate off the output y, which is positive exactly
-// where x is. Float Tanh runs tanh_forward above. Other Ops (Sigmoid: a call into libm)
+// where x is, and never reads x. Float Tanh runs tanh_forward above. Other Ops (Sigmoid: a call into libm)
 // run the scalar Op element by element.
 template <class Op, class T>
 XGAN_KERNEL_TARGET void activation_forward(std::size_t n, const T* XGAN_RESTRICT in, T* XGAN_RESTRICT out) {
@@ -618,14 +618,18 @@ XGAN_KERNEL_TARGET void activation_forward(std::size_t n, const T* XGAN_RESTRICT
 template <class Op, class T>
 XGAN_KERNEL_TARGET void activation_backward(std::size_t n, const T* XGAN_RESTRICT x, const T* XGAN_RESTRICT y,
                                             const T* XGAN_RESTRICT dy, T* XGAN_RESTRICT dx) {
-    std::size_t i = 0;
     if constexpr (output_gated_v<Op>) {
+        // x is not read: after a Dense layer fused with this activation it was never
+        // written (see BasicSequential::forward).
         constexpr std::size_t L = max_lanes<T>;
+        std::size_t i = 0;
         for (; i + L <= n; i += L)
             store<T, L>(dx + i,
                         lanes_op<Op>::template gradient_from_output<T, L>(load<T, L>(y + i), load<T, L>(dy + i)));
+        for (; i < n; ++i) dx[i] = lanes_op<Op>::template gradient_from_output<T, 1>(y[i], dy[i]);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) dx[i] = Op::gradient(x[i], y[i], dy[i]);
     }
-    for (; i < n; ++i) dx[i] = Op::gradient(x[i], y[i], dy[i]);
 }
 
 // Adam, per element, the same operations in vector lanes and in the scalar tail:

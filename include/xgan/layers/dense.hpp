@@ -23,6 +23,9 @@ public:
     static constexpr std::size_t input_size = In;
     static constexpr std::size_t output_size = Out;
     static constexpr std::size_t parameter_count = Out * In + Out;
+    // Small layers (the painting GAN's) use xgan's own register-blocked kernels, sized
+    // at compile time; large ones (MNIST's) BLAS. See detail/kernels.hpp.
+    static constexpr bool small = detail::kernels::small_dense_v<T, In, Out>;
     static constexpr std::array<parameter_block, 2> parameter_blocks{{
         {"weight", 2, {Out, In}, 0},
         {"bias", 1, {Out, 0}, Out * In},
@@ -79,10 +82,36 @@ public:
             for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
     }
 
-private:
-    // Small layers (the painting GAN's) use xgan's own register-blocked kernels, sized
-    // at compile time; large ones (MNIST's) BLAS. See detail/kernels.hpp.
-    static constexpr bool small = detail::kernels::small_dense_v<T, In, Out>;
+    // ---- Fused with a ReLU-like activation (BasicSequential does this; see
+    // docs/performance.md, "Dense fused with ReLU") ----
+
+    // Whether this layer can run fused with an activation Op next to it: when its
+    // products use xgan's kernels (compile time: small enough; run time:
+    // fused_kernels_active()) and Op is ReLU or LeakyReLU with a slope >= 0.
+    template <class Op>
+    static constexpr bool fuses_with = small && detail::kernels::output_gated_v<Op>;
+    static bool fused_kernels_active() { return detail::kernels::active_path() != detail::kernels::path::blas; }
+
+    // a = Op(x W^T + b): forward, then Op's forward, in one pass that never stores
+    // x W^T + b. Bit for bit the results of the two separate passes.
+    template <class Op>
+        requires fuses_with<Op>
+    void forward_activated(std::span<const T> params, const matrix<T>& x, matrix<T>& a) const {
+        detail::kernels::dense_forward_activated<In, Out, Op, T>(x.shape()[0], x.data(), params.data(),
+                                                                  params.data() + Out * In, a.data());
+    }
+
+    // For an activation Op before this layer, with output a (this layer's input):
+    // Op's gradient of dy W, i.e. backward_input, then Op's backward pass, in one pass
+    // that never stores dy W and reads the gate off a. Bit for bit the separate passes.
+    template <class Op>
+        requires fuses_with<Op>
+    void backward_input_gated(std::span<const T> params, const matrix<T>& a, const matrix<T>& dy,
+                              matrix<T>& da) const {
+        detail::kernels::dense_backward_input_gated<In, Out, Op, T>(dy.shape()[0], dy.data(), params.data(), a.data(),
+                                                                     da.data());
+    }
+
 };
 
 // Dense<In, Out>: a fully connected layer, as written in a stack.
