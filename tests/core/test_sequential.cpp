@@ -1,6 +1,9 @@
 // Sequential: compile-time shapes, parameter layout, run-time input checks, seeding.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <span>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -157,4 +160,39 @@ TEST_CASE("Rng::fill_bernoulli hits with probability threshold / 2^32, two value
     r.fill_bernoulli(std::span<double>(hits), Rng::bernoulli_threshold(3, 10), 1.0, 0.0);
     const double rate = std::accumulate(hits.begin(), hits.end(), 0.0) / n;
     CHECK(rate == Approx(0.3).margin(5 * std::sqrt(0.3 * 0.7 / n)));  // 5 standard deviations
+}
+
+TEST_CASE("backward with GradientMode::overwrite stores what accumulating into zeros gives", "[sequential]") {
+    // Dense layers (small kernels and BLAS) assign their gradient; BatchNorm accumulates
+    // into a slice Sequential zeroes first.
+    using Net = Sequential<Dense<6, 20>, BatchNorm, ReLU, Dense<20, 1000>, LeakyReLU, Dense<1000, 2>>;
+    STATIC_REQUIRE(detail::kernels::small_dense_v<float, 6, 20>);
+    STATIC_REQUIRE_FALSE(detail::kernels::small_dense_v<float, 20, 1000>);  // BLAS
+    const Net net(4);
+    Rng rng(9);
+    matrix<float> x({17, 6}), dy({17, 2});
+    rng.fill_normal(std::span<float>(x.data(), x.size()));
+    rng.fill_normal(std::span<float>(dy.data(), dy.size()));
+
+    Net::Workspace ws;
+    net.forward(ws, x);
+    ws.gradients[Net::layer_count] = dy;
+    std::vector<float> accumulated(Net::parameter_count, 0.0f);
+    net.backward(ws, std::span<float>(accumulated));
+
+    std::vector<float> overwritten(Net::parameter_count, std::numeric_limits<float>::quiet_NaN());
+    net.backward(ws, std::span<float>(overwritten), false, GradientMode::overwrite);
+    CHECK(overwritten == accumulated);
+
+    // A second pass accumulates on top of it as on top of the first accumulated pass.
+    net.backward(ws, std::span<float>(accumulated));
+    net.backward(ws, std::span<float>(overwritten));
+    CHECK(overwritten == accumulated);
+
+    // A pass stopped early zeroes the gradient of the layers it did not reach.
+    std::vector<float> stopped(Net::parameter_count, 1.0f);
+    ws.gradients[4] = xt::ones<float>({17, 1000});
+    net.backward<4>(ws, std::span<float>(stopped), false, GradientMode::overwrite);
+    CHECK(std::all_of(stopped.begin() + Net::offsets[4], stopped.end(), [](float g) { return g == 0.0f; }));
+    CHECK(std::any_of(stopped.begin(), stopped.begin() + Net::offsets[4], [](float g) { return g != 0.0f; }));
 }

@@ -84,6 +84,12 @@ struct fuses_pair<D, A> : std::bool_constant<D::template fuses_with<typename A::
 
 }  // namespace detail
 
+// What Sequential::backward does with the parameter gradient it is handed.
+enum class GradientMode {
+    accumulate,  // adds this pass's gradient (to sum the passes over several batches)
+    overwrite,   // replaces what is there: as accumulating into zeros, without zeroing first
+};
+
 // One named parameter tensor of a network, in PyTorch state_dict naming: "0.weight".
 template <class T>
 struct named_parameter {
@@ -320,28 +326,25 @@ public:
 
     // Backward pass from workspace.gradients[Stop] (set by the caller, typically a loss)
     // through layers [0, Stop) after forward<Stop>: adds dLoss/dparameters to `gradient`
-    // and, if `input_gradient`, leaves dLoss/dinput in workspace.gradients[0].
+    // (GradientMode::overwrite: stores it there) and, if `input_gradient`, leaves
+    // dLoss/dinput in workspace.gradients[0].
     template <std::size_t Stop = layer_count>
-    void backward(Workspace& workspace, std::span<T> gradient, bool input_gradient = false) const {
+    void backward(Workspace& workspace, std::span<T> gradient, bool input_gradient = false,
+                  GradientMode mode = GradientMode::accumulate) const {
         static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
         if (gradient.size() != parameter_count)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::backward: the gradient holds ", gradient.size(),
                        " values but the network has ", parameter_count, " parameters");
+        // Layers [Stop, layer_count) take no part: their gradient is zero.
+        if (mode == GradientMode::overwrite) std::fill(gradient.begin() + offsets[Stop], gradient.end(), T(0));
         const bool fuse = fusion_active();
         for_each_index_reversed<Stop>([&]<std::size_t I>() {
             if constexpr (activation_then_dense<I, Stop>()) {
                 if (fuse) return;  // the Dense layer after this activation passed the gradient through it
             }
-            if constexpr (layer_type<I>::parameter_count > 0) {
-                const auto grad = gradient.subspan(offsets[I], layer_type<I>::parameter_count);
-                const auto& layer = std::get<I>(layers_);
-                if constexpr (stateful_layer<layer_type<I>>)
-                    layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
-                                              workspace.gradients[I + 1], grad, std::get<I>(workspace.caches));
-                else
-                    layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
-                                              workspace.gradients[I + 1], grad);
-            }
+            if constexpr (layer_type<I>::parameter_count > 0)
+                layer_parameter_gradient<I>(workspace, gradient.subspan(offsets[I], layer_type<I>::parameter_count),
+                                            mode);
             if (I > 0 || input_gradient) layer_backward_input<I>(workspace, fuse);
         });
     }
@@ -421,6 +424,29 @@ private:
     // Whether the fused kernels run in this process (not when XGAN_KERNELS=blas sends the
     // Dense products to BLAS).
     static bool fusion_active() { return detail::kernels::active_path() != detail::kernels::path::blas; }
+
+    template <std::size_t I>
+    void layer_parameter_gradient(Workspace& workspace, std::span<T> grad, GradientMode mode) const {
+        const auto& layer = std::get<I>(layers_);
+        if constexpr (requires {
+                          layer.assign_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                                workspace.gradients[I + 1], grad);
+                      }) {
+            if (mode == GradientMode::overwrite) {
+                layer.assign_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                      workspace.gradients[I + 1], grad);
+                return;
+            }
+        }
+        // Layers without assign_gradient accumulate into zeros.
+        if (mode == GradientMode::overwrite) std::fill(grad.begin(), grad.end(), T(0));
+        if constexpr (stateful_layer<layer_type<I>>)
+            layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                      workspace.gradients[I + 1], grad, std::get<I>(workspace.caches));
+        else
+            layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
+                                      workspace.gradients[I + 1], grad);
+    }
 
     template <std::size_t I>
     void layer_backward_input(Workspace& workspace, bool fuse) const {

@@ -246,10 +246,11 @@ void dense_backward_input_gated(std::size_t batch, const T* dy, const T* w, cons
     XGAN_KERNEL_DISPATCH(dense_backward_input_gated<In, Out, Op, T>(batch, dy, w, y, d));
 }
 
-// gw{Out, In} += dy^T x, gb{Out} += column sums of dy
-template <std::size_t In, std::size_t Out, class T>
+// gw{Out, In} += dy^T x, gb{Out} += column sums of dy (Init = start::accumulate), or
+// gw = dy^T x, gb = the column sums (Init = start::zero)
+template <std::size_t In, std::size_t Out, class T, start Init = start::accumulate>
 void dense_accumulate_gradient(std::size_t batch, const T* x, const T* dy, T* gw, T* gb) {
-    XGAN_KERNEL_DISPATCH(dense_accumulate_gradient<In, Out, T>(batch, x, dy, gw, gb));
+    XGAN_KERNEL_DISPATCH(dense_accumulate_gradient<In, Out, T, Init>(batch, x, dy, gw, gb));
 }
 
 // out[i] = Op::value(in[i])
@@ -283,7 +284,7 @@ template <std::size_t In, std::size_t Out, class T>
 void dense_backward_input(std::size_t, const T*, const T*, T*) {
     static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
 }
-template <std::size_t In, std::size_t Out, class T>
+template <std::size_t In, std::size_t Out, class T, start Init = start::accumulate>
 void dense_accumulate_gradient(std::size_t, const T*, const T*, T*, T*) {
     static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
 }

@@ -519,9 +519,12 @@ XGAN_KERNEL_TARGET void dense_backward_input_gated(std::size_t batch, const T* X
     }
 }
 
-// gw{Out, In} += dy^T x, gb{Out} += column sums of dy (each in order of the batch rows)
-template <std::size_t In, std::size_t Out, class T>
+// gw{Out, In} += dy^T x, gb{Out} += column sums of dy (each in order of the batch rows);
+// with Init = start::zero, gw = dy^T x and gb = the column sums (the same operations
+// without the leading "0 +").
+template <std::size_t In, std::size_t Out, class T, start Init>
 XGAN_KERNEL_TARGET void dense_accumulate_gradient(std::size_t batch, const T* x, const T* dy, T* gw, T* gb) {
+    static_assert(Init == start::accumulate || Init == start::zero);
     if constexpr (4 * In * padded_width<T, Out> < 3 * Out * padded_width<T, In> &&
                   2 * In * Out * sizeof(T) <= small_dense_bytes) {
         // Rows of In elements would leave over a quarter more vector lanes idle than rows
@@ -529,17 +532,26 @@ XGAN_KERNEL_TARGET void dense_accumulate_gradient(std::size_t batch, const T* x,
         // gw^T = x^T dy {In, Out} instead, then add its transpose.
         // Each element is then gw + (its sum over the batch, in batch order).
         alignas(64) T product[In * Out];
-        alignas(64) T transposed[Out * In];
         gemm_rows<T, Out, In, start::zero>(In, batch, x, 1, In, dy, Out, product, Out, nullptr);
-        transpose<T, In, Out>(product, transposed);
-        T* XGAN_RESTRICT out = gw;
-        for (std::size_t e = 0; e < Out * In; ++e) out[e] += transposed[e];
+        if constexpr (Init == start::zero) {
+            transpose<T, In, Out>(product, gw);
+        } else {
+            alignas(64) T transposed[Out * In];
+            transpose<T, In, Out>(product, transposed);
+            T* XGAN_RESTRICT out = gw;
+            for (std::size_t e = 0; e < Out * In; ++e) out[e] += transposed[e];
+        }
     } else {
-        gemm_rows<T, In, Out, start::accumulate>(Out, batch, dy, 1, Out, x, In, gw, In, nullptr);
+        gemm_rows<T, In, Out, Init>(Out, batch, dy, 1, Out, x, In, gw, In, nullptr);
     }
     T* XGAN_RESTRICT bias = gb;
     const T* XGAN_RESTRICT d = dy;
-    for (std::size_t r = 0; r < batch; ++r)
+    std::size_t r = 0;
+    if constexpr (Init == start::zero) {
+        for (std::size_t j = 0; j < Out; ++j) bias[j] = d[j];
+        r = 1;
+    }
+    for (; r < batch; ++r)
         for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
 }
 

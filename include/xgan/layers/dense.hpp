@@ -67,19 +67,14 @@ public:
     // dW += dy^T x, db += column sums of dy
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad) const {
-        const std::size_t batch = dy.shape()[0];
-        if constexpr (small) {
-            if (detail::kernels::active_path() != detail::kernels::path::blas) {
-                detail::kernels::dense_accumulate_gradient<In, Out, T>(batch, x.data(), dy.data(), grad.data(),
-                                                                       grad.data() + Out * In);
-                return;
-            }
-        }
-        detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, x.data(), In, T(1), grad.data(), In);
-        T* XGAN_RESTRICT bias = grad.data() + Out * In;
-        const T* XGAN_RESTRICT d = dy.data();
-        for (std::size_t r = 0; r < batch; ++r)
-            for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
+        parameter_gradient<false>(x, dy, grad);
+    }
+
+    // dW = dy^T x, db = column sums of dy: accumulate_gradient into a zeroed gradient
+    // without zeroing it first (Sequential::backward calls it for GradientMode::overwrite).
+    void assign_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
+                         const matrix<T>& dy, std::span<T> grad) const {
+        parameter_gradient<true>(x, dy, grad);
     }
 
     // ---- Fused with a ReLU-like activation (BasicSequential does this; see
@@ -112,6 +107,30 @@ public:
                                                                      da.data());
     }
 
+private:
+    template <bool Assign>
+    void parameter_gradient(const matrix<T>& x, const matrix<T>& dy, std::span<T> grad) const {
+        const std::size_t batch = dy.shape()[0];
+        using detail::kernels::start;
+        if constexpr (small) {
+            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+                detail::kernels::dense_accumulate_gradient<In, Out, T, Assign ? start::zero : start::accumulate>(
+                    batch, x.data(), dy.data(), grad.data(), grad.data() + Out * In);
+                return;
+            }
+        }
+        detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, x.data(), In, Assign ? T(0) : T(1),
+                        grad.data(), In);
+        T* XGAN_RESTRICT bias = grad.data() + Out * In;
+        const T* XGAN_RESTRICT d = dy.data();
+        std::size_t r = 0;
+        if constexpr (Assign) {
+            for (std::size_t j = 0; j < Out; ++j) bias[j] = d[j];
+            r = 1;
+        }
+        for (; r < batch; ++r)
+            for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
+    }
 };
 
 // Dense<In, Out>: a fully connected layer, as written in a stack.

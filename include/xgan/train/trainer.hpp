@@ -116,8 +116,7 @@ public:
 
         discriminator_.template update_buffers<logit_layers>(d_real_);
         discriminator_.template update_buffers<logit_layers>(d_fake_);
-        std::fill(d_gradient_.begin(), d_gradient_.end(), T(0));
-        discriminator_.template backward<logit_layers>(d_real_, d_gradient_);
+        discriminator_.template backward<logit_layers>(d_real_, d_gradient_, false, GradientMode::overwrite);
         discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
         d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
 
@@ -213,8 +212,7 @@ private:
 
         const auto& input_gradient = discriminator.template backward_input<logit_layers>(d_ws);
         std::copy(input_gradient.begin(), input_gradient.end(), g_ws.gradients[G::layer_count].begin());
-        std::fill(g_gradient.begin(), g_gradient.end(), T(0));
-        generator.backward(g_ws, g_gradient);
+        generator.backward(g_ws, g_gradient, false, GradientMode::overwrite);
         g_state.step(optimizer, generator.parameters(), g_gradient);
 
         StepStats stats;
