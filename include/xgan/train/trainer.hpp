@@ -3,11 +3,14 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -244,12 +247,30 @@ private:
                        "}, got ", real.shape()[1], " columns");
         if (real.shape()[0] == 0)
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch is empty (0 rows)");
+        if constexpr (requires { real.data(); real.is_contiguous(); } &&
+                      (std::is_same_v<typename E::value_type, float> || std::is_same_v<typename E::value_type, double>)) {
+            // Contiguous storage: one branch-free pass over the bits; the walk below
+            // then runs only to name the offending value.
+            if (real.is_contiguous() && all_finite(real.data(), real.size())) return;
+        }
         const std::size_t columns = real.shape()[1];
         std::size_t i = 0;
         for (auto it = real.begin(); it != real.end(); ++it, ++i)
             if (!std::isfinite(static_cast<double>(*it)))
                 XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch holds ", *it, " at row ",
                            i / columns, ", column ", i % columns, "; the networks were left unchanged");
+    }
+
+    // Whether none of values[0, n) is infinite or NaN: whose exponent bits are all ones.
+    template <class U>
+    static bool all_finite(const U* values, std::size_t n) {
+        using Bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
+        static_assert(std::numeric_limits<U>::is_iec559 && sizeof(U) == sizeof(Bits) && std::is_floating_point_v<U>);
+        constexpr Bits exponent = std::bit_cast<Bits>(std::numeric_limits<U>::infinity());
+        Bits non_finite = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            non_finite |= static_cast<Bits>((std::bit_cast<Bits>(values[i]) & exponent) == exponent);
+        return non_finite == 0;
     }
 
     static double mean_probability(const matrix<T>& logits) {
