@@ -11,7 +11,8 @@
 // One step is AdversarialTrainer::step(real). Real batches are made before timing and
 // cycled through, so that the timed loop is the training step alone.
 //
-// --threads N sets OpenBLAS's thread count (the only threads xgan uses).
+// --threads N sets OpenBLAS's thread count and xgan::set_threads (Adam's update of
+// W2's networks; W1's are below the size where a loop is split).
 //
 // Usage: xgan_bench [--workload painting|mnist] [--threads N] [--steps N] [--repeats R]
 //                   [--warmup W] [--seed S]
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include <xgan/core/random.hpp>
+#include <xgan/core/threads.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/init/initializers.hpp>
 #include <xgan/io/paintings.hpp>
@@ -114,6 +116,7 @@ int run_benchmark(const bench::Settings& settings, typename Trainer::Options opt
 int main(int argc, char** argv) {
     const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench");
     openblas_set_num_threads(settings.threads);
+    xgan::set_threads(static_cast<std::size_t>(settings.threads));
     Rng data_rng(settings.seed + 1);
     std::vector<matrix<float>> reals;
 

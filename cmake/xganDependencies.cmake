@@ -8,6 +8,7 @@ find_dependency(xtensor-blas)
 find_dependency(BLAS)
 find_dependency(LAPACK)
 find_dependency(ZLIB)     # .gz datasets
+find_dependency(Threads)  # xgan::set_threads (core/threads.hpp)
 # .npz checkpoints (a zip of .npy arrays). Through pkg-config: Debian 12's libzip CMake
 # package refers to command-line tools (zipcmp, ...) that libzip-dev does not install.
 find_dependency(PkgConfig)

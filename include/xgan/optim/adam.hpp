@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <xgan/config.hpp>
+#include <xgan/core/threads.hpp>
 #include <xgan/detail/kernels.hpp>
 
 namespace xgan {
@@ -47,7 +48,13 @@ struct Adam {
             // Per element (vectorised, AVX2 where available; see detail/kernels_impl.hpp):
             //   m = m beta1 + g (1 - beta1),  v = v beta2 + (1 - beta2) g g,
             //   p = p + step_size m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-            detail::kernels::adam_update<T>(m_.size(), params.data(), grads.data(), m_.data(), v_.data(), c);
+            // Large networks split it over xgan::threads() threads (core/threads.hpp).
+            T* const p = params.data();
+            const T* const g = grads.data();
+            detail::parallel_for(m_.size(), [&](std::size_t begin, std::size_t end) {
+                detail::kernels::adam_update<T>(end - begin, p + begin, g + begin, m_.data() + begin, v_.data() + begin,
+                                                c);
+            });
         }
 
         std::uint64_t steps() const { return steps_; }
