@@ -23,11 +23,15 @@
 #include <vector>
 
 #include <xgan/core/random.hpp>
-#include <xgan/core/threads.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/init/initializers.hpp>
 #include <xgan/io/paintings.hpp>
 #include <xgan/layers/dense.hpp>
+// bench/run --before REV builds this file against older include/ trees, some without it.
+#if __has_include(<xgan/core/threads.hpp>)
+#include <xgan/core/threads.hpp>
+#define XGAN_BENCH_HAS_SET_THREADS 1
+#endif
 #include <xgan/layers/dropout.hpp>
 #include <xgan/layers/leaky_relu.hpp>
 #include <xgan/layers/relu.hpp>
@@ -116,7 +120,9 @@ int run_benchmark(const bench::Settings& settings, typename Trainer::Options opt
 int main(int argc, char** argv) {
     const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench");
     openblas_set_num_threads(settings.threads);
+#ifdef XGAN_BENCH_HAS_SET_THREADS
     xgan::set_threads(static_cast<std::size_t>(settings.threads));
+#endif
     Rng data_rng(settings.seed + 1);
     std::vector<matrix<float>> reals;
 
