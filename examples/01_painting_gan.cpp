@@ -30,10 +30,17 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include <xgan/core/sequential.hpp>
+#include <xgan/core/tensor.hpp>
+#include <xgan/io/paintings.hpp>
 #include <xgan/io/svg_plot.hpp>
-#include <xgan/xgan.hpp>
+#include <xgan/layers/dense.hpp>
+#include <xgan/layers/relu.hpp>
+#include <xgan/layers/sigmoid.hpp>
+#include <xgan/train/step_stats.hpp>
+#include <xgan/train/trainer.hpp>
+
+#include "support/command_line.hpp"
 
 namespace {
 
@@ -83,19 +90,19 @@ Summary summarise(const std::vector<double>& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Painting GAN: G learns to paint the curves a*x^2 + (a - 1), a ~ U(1, 2)"};
+    xgan_examples::CommandLine command_line("Painting GAN: G learns to paint the curves a*x^2 + (a - 1), a ~ U(1, 2)");
     std::uint64_t steps = 5000;
     std::uint64_t seed = 1;
     std::uint64_t every = 500;
     std::string output = "painting.svg";
-    app.add_option("--steps", steps, "Training steps (one D update, then one G update)")
-        ->capture_default_str()
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
-    app.add_option("--seed", seed, "Seed for initialisation, noise and the real paintings")->capture_default_str();
-    app.add_option("--output", output, "SVG file to write the generated curves to")->capture_default_str();
-    app.add_option("--every", every, "Print progress every this many steps (0: only the summary)")
-        ->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    command_line.add_option("--steps", steps, "Training steps (one D update, then one G update)")
+        .show_default()
+        .check_range(1, 100000000);
+    command_line.add_option("--seed", seed, "Seed for initialisation, noise and the real paintings").show_default();
+    command_line.add_option("--output", output, "SVG file to write the generated curves to").show_default();
+    command_line.add_option("--every", every, "Print progress every this many steps (0: only the summary)")
+        .show_default();
+    if (const auto exit_code = command_line.parse(argc, argv)) return *exit_code;
 
     try {
         Trainer::Options options;

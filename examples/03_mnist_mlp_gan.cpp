@@ -26,11 +26,35 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <iostream>
+#include <ratio>
+#include <span>
+#include <stdexcept>
 #include <string>
 
-#include <CLI/CLI.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/sequential.hpp>
+#include <xgan/core/tensor.hpp>
+#include <xgan/init/initializers.hpp>
+#include <xgan/io/architecture.hpp>
+#include <xgan/io/checkpoint.hpp>
+#include <xgan/io/csv_log.hpp>
+#include <xgan/io/image_dataset.hpp>
+#include <xgan/io/image_grid.hpp>
+#include <xgan/io/progress.hpp>
+#include <xgan/io/training_plot.hpp>
+#include <xgan/layers/batch_norm.hpp>
+#include <xgan/layers/dense.hpp>
+#include <xgan/layers/dropout.hpp>
+#include <xgan/layers/leaky_relu.hpp>
+#include <xgan/layers/sigmoid.hpp>
+#include <xgan/layers/tanh.hpp>
+#include <xgan/losses/non_saturating.hpp>
+#include <xgan/optim/adam.hpp>
+#include <xgan/train/step_stats.hpp>
+#include <xgan/train/trainer.hpp>
 
-#include <xgan/xgan.hpp>
+#include "support/command_line.hpp"
 
 namespace {
 
@@ -143,24 +167,24 @@ int train(const Settings& s) {
 
 int main(int argc, char** argv) {
     Settings s;
-    CLI::App app{"MNIST MLP GAN (Keras tutorials' Example 3) on Fashion-MNIST or MNIST"};
-    app.add_option("--data", s.data, "IDX images file (raw or .gz)")->capture_default_str();
-    app.add_option("--steps", s.steps, "Train until this many steps in total")
-        ->capture_default_str()
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
-    app.add_option("--epochs", s.epochs, "Train for this many epochs in total instead (overrides --steps)")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000}));
-    app.add_option("--batch", s.batch, "Real (and generated) images per step")
-        ->capture_default_str()
-        ->check(CLI::Range(std::size_t{2}, std::size_t{60000}));
-    app.add_option("--seed", s.seed, "Seed for initialisation, noise, dropout and data order")->capture_default_str();
-    app.add_option("--output", s.output, "Folder for samples, log, plot and checkpoint")->capture_default_str();
-    app.add_option("--grid-every", s.grid_every, "Write a sample grid and a checkpoint every N steps")
-        ->capture_default_str()
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
-    app.add_option("--resume", s.resume, "Continue from this checkpoint")->check(CLI::ExistingFile);
-    app.add_flag("--batchnorm", s.batchnorm, "Put BatchNorm between the generator's layers");
-    CLI11_PARSE(app, argc, argv);
+    xgan_examples::CommandLine command_line("MNIST MLP GAN (Keras tutorials' Example 3) on Fashion-MNIST or MNIST");
+    command_line.add_option("--data", s.data, "IDX images file (raw or .gz)").show_default();
+    command_line.add_option("--steps", s.steps, "Train until this many steps in total")
+        .show_default()
+        .check_range(1, 100000000);
+    command_line.add_option("--epochs", s.epochs, "Train for this many epochs in total instead (overrides --steps)")
+        .check_range(1, 100000);
+    command_line.add_option("--batch", s.batch, "Real (and generated) images per step")
+        .show_default()
+        .check_range(2, 60000);
+    command_line.add_option("--seed", s.seed, "Seed for initialisation, noise, dropout and data order").show_default();
+    command_line.add_option("--output", s.output, "Folder for samples, log, plot and checkpoint").show_default();
+    command_line.add_option("--grid-every", s.grid_every, "Write a sample grid and a checkpoint every N steps")
+        .show_default()
+        .check_range(1, 100000000);
+    command_line.add_option("--resume", s.resume, "Continue from this checkpoint").check_existing_file();
+    command_line.add_flag("--batchnorm", s.batchnorm, "Put BatchNorm between the generator's layers");
+    if (const auto exit_code = command_line.parse(argc, argv)) return *exit_code;
     try {
         return s.batchnorm ? train<GeneratorWithBatchNorm>(s) : train<Generator>(s);
     } catch (const std::exception& e) {

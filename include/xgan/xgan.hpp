@@ -1,4 +1,6 @@
-// xgan: compile-time GAN architectures on xtensor. Include this for everything.
+// xgan: compile-time GAN architectures on xtensor. Include this for networks, losses,
+// optimizers and the trainer: it needs nothing beyond xtensor, xtensor-blas and BLAS.
+// Datasets, checkpoints, plots and pictures are in <xgan/io.hpp>.
 #pragma once
 
 #include <xgan/version.hpp>
@@ -8,6 +10,7 @@
 #include <xgan/core/random.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/core/tensor.hpp>
+#include <xgan/core/threads.hpp>
 
 #include <xgan/init/initializers.hpp>
 
@@ -32,18 +35,4 @@
 #include <xgan/train/step_stats.hpp>
 #include <xgan/train/trainer.hpp>
 
-#include <xgan/io/architecture.hpp>
-#include <xgan/io/checkpoint.hpp>
-#include <xgan/io/csv_log.hpp>
-#include <xgan/io/idx.hpp>
-#include <xgan/io/image_dataset.hpp>
-#include <xgan/io/image_grid.hpp>
-#include <xgan/io/npy.hpp>
-#include <xgan/io/npz.hpp>
-#include <xgan/io/paintings.hpp>
-#include <xgan/io/png.hpp>
-#include <xgan/io/png_plot.hpp>
-#include <xgan/io/progress.hpp>
-#include <xgan/io/svg_plot.hpp>
-#include <xgan/io/training_plot.hpp>
 #include <xgan/testing/gradient_check.hpp>

@@ -1,9 +1,11 @@
 // A user's program: proves that an integration path gives a working xgan::xgan target
-// (headers, C++20, xtensor, xtensor-blas and BLAS all reach the consumer).
+// (headers, C++20, xtensor, xtensor-blas and BLAS all reach the consumer, and the
+// headers of zlib, libzip and stb that <xgan/io.hpp> includes).
 #include <cmath>
 #include <iostream>
 
 #include <xgan/xgan.hpp>
+#include <xgan/io.hpp>
 
 using namespace xgan;
 using Generator = Sequential<Dense<5, 16>, ReLU, Dense<16, 15>>;

@@ -8,6 +8,9 @@
 #include <string>
 
 #include <xgan/xgan.hpp>
+#include <xgan/io/checkpoint.hpp>
+#include <xgan/io/npz.hpp>
+#include <xgan/io/paintings.hpp>
 
 using namespace xgan;
 using G = Sequential<Dense<4, 8>, BatchNorm, LeakyReLU, Dense<8, 6>, Tanh>;

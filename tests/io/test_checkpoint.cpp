@@ -11,6 +11,9 @@
 #include <limits>
 
 #include <xgan/xgan.hpp>
+#include <xgan/io/checkpoint.hpp>
+#include <xgan/io/npz.hpp>
+#include <xgan/io/paintings.hpp>
 
 using namespace xgan;
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <xgan/xgan.hpp>
+#include <xgan/io/paintings.hpp>
 
 using namespace xgan;
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <xgan/xgan.hpp>
+#include <xgan/io/paintings.hpp>
 
 using namespace xgan;
 

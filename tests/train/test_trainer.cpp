@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <xgan/xgan.hpp>
+#include <xgan/io/paintings.hpp>
 
 using namespace xgan;
 
