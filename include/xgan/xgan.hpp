@@ -7,6 +7,7 @@
 #include <xgan/config.hpp>
 
 #include <xgan/core/layer.hpp>
+#include <xgan/core/mt19937_64.hpp>
 #include <xgan/core/random.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/core/tensor.hpp>

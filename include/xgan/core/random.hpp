@@ -1,22 +1,80 @@
 // The one source of randomness in xgan: a seeded engine with portable distributions.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <numbers>
-#include <random>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
 
 #include <xgan/config.hpp>
+#include <xgan/core/mt19937_64.hpp>
 #include <xgan/detail/normal_kernel.hpp>
 
 namespace xgan {
 
-// Rng wraps std::mt19937_64, whose output sequence the C++ standard fixes, and
-// draws uniform and normal numbers with xgan's own formulas rather than the
+namespace detail::bernoulli {
+
+// out[j] = (half j of the draws) < threshold ? hit : miss for j < count, where half
+// 2i is the low 32 bits of draws[i] and half 2i + 1 its high 32 bits (threshold < 2^32).
+// On little-endian machines the halves are the draws' 32-bit words in memory order, so
+// four of them are compared per 16-byte vector and the outcomes selected bit by bit.
+template <class T>
+inline void select(const std::uint64_t* XGAN_RESTRICT draws, std::size_t count, std::uint32_t threshold, T hit,
+                   T miss, T* XGAN_RESTRICT out) {
+    std::size_t j = 0;
+#if XGAN_MT_VECTOR
+    if constexpr (std::endian::native == std::endian::little && std::is_trivially_copyable_v<T> &&
+                  (sizeof(T) == 4 || sizeof(T) == 8)) {
+        typedef std::uint32_t uint32x4 __attribute__((vector_size(16)));
+        const uint32x4 limit = uint32x4{} + threshold;
+        const unsigned char* halves = reinterpret_cast<const unsigned char*>(draws);
+        if constexpr (sizeof(T) == 4) {
+            const uint32x4 hits = uint32x4{} + std::bit_cast<std::uint32_t>(hit);
+            const uint32x4 misses = uint32x4{} + std::bit_cast<std::uint32_t>(miss);
+            for (; j + 4 <= count; j += 4) {
+                uint32x4 w;
+                std::memcpy(&w, halves + 4 * j, sizeof w);
+                const uint32x4 taken = (uint32x4)(w < limit);
+                const uint32x4 result = (taken & hits) | (~taken & misses);
+                std::memcpy(out + j, &result, sizeof result);
+            }
+        } else {
+            typedef std::uint64_t uint64x2 __attribute__((vector_size(16)));
+            const uint64x2 hits = uint64x2{} + std::bit_cast<std::uint64_t>(hit);
+            const uint64x2 misses = uint64x2{} + std::bit_cast<std::uint64_t>(miss);
+            for (; j + 4 <= count; j += 4) {
+                uint32x4 w;
+                std::memcpy(&w, halves + 4 * j, sizeof w);
+                const uint32x4 taken = (uint32x4)(w < limit);
+                // Each 32-bit lane's mask widened to the 64-bit lane of its element.
+                const uint64x2 low = (uint64x2)__builtin_shufflevector(taken, taken, 0, 0, 1, 1);
+                const uint64x2 high = (uint64x2)__builtin_shufflevector(taken, taken, 2, 2, 3, 3);
+                const uint64x2 first = (low & hits) | (~low & misses);
+                const uint64x2 second = (high & hits) | (~high & misses);
+                std::memcpy(out + j, &first, sizeof first);
+                std::memcpy(out + j + 2, &second, sizeof second);
+            }
+        }
+    }
+#endif
+    // A table lookup rather than a conditional: the outcomes are random, so a branch
+    // would be mispredicted every few elements.
+    const T outcome[2] = {miss, hit};
+    for (; j < count; ++j)
+        out[j] = outcome[static_cast<std::uint32_t>(draws[j / 2] >> (32 * (j % 2))) < threshold];
+}
+
+}  // namespace detail::bernoulli
+
+// Rng wraps xgan::mt19937_64 (core/mt19937_64.hpp), which gives the output sequence the
+// C++ standard fixes for std::mt19937_64 (and reads and writes the same text), only
+// faster, and draws uniform and normal numbers with xgan's own formulas rather than the
 // standard library's distributions (which differ between libstdc++ and libc++).
 // So the same seed gives the same numbers with any compiler and library.
 //
@@ -33,7 +91,7 @@ namespace xgan {
 //     with probability 3e-11), and half the engine work, which dominates the cost.
 class Rng {
 public:
-    using engine_type = std::mt19937_64;
+    using engine_type = xgan::mt19937_64;
     static constexpr std::uint64_t default_seed = 5489u;
 
     explicit Rng(std::uint64_t seed = default_seed) : engine_(seed) {}
@@ -64,14 +122,16 @@ public:
         constexpr std::size_t chunk = 64;
         using S = std::conditional_t<std::is_same_v<T, float>, float, double>;
         S u[chunk], d[chunk], a[chunk], x[chunk], y[chunk];
+        [[maybe_unused]] std::uint64_t draws[chunk];
         const std::size_t n = out.size();
         std::size_t i = 0;
         while (i < n) {
             const std::size_t remaining_pairs = (n - i + 1) / 2;
             const std::size_t pairs = remaining_pairs < chunk ? remaining_pairs : chunk;
             if constexpr (std::is_same_v<S, float>) {
+                engine_.generate(draws, pairs);
                 for (std::size_t p = 0; p < pairs; ++p) {
-                    const std::uint64_t draw = engine_();
+                    const std::uint64_t draw = draws[p];
                     const std::uint64_t high = draw >> 32;
                     // d = high 2^-32 and u = 1 - d, each rounded once to float.
                     d[p] = static_cast<float>(high) * 0x1.0p-32f;
@@ -112,16 +172,22 @@ public:
     void fill_bernoulli(std::span<T> out, std::uint64_t threshold, T hit, T miss) {
         const std::size_t n = out.size();
         T* XGAN_RESTRICT o = out.data();
-        // A table lookup rather than a conditional: the outcomes are random, so a branch
-        // would be mispredicted every few elements.
-        const T outcome[2] = {miss, hit};
-        std::size_t i = 0;
-        for (; i + 2 <= n; i += 2) {
-            const std::uint64_t draw = engine_();
-            o[i] = outcome[(draw & 0xFFFFFFFFu) < threshold];
-            o[i + 1] = outcome[(draw >> 32) < threshold];
+        if (threshold > 0xFFFFFFFFu) {
+            // Every 32-bit half is below the threshold; the draws are taken all the same.
+            engine_.discard((n + 1) / 2);
+            std::fill(o, o + n, hit);
+            return;
         }
-        if (i < n) o[i] = outcome[(engine_() & 0xFFFFFFFFu) < threshold];
+        // Draws are generated a block at a time (twisted and tempered on vectors) and
+        // compared a vector at a time (detail::bernoulli::select).
+        constexpr std::size_t chunk = 256;  // draws per block, 512 values
+        std::uint64_t draws[chunk];
+        for (std::size_t i = 0; i < n;) {
+            const std::size_t values = n - i < 2 * chunk ? n - i : 2 * chunk;
+            engine_.generate(draws, (values + 1) / 2);  // odd only in the last block
+            detail::bernoulli::select(draws, values, static_cast<std::uint32_t>(threshold), hit, miss, o + i);
+            i += values;
+        }
     }
 
     // ceil(numerator 2^32 / denominator): the fill_bernoulli threshold whose

@@ -15,6 +15,15 @@
 // best version; anything else ("auto", the default) uses AVX2 and FMA when the CPU has
 // them.
 //
+// On x86-64 the 16-byte Dense products are compiled only where
+// XGAN_GENERIC_DENSE_KERNELS is defined to 1: every x86-64 CPU since 2015 has AVX2 and
+// FMA, and the second copy of every product kernel would cost each translation unit
+// about a third of its compile time. Without them, CPUs that lack AVX2 or FMA (and
+// XGAN_KERNELS=generic) run the Dense products through BLAS; the element-wise loops
+// keep their 16-byte versions. Elsewhere (ARM, ...) the 16-byte kernels are the only
+// ones and always compiled. Define the macro the same way in every translation unit of
+// a program. The test suite defines it, to check both kernel sets.
+//
 // Determinism: which path runs depends only on the CPU and XGAN_KERNELS, and each kernel
 // performs a fixed sequence of floating-point operations (no threads, no reductions whose
 // order depends on timing or alignment), so the same inputs give bit-identical outputs
@@ -41,8 +50,8 @@
 #define XGAN_HAS_KERNELS 0
 #endif
 
+// On x86-64 the kernels call the compilers' vector builtins directly (no <immintrin.h>).
 #if XGAN_HAS_KERNELS && defined(__x86_64__)
-#include <immintrin.h>
 #define XGAN_KERNELS_X86 1
 #else
 #define XGAN_KERNELS_X86 0
@@ -53,6 +62,15 @@
 #define XGAN_KERNELS_AVX2_BUILTIN 1
 #else
 #define XGAN_KERNELS_AVX2_BUILTIN 0
+#endif
+
+// Whether the 16-byte Dense product kernels are compiled (see above): on request on
+// x86-64, always elsewhere.
+#if XGAN_HAS_KERNELS && !XGAN_KERNELS_X86
+#undef XGAN_GENERIC_DENSE_KERNELS
+#define XGAN_GENERIC_DENSE_KERNELS 1
+#elif !defined(XGAN_GENERIC_DENSE_KERNELS)
+#define XGAN_GENERIC_DENSE_KERNELS 0
 #endif
 
 namespace xgan::detail {
@@ -151,7 +169,8 @@ inline choice choose() noexcept {
     const char* forced = std::getenv("XGAN_KERNELS");
     if (forced != nullptr && std::strcmp(forced, "generic") == 0) avx2 = false;
     if (forced != nullptr && std::strcmp(forced, "blas") == 0) return {path::blas, avx2};
-    return {avx2 ? path::avx2 : path::generic, avx2};
+    if (avx2) return {path::avx2, true};
+    return {XGAN_GENERIC_DENSE_KERNELS ? path::generic : path::blas, false};
 }
 
 inline const choice& chosen() noexcept {
@@ -215,18 +234,26 @@ namespace xgan::detail::kernels {
 #define XGAN_KERNEL_DISPATCH(...) generic::__VA_ARGS__
 #endif
 
+// The Dense products: reached only when active_path() is not blas, so without the
+// 16-byte product kernels, only on the avx2 path.
+#if XGAN_GENERIC_DENSE_KERNELS
+#define XGAN_DENSE_DISPATCH(...) XGAN_KERNEL_DISPATCH(__VA_ARGS__)
+#else
+#define XGAN_DENSE_DISPATCH(...) avx2::__VA_ARGS__
+#endif
+
 #if XGAN_HAS_KERNELS
 
 // y{batch, Out} = x{batch, In} w{Out, In}^T + bias{Out}
 template <std::size_t In, std::size_t Out, class T>
 void dense_forward(std::size_t batch, const T* x, const T* w, const T* bias, T* y) {
-    XGAN_KERNEL_DISPATCH(dense_forward<In, Out, T>(batch, x, w, bias, y));
+    XGAN_DENSE_DISPATCH(dense_forward<In, Out, T>(batch, x, w, bias, y));
 }
 
 // dx{batch, In} = dy{batch, Out} w{Out, In}
 template <std::size_t In, std::size_t Out, class T>
 void dense_backward_input(std::size_t batch, const T* dy, const T* w, T* dx) {
-    XGAN_KERNEL_DISPATCH(dense_backward_input<In, Out, T>(batch, dy, w, dx));
+    XGAN_DENSE_DISPATCH(dense_backward_input<In, Out, T>(batch, dy, w, dx));
 }
 
 // A Dense layer fused with the ReLU-like activation next to it (output_gated_v<Op>), for
@@ -236,21 +263,21 @@ void dense_backward_input(std::size_t batch, const T* dy, const T* w, T* dx) {
 template <std::size_t In, std::size_t Out, class Op, class T>
     requires output_gated_v<Op>
 void dense_forward_activated(std::size_t batch, const T* x, const T* w, const T* bias, T* y) {
-    XGAN_KERNEL_DISPATCH(dense_forward_activated<In, Out, Op, T>(batch, x, w, bias, y));
+    XGAN_DENSE_DISPATCH(dense_forward_activated<In, Out, Op, T>(batch, x, w, bias, y));
 }
 //   d{batch, In} = Op's backward pass applied to dy w{Out, In}, given Op's output
 //   y{batch, In}                                                    (Op, then Dense)
 template <std::size_t In, std::size_t Out, class Op, class T>
     requires output_gated_v<Op>
 void dense_backward_input_gated(std::size_t batch, const T* dy, const T* w, const T* y, T* d) {
-    XGAN_KERNEL_DISPATCH(dense_backward_input_gated<In, Out, Op, T>(batch, dy, w, y, d));
+    XGAN_DENSE_DISPATCH(dense_backward_input_gated<In, Out, Op, T>(batch, dy, w, y, d));
 }
 
 // gw{Out, In} += dy^T x, gb{Out} += column sums of dy (Init = start::accumulate), or
 // gw = dy^T x, gb = the column sums (Init = start::zero)
 template <std::size_t In, std::size_t Out, class T, start Init = start::accumulate>
 void dense_accumulate_gradient(std::size_t batch, const T* x, const T* dy, T* gw, T* gb) {
-    XGAN_KERNEL_DISPATCH(dense_accumulate_gradient<In, Out, T, Init>(batch, x, dy, gw, gb));
+    XGAN_DENSE_DISPATCH(dense_accumulate_gradient<In, Out, T, Init>(batch, x, dy, gw, gb));
 }
 
 // out[i] = Op::value(in[i])
@@ -321,5 +348,6 @@ void adam_update(std::size_t n, T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g, T*
 #endif  // XGAN_HAS_KERNELS
 
 #undef XGAN_KERNEL_DISPATCH
+#undef XGAN_DENSE_DISPATCH
 
 }  // namespace xgan::detail::kernels

@@ -45,30 +45,23 @@ XGAN_KERNEL_INLINE void store(T* p, vec<T, L> v) {
     std::memcpy(p, &v, sizeof v);
 }
 
+template <class T, std::size_t L, std::size_t... I>
+XGAN_KERNEL_INLINE vec<T, L> splat_lanes(T s, std::index_sequence<I...>) {
+    return vec<T, L>{(static_cast<void>(I), s)...};
+}
+
+// s in every lane. Spelled as a vector initialiser (what _mm256_set1_ps is): GCC does
+// not always turn a lane loop into one broadcast.
 template <class T, std::size_t L>
 XGAN_KERNEL_INLINE vec<T, L> splat(T s) {
-    if constexpr (L == 1) {
-        return s;
-    }
-#if XGAN_KERNELS_X86
-    // Spelled as intrinsics: GCC does not always turn the lane loop into one broadcast.
-    else if constexpr (sizeof(vec<T, L>) == 32) {
-        if constexpr (std::is_same_v<T, float>) return _mm256_set1_ps(s);
-        else return _mm256_set1_pd(s);
-    } else if constexpr (sizeof(vec<T, L>) == 16) {
-        if constexpr (std::is_same_v<T, float>) return _mm_set1_ps(s);
-        else return _mm_set1_pd(s);
-    }
-#endif
-    else {
-        vec<T, L> v;
-        for (std::size_t i = 0; i < L; ++i) v[i] = s;
-        return v;
-    }
+    if constexpr (L == 1) return s;
+    else return splat_lanes<T, L>(s, std::make_index_sequence<L>{});
 }
 
 // a * b + c: one fused operation (one rounding) when XGAN_KERNEL_FMA, otherwise a
-// multiply and an add (two roundings).
+// multiply and an add (two roundings). The x86 builtins below are what GCC's and
+// Clang's <immintrin.h> wrap (_mm256_fmadd_ps, _mm256_sqrt_ps, ...), called directly
+// because that header alone costs a translation unit 0.5-0.8 s to parse.
 template <class T, std::size_t L>
 XGAN_KERNEL_INLINE vec<T, L> madd(vec<T, L> a, vec<T, L> b, vec<T, L> c) {
 #if XGAN_KERNEL_FMA
@@ -76,12 +69,12 @@ XGAN_KERNEL_INLINE vec<T, L> madd(vec<T, L> a, vec<T, L> b, vec<T, L> c) {
         if constexpr (std::is_same_v<T, float>) return __builtin_fmaf(a, b, c);
         else return __builtin_fma(a, b, c);
     } else if constexpr (sizeof(vec<T, L>) == 32) {
-        if constexpr (std::is_same_v<T, float>) return _mm256_fmadd_ps(a, b, c);
-        else return _mm256_fmadd_pd(a, b, c);
+        if constexpr (std::is_same_v<T, float>) return __builtin_ia32_vfmaddps256(a, b, c);
+        else return __builtin_ia32_vfmaddpd256(a, b, c);
     } else {
         static_assert(sizeof(vec<T, L>) == 16);
-        if constexpr (std::is_same_v<T, float>) return _mm_fmadd_ps(a, b, c);
-        else return _mm_fmadd_pd(a, b, c);
+        if constexpr (std::is_same_v<T, float>) return __builtin_ia32_vfmaddps(a, b, c);
+        else return __builtin_ia32_vfmaddpd(a, b, c);
     }
 #else
     return a * b + c;
@@ -96,11 +89,11 @@ XGAN_KERNEL_INLINE vec<T, L> vsqrt(vec<T, L> a) {
     }
 #if XGAN_KERNELS_X86
     else if constexpr (sizeof(vec<T, L>) == 32) {
-        if constexpr (std::is_same_v<T, float>) return _mm256_sqrt_ps(a);
-        else return _mm256_sqrt_pd(a);
+        if constexpr (std::is_same_v<T, float>) return __builtin_ia32_sqrtps256(a);
+        else return __builtin_ia32_sqrtpd256(a);
     } else if constexpr (sizeof(vec<T, L>) == 16) {
-        if constexpr (std::is_same_v<T, float>) return _mm_sqrt_ps(a);
-        else return _mm_sqrt_pd(a);
+        if constexpr (std::is_same_v<T, float>) return __builtin_ia32_sqrtps(a);
+        else return __builtin_ia32_sqrtpd(a);
     }
 #endif
     else {

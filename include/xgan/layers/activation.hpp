@@ -7,6 +7,7 @@
 
 #include <xgan/config.hpp>
 #include <xgan/core/tensor.hpp>
+#include <xgan/core/threads.hpp>
 #include <xgan/detail/kernels.hpp>
 
 namespace xgan {
@@ -15,7 +16,9 @@ namespace xgan {
 //   static T value(T x)                      f(x)
 //   static T gradient(T x, T y, T dy)        dy * f'(x), given y = f(x)
 // Both should be branch-free (selects, not ifs) so the loops vectorise. The loops live in
-// detail/kernels.hpp, which runs them with AVX2 on CPUs that have it.
+// detail/kernels.hpp, which runs them with AVX2 on CPUs that have it. Large matrices are
+// split over xgan::set_threads threads (element by element, so any split gives the same
+// values).
 template <class Op, std::size_t Width, class T>
 class Activation {
 public:
@@ -27,12 +30,20 @@ public:
     static constexpr std::size_t parameter_count = 0;
 
     void forward(std::span<const T>, const matrix<T>& x, matrix<T>& y) const {
-        detail::kernels::activation_forward<Op, T>(x.size(), x.data(), y.data());
+        const T* in = x.data();
+        T* out = y.data();
+        detail::parallel_for(x.size(), [in, out](std::size_t begin, std::size_t end) {
+            detail::kernels::activation_forward<Op, T>(end - begin, in + begin, out + begin);
+        });
     }
 
     void backward_input(std::span<const T>, const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy,
                         matrix<T>& dx) const {
-        detail::kernels::activation_backward<Op, T>(x.size(), x.data(), y.data(), dy.data(), dx.data());
+        const T *in = x.data(), *out = y.data(), *g = dy.data();
+        T* d = dx.data();
+        detail::parallel_for(x.size(), [in, out, g, d](std::size_t begin, std::size_t end) {
+            detail::kernels::activation_backward<Op, T>(end - begin, in + begin, out + begin, g + begin, d + begin);
+        });
     }
 };
 

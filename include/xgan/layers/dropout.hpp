@@ -14,6 +14,7 @@
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
 #include <xgan/core/tensor.hpp>
+#include <xgan/core/threads.hpp>
 
 namespace xgan {
 
@@ -56,7 +57,7 @@ public:
         // Dropped with probability Numerator / Denominator, to within 2^-32: one engine
         // draw gives the masks of two values (Rng::fill_bernoulli).
         context.rng->fill_bernoulli(std::span<T>(mask, n), drop_threshold, T(0), keep);
-        for (std::size_t i = 0; i < n; ++i) out[i] = in[i] * mask[i];
+        multiply(n, in, mask, out);
     }
 
     void backward_input(std::span<const T>, const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>& dx,
@@ -65,14 +66,21 @@ public:
             std::copy(dy.begin(), dy.end(), dx.begin());
             return;
         }
-        const std::size_t n = dy.size();
-        const T* XGAN_RESTRICT g = dy.data();
-        const T* XGAN_RESTRICT mask = cache.mask.data();
-        T* XGAN_RESTRICT out = dx.data();
-        for (std::size_t i = 0; i < n; ++i) out[i] = g[i] * mask[i];
+        multiply(dy.size(), dy.data(), cache.mask.data(), dx.data());
     }
 
     void update_buffers(std::span<T>, const cache_type&) const {}
+
+private:
+    // out = a * b element by element, large matrices split over xgan::set_threads threads.
+    static void multiply(std::size_t n, const T* a, const T* b, T* out) {
+        detail::parallel_for(n, [a, b, out](std::size_t begin, std::size_t end) {
+            const T* XGAN_RESTRICT x = a + begin;
+            const T* XGAN_RESTRICT y = b + begin;
+            T* XGAN_RESTRICT z = out + begin;
+            for (std::size_t i = 0; i < end - begin; ++i) z[i] = x[i] * y[i];
+        });
+    }
 };
 
 // Dropout with rate Numerator / Denominator: DropoutWithRate<3, 10> drops 30%.

@@ -1,12 +1,15 @@
 // Checks xgan's Dense kernels, activation loops and Adam against plain reference loops
 // (long double sums) for many shapes and batch sizes, in float and double, on the
-// implementation XGAN_KERNELS selects (run it once per path: bench/run does). Also
-// checks that repeated calls give bit-identical results.
+// implementation XGAN_KERNELS selects (CTest runs it once per path, and so does
+// bench/run before timing). Also checks that repeated calls give bit-identical results.
+// Built with XGAN_GENERIC_DENSE_KERNELS=1, so that x86-64 has the 16-byte Dense
+// kernels to check too; XGAN_KERNELS=generic or blas must then get exactly that path.
 //
 // Exit status 0 when every check passes; prints one line per failure otherwise.
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -235,6 +238,15 @@ void check_adam(std::mt19937_64& g) {
 }  // namespace
 
 int main() {
+    namespace k = xgan::detail::kernels;
+    const char* requested = std::getenv("XGAN_KERNELS");
+    if (requested != nullptr && (std::strcmp(requested, "generic") == 0 || std::strcmp(requested, "blas") == 0) &&
+        std::strcmp(requested, k::path_name(k::active_path())) != 0) {
+        std::printf("FAIL XGAN_KERNELS=%s, but the Dense products use the %s path (is XGAN_GENERIC_DENSE_KERNELS=1 "
+                    "defined?)\n",
+                    requested, k::path_name(k::active_path()));
+        return 1;
+    }
     std::mt19937_64 g(12345);
     check_shape<1, 1>(g);
     check_shape<1, 7>(g);
