@@ -295,11 +295,12 @@ public:
         for_each_index<Stop>([&]<std::size_t I>() {
             const auto& layer = std::get<I>(layers_);
             if constexpr (dense_then_activation<I, Stop>()) {
-                if (fuse) {  // this Dense layer writes the activation's output; values[I + 1] is skipped
+                if (fuse)  // this Dense layer writes the activation's output; values[I + 1] is skipped
                     layer.template forward_activated<typename layer_type<I + 1>::op>(
                         parameters_of<I>(), workspace.values[I], workspace.values[I + 2]);
-                    return;
-                }
+                else  // the kernels are off (XGAN_KERNELS=blas)
+                    layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
+                return;
             }
             if constexpr (forward_done_by_previous<I, Stop>()) {
                 if (fuse) return;  // done by the Dense layer before
@@ -452,11 +453,12 @@ private:
     void layer_backward_input(Workspace& workspace, bool fuse) const {
         const auto& layer = std::get<I>(layers_);
         if constexpr (backward_through_previous<I>()) {
-            if (fuse) {  // through this Dense layer and the activation before it, into gradients[I - 1]
+            if (fuse)  // through this Dense layer and the activation before it, into gradients[I - 1]
                 layer.template backward_input_gated<typename layer_type<I - 1>::op>(
                     parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1], workspace.gradients[I - 1]);
-                return;
-            }
+            else  // the kernels are off (XGAN_KERNELS=blas)
+                layer.backward_input_with_blas(parameters_of<I>(), workspace.gradients[I + 1], workspace.gradients[I]);
+            return;
         }
         if constexpr (stateful_layer<layer_type<I>>)
             layer.backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],

@@ -45,6 +45,13 @@ public:
                 return;
             }
         }
+        forward_with_blas(params, x, y);
+    }
+
+    // forward, always through BLAS.
+    void forward_with_blas(std::span<const T> params, const matrix<T>& x, matrix<T>& y) const {
+        const std::size_t batch = x.shape()[0];
+        const T* bias = params.data() + Out * In;
         T* out = y.data();
         for (std::size_t r = 0; r < batch; ++r)
             for (std::size_t j = 0; j < Out; ++j) out[r * Out + j] = bias[j];
@@ -61,7 +68,13 @@ public:
                 return;
             }
         }
-        detail::gemm<T>(false, false, batch, In, Out, T(1), dy.data(), Out, params.data(), In, T(0), dx.data(), In);
+        backward_input_with_blas(params, dy, dx);
+    }
+
+    // backward_input, always through BLAS.
+    void backward_input_with_blas(std::span<const T> params, const matrix<T>& dy, matrix<T>& dx) const {
+        detail::gemm<T>(false, false, dy.shape()[0], In, Out, T(1), dy.data(), Out, params.data(), In, T(0),
+                        dx.data(), In);
     }
 
     // dW += dy^T x, db += column sums of dy
@@ -82,7 +95,10 @@ public:
 
     // Whether this layer can run fused with an activation Op next to it: when its
     // products use xgan's kernels (compile time: small enough; run time:
-    // fused_kernels_active()) and Op is ReLU or LeakyReLU with a slope >= 0.
+    // fused_kernels_active()) and Op is ReLU or LeakyReLU with a slope >= 0. When the
+    // kernels are off, a fused pair runs forward_with_blas / backward_input_with_blas
+    // and the activation's own pass, so the unfused kernels of such a layer are never
+    // compiled.
     template <class Op>
     static constexpr bool fuses_with = small && detail::kernels::output_gated_v<Op>;
     static bool fused_kernels_active() { return detail::kernels::active_path() != detail::kernels::path::blas; }
