@@ -1,4 +1,5 @@
 // xgan::set_threads: large element-wise loops split over threads, with the same results.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -8,7 +9,13 @@
 #include <catch2/catch.hpp>
 
 #include <xgan/core/random.hpp>
+#include <xgan/core/sequential.hpp>
 #include <xgan/core/threads.hpp>
+#include <xgan/layers/dense.hpp>
+#include <xgan/layers/dropout.hpp>
+#include <xgan/layers/leaky_relu.hpp>
+#include <xgan/layers/sigmoid.hpp>
+#include <xgan/layers/tanh.hpp>
 #include <xgan/optim/adam.hpp>
 
 using namespace xgan;
@@ -80,4 +87,52 @@ TEST_CASE("Adam gives the same parameters and moments on any number of threads",
     CHECK(one.first != start);
     CHECK(one.first == three.first);
     CHECK(one.second == three.second);
+}
+
+TEST_CASE("Activation and Dropout passes give the same values on any number of threads", "[threads][layers]") {
+    const OneThreadAfterwards restore;
+    // 128 x 1024 = 131,072 values per hidden matrix: above parallel_min_elements, so
+    // each activation and Dropout pass is split (parts of 64 values on 3 threads). The
+    // Dense layers are all BLAS-sized, so none is fused with its activation and every
+    // value and gradient of the workspace is written.
+    using Net = Sequential<Dense<100, 1024>, LeakyReLU, DropoutWithRate<3, 10>, Dense<1024, 600>, Tanh,
+                           Dense<600, 200>, Sigmoid>;
+    constexpr std::size_t batch = 128;
+    STATIC_REQUIRE(batch * 1024 >= detail::parallel_min_elements);
+    Rng init(21);
+    const Net net(init);
+    matrix<float> x({batch, Net::input_size});
+    init.fill_normal(std::span<float>(x.data(), x.size()));
+
+    struct Result {
+        std::vector<matrix<float>> values, gradients;
+        std::vector<float> parameter_gradient;
+    };
+    auto run = [&](std::size_t count) {
+        set_threads(count);
+        Net::Workspace ws;
+        Rng masks(22);
+        ws.rng = &masks;
+        net.forward(ws, x);
+        ws.gradients[Net::layer_count] = ws.values[Net::layer_count];  // some gradient of every sign
+        std::vector<float> gradient(Net::parameter_count);
+        net.backward(ws, gradient, true, GradientMode::overwrite);
+        return Result{{ws.values.begin(), ws.values.end()}, {ws.gradients.begin(), ws.gradients.end()}, gradient};
+    };
+    const Result one = run(1);
+    const Result three = run(3);
+    // The Dropout layer zeroed some values and kept others (its mask was drawn).
+    const auto& dropped = one.values[3];
+    const std::size_t zeros = static_cast<std::size_t>(std::count(dropped.begin(), dropped.end(), 0.0f));
+    CHECK(zeros > dropped.size() / 5);
+    CHECK(zeros < dropped.size() / 2);
+    for (std::size_t i = 0; i < one.values.size(); ++i) {
+        INFO("values[" << i << "]");
+        CHECK(one.values[i] == three.values[i]);
+    }
+    for (std::size_t i = 0; i < one.gradients.size(); ++i) {
+        INFO("gradients[" << i << "]");
+        CHECK(one.gradients[i] == three.gradients[i]);
+    }
+    CHECK(one.parameter_gradient == three.parameter_gradient);
 }

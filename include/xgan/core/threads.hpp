@@ -1,6 +1,7 @@
 // xgan::set_threads: how many threads xgan's own large element-wise loops use (Adam's
-// update of a large network). BLAS products have their own threads, set by the BLAS
-// library (OPENBLAS_NUM_THREADS); this is the rest.
+// update of a large network, the activation and Dropout passes over large matrices).
+// BLAS products have their own threads, set by the BLAS library (OPENBLAS_NUM_THREADS);
+// this is the rest.
 //
 // The default is 1: nothing runs on another thread unless the program asks. The
 // number changes no result: each loop is split into contiguous parts, and every

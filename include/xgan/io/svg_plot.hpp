@@ -116,7 +116,7 @@ public:
     std::size_t line_count() const { return lines_.size(); }
 
     // The whole document.
-    std::string render() const {
+    XGAN_COLD std::string render() const {
         const Axis xa = make_axis(x_fixed_, true);
         const Axis ya = make_axis(y_fixed_, false);
         const Frame f = frame();
@@ -228,7 +228,7 @@ public:
     // Writes the document to `path` atomically: first `path`.tmp, then a rename over
     // `path`, so a reader never sees half a file. Throws std::runtime_error naming the
     // path when either step fails (the temporary file is removed).
-    void save(const std::filesystem::path& path) const {
+    XGAN_COLD void save(const std::filesystem::path& path) const {
         const std::string document = render();
         std::filesystem::path temporary = path;
         temporary += ".tmp";
@@ -284,7 +284,7 @@ private:
         return (title_.empty() ? 26.0 : 47.0) + 19.0 * static_cast<double>(line);
     }
 
-    static std::vector<std::string> lines_of(const std::string& text) {
+    XGAN_COLD static std::vector<std::string> lines_of(const std::string& text) {
         std::vector<std::string> lines;
         if (text.empty()) return lines;
         std::size_t begin = 0;
@@ -320,7 +320,7 @@ private:
         return nice * power;
     }
 
-    Axis make_axis(const std::optional<Range>& fixed, bool is_x) const {
+    XGAN_COLD Axis make_axis(const std::optional<Range>& fixed, bool is_x) const {
         double low = 0, high = 1;
         if (fixed) {
             low = fixed->low;
@@ -365,7 +365,7 @@ private:
         return at_low + (v - axis.low) / (axis.high - axis.low) * (at_high - at_low);
     }
 
-    static std::string tick_label(double v, double step) {
+    XGAN_COLD static std::string tick_label(double v, double step) {
         int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
         const double scaled = step * std::pow(10.0, decimals);
         if (std::abs(scaled - std::round(scaled)) > 1e-6) ++decimals;  // 2.5, 0.25, ...
@@ -378,7 +378,7 @@ private:
         return s;
     }
 
-    static std::string num(double v) {
+    XGAN_COLD static std::string num(double v) {
         if (!std::isfinite(v)) return "0";
         std::ostringstream out;
         out.imbue(std::locale::classic());
@@ -390,7 +390,7 @@ private:
         return s;
     }
 
-    static std::string escape(std::string_view text) {
+    XGAN_COLD static std::string escape(std::string_view text) {
         std::string out;
         out.reserve(text.size());
         for (const char c : text) {
@@ -406,7 +406,7 @@ private:
         return out;
     }
 
-    static std::string stroke_attributes(const LineStyle& s) {
+    XGAN_COLD static std::string stroke_attributes(const LineStyle& s) {
         std::string a = "stroke=\"" + escape(s.colour) + "\" stroke-width=\"" + num(s.width) + '"';
         if (s.opacity < 1) a += " stroke-opacity=\"" + num(std::max(0.0, s.opacity)) + '"';
         if (s.dashed) a += " stroke-dasharray=\"" + num(3 * s.width + 3) + ' ' + num(2 * s.width + 3) + '"';
@@ -421,7 +421,7 @@ private:
         return 0.6 * size * static_cast<double>(glyphs);
     }
 
-    void render_legend(std::ostringstream& out, const Frame& f) const {
+    XGAN_COLD void render_legend(std::ostringstream& out, const Frame& f) const {
         if (legend_ == LegendPosition::none) return;
         std::vector<const Line*> entries;
         for (const Line& line : lines_)
