@@ -16,13 +16,15 @@
 // them.
 //
 // On x86-64 the 16-byte Dense products are compiled only where
-// XGAN_GENERIC_DENSE_KERNELS is defined to 1: every x86-64 CPU since 2015 has AVX2 and
-// FMA, and the second copy of every product kernel would cost each translation unit
-// about a third of its compile time. Without them, CPUs that lack AVX2 or FMA (and
-// XGAN_KERNELS=generic) run the Dense products through BLAS; the element-wise loops
-// keep their 16-byte versions. Elsewhere (ARM, ...) the 16-byte kernels are the only
-// ones and always compiled. Define the macro the same way in every translation unit of
-// a program. The test suite defines it, to check both kernel sets.
+// XGAN_GENERIC_DENSE_KERNELS is defined to 1: Intel's Core and Xeon CPUs since Haswell
+// (2013) and AMD's since Excavator (2015) have AVX2 and FMA, and the second copy of
+// every product kernel would cost each translation unit about a third of its compile
+// time. Without them, CPUs that lack AVX2 or FMA (older ones, some Atom, Celeron and
+// Pentium models), and XGAN_KERNELS=generic, run the Dense products through BLAS; the
+// element-wise loops keep their 16-byte versions. Elsewhere (ARM, ...) the 16-byte
+// kernels are the only ones and always compiled. Define the macro the same way in
+// every translation unit of a program. The test suite defines it, to check both
+// kernel sets.
 //
 // Determinism: which path runs depends only on the CPU and XGAN_KERNELS, and each kernel
 // performs a fixed sequence of floating-point operations (no threads, no reductions whose
