@@ -416,7 +416,7 @@ TEST_CASE("Rng::fill_normal<float> equals a scalar reference on std::mt19937_64"
                     const float u = static_cast<float>((std::uint64_t{1} << 32) - high) * 0x1.0p-32f;
                     const float a = static_cast<float>(draw & 0xFFFFFFFFu) * 0x1.0p-32f;
                     float x, y;
-                    detail::normal::box_muller_f(u, d, a, x, y);
+                    detail::normal::generic::box_muller_f(u, d, a, x, y);
                     expected[i] = static_cast<float>(mean + stddev * static_cast<double>(x));
                     if (i + 1 < n) expected[i + 1] = static_cast<float>(mean + stddev * static_cast<double>(y));
                 }
@@ -426,5 +426,56 @@ TEST_CASE("Rng::fill_normal<float> equals a scalar reference on std::mt19937_64"
                 CHECK(rng.engine()() == reference());
             }
         }
+    }
+}
+
+TEST_CASE("the float Box-Muller transform is the same on every instruction set", "[mt19937_64][random]") {
+    // The process uses one path (detail/kernels.hpp's choice); compare all of them, lane by
+    // lane, against the scalar transform on draws spelled out with static_cast. The
+    // edges: h = 0 (u = 1, where 2^32 - h does not fit in 32 bits), h = 2^32 - 1 (the
+    // smallest u), halves that need all 24 bits of a float and more (rounding), angles at
+    // the quarter turns.
+    std::vector<std::uint64_t> draws = {0,
+                                        0xFFFFFFFFFFFFFFFFull,
+                                        0x00000000FFFFFFFFull,
+                                        0xFFFFFFFF00000000ull,
+                                        0x0000000180000000ull,
+                                        0x00FFFFFF40000000ull,
+                                        0x01000001C0000000ull,
+                                        0xFFFFFF7FFFFFFF7Full,
+                                        0x8000000000000001ull};
+    std::mt19937_64 fill(77);
+    while (draws.size() < 4099) draws.push_back(fill());
+    const std::size_t count = draws.size();
+    std::vector<float> expected_x(count), expected_y(count);
+    for (std::size_t p = 0; p < count; ++p) {
+        const std::uint64_t high = draws[p] >> 32;
+        const float d = static_cast<float>(high) * 0x1.0p-32f;
+        const float u = static_cast<float>((std::uint64_t{1} << 32) - high) * 0x1.0p-32f;
+        const float a = static_cast<float>(draws[p] & 0xFFFFFFFFu) * 0x1.0p-32f;
+        detail::normal::generic::box_muller_f(u, d, a, expected_x[p], expected_y[p]);
+    }
+    auto matches = [&](const std::vector<float>& x, const std::vector<float>& y, std::size_t n) {
+        for (std::size_t p = 0; p < n; ++p)
+            if (!same_bits(x[p], expected_x[p]) || !same_bits(y[p], expected_y[p])) return false;
+        return true;
+    };
+    // Every count up to 20 covers each length of the scalar tail after whole vectors.
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{4}, std::size_t{7},
+                          std::size_t{8}, std::size_t{9}, std::size_t{15}, std::size_t{20}, count}) {
+        CAPTURE(n);
+        std::vector<float> x(count, 7.0f), y(count, 7.0f);
+        detail::normal::generic::normals_from_draws(n, draws.data(), x.data(), y.data());
+        CHECK(matches(x, y, n));
+        CHECK((n == count || (x[n] == 7.0f && y[n] == 7.0f)));  // nothing written past n
+#if XGAN_KERNELS_X86
+        if (__builtin_cpu_supports("avx2")) {
+            std::fill(x.begin(), x.end(), 7.0f);
+            std::fill(y.begin(), y.end(), 7.0f);
+            detail::normal::avx2::normals_from_draws(n, draws.data(), x.data(), y.data());
+            CHECK(matches(x, y, n));
+            CHECK((n == count || (x[n] == 7.0f && y[n] == 7.0f)));
+        }
+#endif
     }
 }

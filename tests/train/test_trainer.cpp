@@ -73,6 +73,53 @@ TEST_CASE("a step is k discriminator updates, then one generator update", "[trai
     CHECK(stats.d_score == -stats.d_loss);
 }
 
+TEST_CASE("a stateless discriminator takes real and fake rows in one pass, with the two passes' result",
+          "[trainer]") {
+    static_assert(Trainer::joint_discriminator_pass);
+    using WithDropout = Sequential<Dense<15, 32>, LeakyReLU, Dropout, Dense<32, 1>, Sigmoid>;
+    static_assert(!AdversarialTrainer<Generator, WithDropout>::joint_discriminator_pass);
+
+    Trainer trainer({.seed = 11});
+    // The update as two passes, spelled out with the networks' own passes, on copies of
+    // the trainer's networks and Rng taken before it.
+    Generator g = trainer.generator();
+    Discriminator d = trainer.discriminator();
+    const auto before = snapshot(d);
+    Rng rng = trainer.rng();
+    Rng data(12);
+    const auto real = real_batch(data, 13);
+    constexpr std::size_t logits = Trainer::logit_layers;
+
+    Discriminator::Workspace real_ws, fake_ws;
+    Generator::Workspace g_ws;
+    const auto& real_logits = d.forward<logits>(real_ws, real);
+    g_ws.resize(13);
+    rng.fill_normal(std::span<float>(g_ws.input().data(), g_ws.input().size()));
+    g.forward(g_ws);
+    const auto& fake_logits = d.forward<logits>(fake_ws, g_ws.output());
+    const double d_loss =
+        MinimaxLoss{}.discriminator(real_logits, fake_logits, real_ws.gradients[logits], fake_ws.gradients[logits]);
+    std::vector<float> gradient(Discriminator::parameter_count);
+    d.backward<logits>(real_ws, gradient, false, GradientMode::overwrite);
+    d.backward<logits>(fake_ws, gradient);
+    Adam::state<float> state(Discriminator::parameter_count);
+    state.step(Adam{}, d.parameters(), gradient);
+
+    const auto stats = trainer.train_discriminator(real);
+    CHECK(stats.d_loss == d_loss);
+    CHECK(trainer.rng() == rng);  // the same draws taken
+    const auto joint = snapshot(trainer.discriminator()), separate = snapshot(d);
+    REQUIRE(joint.size() == separate.size());
+    if (detail::kernels::active_path() != detail::kernels::path::blas) {
+        // xgan's kernels add the fake rows' terms after the real rows', as the second pass does.
+        CHECK(joint == separate);
+    } else {
+        // BLAS may group a 26-row sum differently from two 13-row ones.
+        for (std::size_t i = 0; i < joint.size(); ++i) CHECK(joint[i] == Approx(separate[i]).margin(1e-6));
+    }
+    CHECK(joint != before);  // the update did something
+}
+
 TEST_CASE("step reports the tutorials' monitors", "[trainer]") {
     Trainer trainer({.seed = 8});
     Rng data(9);

@@ -121,8 +121,9 @@ public:
         // Pairs are drawn, transformed (vectorised) and stored a chunk at a time.
         constexpr std::size_t chunk = 64;
         using S = std::conditional_t<std::is_same_v<T, float>, float, double>;
-        S u[chunk], d[chunk], a[chunk], x[chunk], y[chunk];
-        [[maybe_unused]] std::uint64_t draws[chunk];
+        S x[chunk], y[chunk];
+        [[maybe_unused]] S u[chunk], a[chunk];              // double: the transform's inputs
+        [[maybe_unused]] std::uint64_t draws[chunk];        // float: the engine draws
         const std::size_t n = out.size();
         std::size_t i = 0;
         while (i < n) {
@@ -130,15 +131,7 @@ public:
             const std::size_t pairs = remaining_pairs < chunk ? remaining_pairs : chunk;
             if constexpr (std::is_same_v<S, float>) {
                 engine_.generate(draws, pairs);
-                for (std::size_t p = 0; p < pairs; ++p) {
-                    const std::uint64_t draw = draws[p];
-                    const std::uint64_t high = draw >> 32;
-                    // d = high 2^-32 and u = 1 - d, each rounded once to float.
-                    d[p] = static_cast<float>(high) * 0x1.0p-32f;
-                    u[p] = static_cast<float>((std::uint64_t{1} << 32) - high) * 0x1.0p-32f;
-                    a[p] = static_cast<float>(draw & 0xFFFFFFFFu) * 0x1.0p-32f;
-                }
-                detail::normal::box_muller(pairs, u, d, a, x, y);
+                detail::normal::normals_from_draws(pairs, draws, x, y);
             } else {
                 for (std::size_t p = 0; p < pairs; ++p) {
                     u[p] = 1.0 - uniform();

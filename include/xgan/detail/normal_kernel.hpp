@@ -31,6 +31,9 @@
 #include <emmintrin.h>
 #endif
 
+#include <xgan/config.hpp>
+#include <xgan/detail/kernels.hpp>
+
 #if defined(__GNUC__) || defined(__clang__)
 #define XGAN_NORMAL_VECTOR 1
 #else
@@ -42,21 +45,15 @@ namespace xgan::detail::normal {
 #if XGAN_NORMAL_VECTOR
 typedef double double2 __attribute__((vector_size(16)));
 typedef std::uint64_t uint2 __attribute__((vector_size(16)));
-typedef float float4 __attribute__((vector_size(16)));
-typedef std::uint32_t uint4 __attribute__((vector_size(16)));
 #endif
 
 // ---- the same operations on scalars and on vectors ------------------------------------
 
 inline std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
 inline double from_bits(std::uint64_t b) { return std::bit_cast<double>(b); }
-inline std::uint32_t bits(float x) { return std::bit_cast<std::uint32_t>(x); }
-inline float from_bits(std::uint32_t b) { return std::bit_cast<float>(b); }
 // All ones where a < b.
 inline std::uint64_t less(double a, double b) { return a < b ? ~std::uint64_t{0} : std::uint64_t{0}; }
-inline std::uint32_t less(float a, float b) { return a < b ? ~std::uint32_t{0} : std::uint32_t{0}; }
 inline double root(double x) { return std::sqrt(x); }
-inline float root(float x) { return std::sqrt(x); }
 
 #if XGAN_NORMAL_VECTOR
 inline uint2 bits(double2 x) { return (uint2)x; }
@@ -67,16 +64,6 @@ inline double2 root(double2 x) {
     return _mm_sqrt_pd(x);
 #else
     return double2{std::sqrt(x[0]), std::sqrt(x[1])};
-#endif
-}
-inline uint4 bits(float4 x) { return (uint4)x; }
-inline float4 from_bits(uint4 b) { return (float4)b; }
-inline uint4 less(float4 a, float4 b) { return (uint4)(a < b); }
-inline float4 root(float4 x) {
-#if defined(__x86_64__)
-    return _mm_sqrt_ps(x);
-#else
-    return float4{std::sqrt(x[0]), std::sqrt(x[1]), std::sqrt(x[2]), std::sqrt(x[3])};
 #endif
 }
 #endif
@@ -161,89 +148,6 @@ inline void box_muller(V u, V a, V& x, V& y) {
     y = r * s;
 }
 
-// ---- float ----------------------------------------------------------------------------
-
-// log u for u = 1 - d in [2^-32, 1], given both u and d (each rounded to float from exact
-// values): fdlibm e_logf.c, except that near 1, where u - 1 would have lost the low bits
-// of d to rounding, f = u - 1 is taken as -d.
-template <class V>
-inline V log_unit_f(V u, V d) {
-    constexpr float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
-    constexpr float Lg1 = 0xaaaaaa.0p-24f, Lg2 = 0xccce13.0p-25f, Lg3 = 0x91e9ee.0p-25f, Lg4 = 0xf89e26.0p-26f;
-    constexpr float sqrt2 = 1.41421356237f, half_sqrt2 = 0.707106781187f;
-    constexpr std::uint32_t mantissa = 0x007FFFFFu, one = 0x3F800000u, magic = 0x4B000000u;  // 2^23
-    const auto b = bits(u);
-    V m = from_bits((b & mantissa) | one);
-    const auto big = less(V{} + sqrt2, m);
-    m = select(big, m * 0.5f, m);
-    const V k = (from_bits((b >> 23) | magic) - (0x1.0p23f + 127.0f)) + select(big, V{} + 1.0f, V{} + 0.0f);
-    const auto near_one = less(V{} + half_sqrt2, u);  // then k = 0 and m = u
-    const V f = select(near_one, V{} - d, m - 1.0f);
-    const V dk = select(near_one, V{} + 0.0f, k);
-    const V s = f / (2.0f + f);
-    const V z = s * s;
-    const V w = z * z;
-    const V R = z * (Lg1 + w * Lg3) + w * (Lg2 + w * Lg4);
-    const V hfsq = 0.5f * f * f;
-    return dk * ln2_hi - ((hfsq - (s * (hfsq + R) + dk * ln2_lo)) - f);
-}
-
-// cos 2 pi a and sin 2 pi a for a in [0, 1], as cos_sin_turn, with FreeBSD's k_sinf.c and
-// k_cosf.c polynomials (coefficients rounded to float).
-template <class V>
-inline void cos_sin_turn_f(V a, V& c, V& s) {
-    constexpr float S1 = -0x15555554cbac77.0p-55f, S2 = 0x111110896efbb2.0p-59f, S3 = -0x1a00f9e2cae774.0p-65f,
-                    S4 = 0x16cd878c3b46a7.0p-71f;
-    constexpr float C0 = -0x1ffffffd0c5e81.0p-54f, C1 = 0x155553e1053a42.0p-57f, C2 = -0x16c087e80f1e27.0p-62f,
-                    C3 = 0x199342e0ee5069.0p-68f;
-    constexpr float pio2 = 1.57079632679f;
-    constexpr float shifter = 0x1.8p23f;
-    const V q = a * 4.0f;
-    const V shifted = q + shifter;
-    const auto n = bits(shifted);
-    const V t = (q - (shifted - shifter)) * pio2;
-
-    const V z = t * t;
-    const V w = z * z;
-    const V zt = z * t;
-    const V sin_t = (t + zt * (S1 + z * S2)) + zt * w * (S3 + z * S4);
-    const V cos_t = ((1.0f + z * C0) + w * C1) + (w * z) * (C2 + z * C3);
-
-    const decltype(n) zero{};
-    const auto odd = zero - (n & 1);
-    const V cos_a = select(odd, sin_t, cos_t);
-    const V sin_a = select(odd, cos_t, sin_t);
-    c = from_bits(bits(cos_a) ^ (((n + 1) & 2) << 30));
-    s = from_bits(bits(sin_a) ^ ((n & 2) << 30));
-}
-
-// The float transform: u = 1 - d, angle a.
-template <class V>
-inline void box_muller_f(V u, V d, V a, V& x, V& y) {
-    const V r = root(-2.0f * log_unit_f(u, d));
-    V c, s;
-    cos_sin_turn_f(a, c, s);
-    x = r * c;
-    y = r * s;
-}
-
-// box_muller_f on arrays of n pairs, four at a time; lane by lane the same operations.
-inline void box_muller(std::size_t n, const float* u, const float* d, const float* a, float* x, float* y) {
-    std::size_t i = 0;
-#if XGAN_NORMAL_VECTOR
-    for (const std::size_t full = n - n % 4; i < full; i += 4) {
-        float4 uv, dv, av, xv, yv;
-        std::memcpy(&uv, u + i, sizeof uv);
-        std::memcpy(&dv, d + i, sizeof dv);
-        std::memcpy(&av, a + i, sizeof av);
-        box_muller_f(uv, dv, av, xv, yv);
-        std::memcpy(x + i, &xv, sizeof xv);
-        std::memcpy(y + i, &yv, sizeof yv);
-    }
-#endif
-    for (; i < n; ++i) box_muller_f(u[i], d[i], a[i], x[i], y[i]);
-}
-
 // box_muller on arrays of n pairs: x[i], y[i] from u[i], a[i]. Lane by lane the same
 // operations as the scalar box_muller, so the results do not depend on n or alignment.
 inline void box_muller(std::size_t n, const double* u, const double* a, double* x, double* y) {
@@ -259,6 +163,42 @@ inline void box_muller(std::size_t n, const double* u, const double* a, double* 
     }
 #endif
     for (; i < n; ++i) box_muller(u[i], a[i], x[i], y[i]);
+}
+
+// ---- float: compiled per instruction set (normal_float_impl.hpp) ------------------------
+
+// 4 lanes: SSE2 on x86-64, the target's own 16-byte vectors elsewhere.
+namespace generic {
+#define XGAN_NORMAL_NS generic
+#define XGAN_NORMAL_TARGET
+#define XGAN_NORMAL_LANES 4
+#include <xgan/detail/normal_float_impl.hpp>
+#undef XGAN_NORMAL_NS
+#undef XGAN_NORMAL_TARGET
+#undef XGAN_NORMAL_LANES
+}  // namespace generic
+
+#if XGAN_KERNELS_X86
+// 8 lanes, for CPUs with AVX2. No FMA: the products and sums stay separately rounded.
+namespace avx2 {
+#define XGAN_NORMAL_NS avx2
+#define XGAN_NORMAL_TARGET __attribute__((target("avx2")))
+#define XGAN_NORMAL_LANES 8
+#include <xgan/detail/normal_float_impl.hpp>
+#undef XGAN_NORMAL_NS
+#undef XGAN_NORMAL_TARGET
+#undef XGAN_NORMAL_LANES
+}  // namespace avx2
+#endif
+
+// x[p] and y[p], the two normals of pair p < count, from one engine draw each (see
+// Rng::fill_normal): bit for bit the same on both paths, which the choice of
+// detail/kernels.hpp picks between.
+inline void normals_from_draws(std::size_t count, const std::uint64_t* draws, float* x, float* y) {
+#if XGAN_KERNELS_X86
+    if (kernels::avx2_active()) return avx2::normals_from_draws(count, draws, x, y);
+#endif
+    generic::normals_from_draws(count, draws, x, y);
 }
 
 }  // namespace xgan::detail::normal

@@ -33,6 +33,13 @@ template <Network D>
 inline constexpr std::size_t logit_layer_count_v =
     is_sigmoid_v<typename D::template layer_type<D::layer_count - 1>> ? D::layer_count - 1 : D::layer_count;
 
+// Whether D's first Count layers are all stateless (no Dropout, no BatchNorm): each row
+// of a batch then goes through them on its own, drawing nothing from an Rng.
+template <Network D, std::size_t Count>
+inline constexpr bool stateless_layers_v = []<std::size_t... I>(std::index_sequence<I...>) {
+    return (!stateful_layer<typename D::template layer_type<I>> && ...);
+}(std::make_index_sequence<Count>{});
+
 template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
           class GanLoss = MinimaxLoss>
 class AdversarialTrainer
@@ -55,6 +62,16 @@ public:
 
     // D's logits are the output of its first logit_layers layers.
     static constexpr std::size_t logit_layers = logit_layer_count_v<D>;
+
+    // Whether a discriminator update sends the real and the fake rows through D as one
+    // batch of 2 x batch rows (real rows first): when D's logit layers are stateless, so
+    // that no row's result depends on the others or on when it was computed. One
+    // forward and one backward pass instead of two of each. D's gradient is the same sum
+    // over the real rows, then the fake ones; xgan's kernels add in that order either
+    // way, so the result is bit for bit the two-pass one (BLAS, for large layers, may
+    // group the sum differently). With Dropout or BatchNorm in D the two batches take
+    // separate passes, as the tutorials' code does.
+    static constexpr bool joint_discriminator_pass = stateless_layers_v<D, logit_layers>;
 
     struct Options {
         GeneratorOptimizer generator_optimizer{};
@@ -104,30 +121,8 @@ public:
         check_real_batch(real);
         const std::size_t batch = real.shape()[0];
         bind_rng();
-
-        const auto& real_logits = discriminator_.template forward<logit_layers>(d_real_, real);
-        draw_fakes(generator_, g_, rng_, batch);
-        d_fake_.resize(batch);
-        std::copy(g_.output().begin(), g_.output().end(), d_fake_.input().begin());
-        const auto& fake_logits = discriminator_.template forward<logit_layers>(d_fake_);
-
-        const double d_loss = options_.loss.discriminator(real_logits, fake_logits, d_real_.gradients[logit_layers],
-                                                          d_fake_.gradients[logit_layers]);
-        if (!std::isfinite(d_loss))
-            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
-                       " in step ", steps_ + 1, "; this update was not applied (check the data and learning rates)");
-
-        discriminator_.template update_buffers<logit_layers>(d_real_);
-        discriminator_.template update_buffers<logit_layers>(d_fake_);
-        discriminator_.template backward<logit_layers>(d_real_, d_gradient_, false, GradientMode::overwrite);
-        discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
-        d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
-
-        StepStats stats;
-        stats.d_accuracy = mean_probability(real_logits);
-        stats.d_loss = d_loss;
-        stats.d_score = -d_loss;
-        return stats;
+        if constexpr (joint_discriminator_pass) return train_discriminator_jointly(real, batch);
+        else return train_discriminator_separately(real, batch);
     }
 
     // One generator update through the discriminator on `batch` fresh noise vectors.
@@ -194,6 +189,74 @@ private:
     void check_options() const {
         if (options_.discriminator_steps == 0)
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: discriminator_steps must be at least 1");
+    }
+
+    // train_discriminator with a real pass (d_real_) and a fake pass (d_fake_).
+    template <class E>
+    StepStats train_discriminator_separately(const E& real, std::size_t batch) {
+        const auto& real_logits = discriminator_.template forward<logit_layers>(d_real_, real);
+        draw_fakes(generator_, g_, rng_, batch);
+        d_fake_.resize(batch);
+        std::copy(g_.output().begin(), g_.output().end(), d_fake_.input().begin());
+        const auto& fake_logits = discriminator_.template forward<logit_layers>(d_fake_);
+
+        const double d_loss = options_.loss.discriminator(real_logits, fake_logits, d_real_.gradients[logit_layers],
+                                                          d_fake_.gradients[logit_layers]);
+        if (!std::isfinite(d_loss))
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
+                       " in step ", steps_ + 1, "; this update was not applied (check the data and learning rates)");
+
+        discriminator_.template update_buffers<logit_layers>(d_real_);
+        discriminator_.template update_buffers<logit_layers>(d_fake_);
+        discriminator_.template backward<logit_layers>(d_real_, d_gradient_, false, GradientMode::overwrite);
+        discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
+        d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
+
+        StepStats stats;
+        stats.d_accuracy = mean_probability(real_logits);
+        stats.d_loss = d_loss;
+        stats.d_score = -d_loss;
+        return stats;
+    }
+
+    // train_discriminator for a stateless D (joint_discriminator_pass): the same steps,
+    // with real rows [0, batch) and fake rows [batch, 2 batch) of one workspace. The
+    // loss sees each half as its own matrix (copies of `batch` logits and gradients).
+    template <class E>
+    StepStats train_discriminator_jointly(const E& real, std::size_t batch) {
+        d_joint_.resize(2 * batch);
+        T* input = d_joint_.input().data();
+        if constexpr (requires { real.data(); real.is_contiguous(); }) {
+            if (real.is_contiguous()) std::copy_n(real.data(), real.size(), input);
+            else std::copy(real.begin(), real.end(), input);
+        } else {
+            std::copy(real.begin(), real.end(), input);
+        }
+        draw_fakes(generator_, g_, rng_, batch);
+        std::copy(g_.output().begin(), g_.output().end(), input + batch * D::input_size);
+        const matrix<T>& logits = discriminator_.template forward<logit_layers>(d_joint_);
+
+        for (matrix<T>* m : {&real_logits_, &fake_logits_, &real_logit_gradient_, &fake_logit_gradient_})
+            if (m->shape()[0] != batch || m->shape()[1] != 1) m->resize({batch, 1});
+        std::copy_n(logits.data(), batch, real_logits_.data());
+        std::copy_n(logits.data() + batch, batch, fake_logits_.data());
+        const double d_loss =
+            options_.loss.discriminator(real_logits_, fake_logits_, real_logit_gradient_, fake_logit_gradient_);
+        if (!std::isfinite(d_loss))
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
+                       " in step ", steps_ + 1, "; this update was not applied (check the data and learning rates)");
+
+        T* logit_gradient = d_joint_.gradients[logit_layers].data();
+        std::copy_n(real_logit_gradient_.data(), batch, logit_gradient);
+        std::copy_n(fake_logit_gradient_.data(), batch, logit_gradient + batch);
+        discriminator_.template backward<logit_layers>(d_joint_, d_gradient_, false, GradientMode::overwrite);
+        d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
+
+        StepStats stats;
+        stats.d_accuracy = mean_probability(real_logits_);
+        stats.d_loss = d_loss;
+        stats.d_score = -d_loss;
+        return stats;
     }
 
     // The generator update is static: it reaches the discriminator only through
@@ -285,6 +348,10 @@ private:
     D discriminator_;
     typename G::Workspace g_;
     typename D::Workspace d_real_, d_fake_;
+    // For joint_discriminator_pass: real and fake rows in one workspace, and each half's
+    // logits and their gradients for the loss.
+    typename D::Workspace d_joint_;
+    matrix<T> real_logits_, fake_logits_, real_logit_gradient_, fake_logit_gradient_;
     std::vector<T> g_gradient_ = std::vector<T>(G::parameter_count);
     std::vector<T> d_gradient_ = std::vector<T>(D::parameter_count);
     typename GeneratorOptimizer::template state<T> g_state_{G::parameter_count};
