@@ -1,6 +1,7 @@
 // Sequential runs a small Dense layer and the ReLU or LeakyReLU next to it as one pass
 // (layers/dense.hpp, forward_activated and backward_input_gated). These tests compare
 // every result with the layers run one by one, bit for bit.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <span>
@@ -29,8 +30,9 @@ struct Unfused {
     values_of<Net> values, gradients;
     std::vector<typename Net::value_type> gradient = std::vector<typename Net::value_type>(Net::parameter_count);
 
+    // `passes` backward passes, each adding into `gradient` (GradientMode::accumulate).
     Unfused(const Net& net, const matrix<typename Net::value_type>& x,
-            const matrix<typename Net::value_type>& output_gradient) {
+            const matrix<typename Net::value_type>& output_gradient, int passes = 1) {
         constexpr std::size_t n = Net::layer_count;
         const std::size_t batch = x.shape()[0];
         for (std::size_t i = 0; i <= n; ++i) {
@@ -43,7 +45,7 @@ struct Unfused {
         }(std::make_index_sequence<n>{});
         gradients[n] = output_gradient;
         const std::span<typename Net::value_type> all(gradient);
-        [&]<std::size_t... R>(std::index_sequence<R...>) {
+        for (int pass = 0; pass < passes; ++pass) [&]<std::size_t... R>(std::index_sequence<R...>) {
             (
                 [&] {
                     constexpr std::size_t I = n - 1 - R;
@@ -95,6 +97,13 @@ void check_matches_unfused(const Net& net, std::size_t batch, std::initializer_l
     CHECK(gradient == reference.gradient);
     CHECK(bool(ws.gradients[0] == reference.gradients[0]));
 
+    // Stored over garbage (GradientMode::overwrite), then a second pass added to it.
+    std::fill(gradient.begin(), gradient.end(), T(-7));
+    net.backward(ws, std::span<T>(gradient), true, GradientMode::overwrite);
+    CHECK(gradient == reference.gradient);
+    net.backward(ws, std::span<T>(gradient), true);
+    CHECK(gradient == Unfused<Net>(net, x, dout, 2).gradient);
+
     // The input-only pass of a frozen network gives the same input gradient.
     ws.gradients[Net::layer_count] = dout;
     CHECK(bool(net.backward_input(ws) == reference.gradients[0]));
@@ -115,6 +124,14 @@ TEST_CASE("Dense fused with ReLU or LeakyReLU matches the layers run one by one,
         // The last LeakyReLU is fused forward only: its backward pass runs on its own,
         // reading the gate off its output.
         check_matches_unfused(Net(3), 37, {1, 3, 5});
+    }
+    SECTION("a one-output Dense after its activation: both gradients in one pass") {
+        // 13 floats: two 8-lane vectors, the second overlapping the first.
+        check_matches_unfused(Sequential<Dense<7, 13>, LeakyReLU, Dense<13, 1>>(4), 37, {1});
+        // 20 doubles: five 4-lane vectors, a block of one, then one of four.
+        check_matches_unfused(BasicSequential<double, Dense<6, 20>, ReLU, Dense<20, 1>>(5), 29, {1});
+        // 3 floats: scalar code.
+        check_matches_unfused(Sequential<Dense<4, 3>, ReLU, Dense<3, 1>, Sigmoid>(6), 5, {1});
     }
 }
 

@@ -343,6 +343,14 @@ public:
             if constexpr (activation_then_dense<I, Stop>()) {
                 if (fuse) return;  // the Dense layer after this activation passed the gradient through it
             }
+            if constexpr (gradient_pass_with_previous<I>()) {
+                if (fuse) {  // a Dense<In, 1> after a ReLU-like activation: both gradients in one pass
+                    std::get<I>(layers_).template backward_input_gated_with_gradient<typename layer_type<I - 1>::op>(
+                        parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1], workspace.gradients[I - 1],
+                        gradient.subspan(offsets[I], layer_type<I>::parameter_count), mode == GradientMode::overwrite);
+                    return;
+                }
+            }
             if constexpr (layer_type<I>::parameter_count > 0)
                 layer_parameter_gradient<I>(workspace, gradient.subspan(offsets[I], layer_type<I>::parameter_count),
                                             mode);
@@ -421,6 +429,17 @@ private:
     static constexpr bool backward_through_previous() {
         if constexpr (I > 0) return activation_then_dense<I - 1, layer_count>();
         else return false;
+    }
+    // Whether backward computes layer I's parameter gradient and its gated input gradient
+    // (through the activation before it) in one pass: a Dense layer with one output.
+    template <std::size_t I>
+    static constexpr bool gradient_pass_with_previous() {
+        if constexpr (backward_through_previous<I>()) {
+            if constexpr (requires { layer_type<I>::fuses_gradient_pass; }) return layer_type<I>::fuses_gradient_pass;
+            else return false;
+        } else {
+            return false;
+        }
     }
     // Whether the fused kernels run in this process (not when XGAN_KERNELS=blas sends the
     // Dense products to BLAS).

@@ -274,6 +274,13 @@ template <std::size_t In, std::size_t Out, class Op, class T>
 void dense_backward_input_gated(std::size_t batch, const T* dy, const T* w, const T* y, T* d) {
     XGAN_DENSE_DISPATCH(dense_backward_input_gated<In, Out, Op, T>(batch, dy, w, y, d));
 }
+//   For Out = 1: that, and gw{1, In} (+)= dy^T y, gb (+)= sum of dy (Init as for
+//   dense_accumulate_gradient), in one pass over y, which is also the layer's input.
+template <std::size_t In, class Op, class T, start Init>
+    requires output_gated_v<Op>
+void dense_backward_gated_one_output(std::size_t batch, const T* dy, const T* w, const T* y, T* d, T* gw, T* gb) {
+    XGAN_DENSE_DISPATCH(dense_backward_gated_one_output<In, Op, T, Init>(batch, dy, w, y, d, gw, gb));
+}
 
 // gw{Out, In} += dy^T x, gb{Out} += column sums of dy (Init = start::accumulate), or
 // gw = dy^T x, gb = the column sums (Init = start::zero)
@@ -323,6 +330,10 @@ void dense_forward_activated(std::size_t, const T*, const T*, const T*, T*) {
 }
 template <std::size_t In, std::size_t Out, class Op, class T>
 void dense_backward_input_gated(std::size_t, const T*, const T*, const T*, T*) {
+    static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
+}
+template <std::size_t In, class Op, class T, start Init>
+void dense_backward_gated_one_output(std::size_t, const T*, const T*, const T*, T*, T*, T*) {
     static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
 }
 

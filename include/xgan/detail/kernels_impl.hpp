@@ -442,6 +442,32 @@ XGAN_KERNEL_INLINE void transpose(const T* XGAN_RESTRICT src, T* XGAN_RESTRICT d
     }
 }
 
+// One block of NB vectors (at offsets off) of dense_backward_gated_one_output.
+template <class T, std::size_t L, std::size_t NB, class Op, start Init>
+XGAN_KERNEL_INLINE void gated_gradient_block(std::size_t batch, const T* XGAN_RESTRICT dy, const T* XGAN_RESTRICT w,
+                                             const T* XGAN_RESTRICT y, T* XGAN_RESTRICT d, T* XGAN_RESTRICT gw,
+                                             std::size_t ld, const std::size_t* off) {
+    using V = vec<T, L>;
+    V wv[NB], acc[NB];
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < NB; ++v) {
+        wv[v] = load<T, L>(w + off[v]);
+        if constexpr (Init == start::zero) acc[v] = splat<T, L>(T(0));
+        else acc[v] = load<T, L>(gw + off[v]);
+    }
+    for (std::size_t r = 0; r < batch; ++r) {
+        const V scale = splat<T, L>(dy[r]);
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NB; ++v) {
+            const V yv = load<T, L>(y + r * ld + off[v]);
+            store<T, L>(d + r * ld + off[v], lanes_op<Op>::template gradient_from_output<T, L>(yv, scale * wv[v]));
+            acc[v] = madd<T, L>(scale, yv, acc[v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < NB; ++v) store<T, L>(gw + off[v], acc[v]);
+}
+
 // ---- Dense<In, Out> -----------------------------------------------------------------
 
 // y{batch, Out} = x{batch, In} w{Out, In}^T + bias
@@ -510,6 +536,32 @@ XGAN_KERNEL_TARGET void dense_backward_input_gated(std::size_t batch, const T* X
     } else {
         gemm_rows<T, In, 64, start::zero, gated<Op>>(batch, Out, dy, Out, 1, w, In, d, In, y);
     }
+}
+
+// For Out = 1 (a discriminator's last Dense layer after a ReLU-like Op):
+// dense_backward_input_gated<In, 1, Op> and dense_accumulate_gradient<In, 1, T, Init>
+// in one pass over y, which is both the activation's output (the gate) and this layer's
+// input (x of the weight gradient). Vectors along In are taken NB at a time (counted
+// from the right, so that an overlapping last vector shares a block with the one before
+// it), and for each block the rows in order: each d element is the same select of
+// dy[r] w, each gw element the same chain of multiply-adds over the rows, as the two
+// separate passes compute, bit for bit.
+template <std::size_t In, class Op, class T, start Init>
+XGAN_KERNEL_TARGET void dense_backward_gated_one_output(std::size_t batch, const T* XGAN_RESTRICT dy,
+                                                        const T* XGAN_RESTRICT w, const T* XGAN_RESTRICT y,
+                                                        T* XGAN_RESTRICT d, T* XGAN_RESTRICT gw, T* XGAN_RESTRICT gb) {
+    static_assert(Init == start::accumulate || Init == start::zero);
+    constexpr std::size_t L = lanes_for<T, In>;
+    constexpr std::size_t NV = (In + L - 1) / L;
+    constexpr std::size_t NB = NV < 4 ? NV : 4;
+    static constexpr std::array<std::size_t, NV> offsets = column_offsets<T, In, L>();
+    constexpr std::size_t first = NV % NB;
+    if constexpr (first != 0) gated_gradient_block<T, L, first, Op, Init>(batch, dy, w, y, d, gw, In, offsets.data());
+    for (std::size_t v0 = first; v0 < NV; v0 += NB)
+        gated_gradient_block<T, L, NB, Op, Init>(batch, dy, w, y, d, gw, In, offsets.data() + v0);
+    T bias = Init == start::zero ? dy[0] : *gb + dy[0];
+    for (std::size_t r = 1; r < batch; ++r) bias += dy[r];
+    *gb = bias;
 }
 
 // gw{Out, In} += dy^T x, gb{Out} += column sums of dy (each in order of the batch rows);

@@ -123,6 +123,20 @@ public:
                                                                      da.data());
     }
 
+    // For Out = 1 (a discriminator's last layer): backward_input_gated and the parameter
+    // gradient (stored when `assign`, else added) in one pass over a, which both read;
+    // bit for bit the two separate calls.
+    static constexpr bool fuses_gradient_pass = small && Out == 1;
+    template <class Op>
+        requires(fuses_with<Op> && fuses_gradient_pass)
+    void backward_input_gated_with_gradient(std::span<const T> params, const matrix<T>& a, const matrix<T>& dy,
+                                            matrix<T>& da, std::span<T> grad, bool assign) const {
+        using detail::kernels::start;
+        const auto pass = assign ? &detail::kernels::dense_backward_gated_one_output<In, Op, T, start::zero>
+                                 : &detail::kernels::dense_backward_gated_one_output<In, Op, T, start::accumulate>;
+        pass(dy.shape()[0], dy.data(), params.data(), a.data(), da.data(), grad.data(), grad.data() + In);
+    }
+
 private:
     template <bool Assign>
     void parameter_gradient(const matrix<T>& x, const matrix<T>& dy, std::span<T> grad) const {
