@@ -125,6 +125,13 @@ TEST_CASE("Dense fused with ReLU or LeakyReLU matches the layers run one by one,
         // reading the gate off its output.
         check_matches_unfused(Net(3), 37, {1, 3, 5});
     }
+    SECTION("Dense, activation, Dense forward in one call, by chunks of rows") {
+        // Dense 2, ReLU 3, Dense 4 (3 doubles wide: gemm_rows); 37 rows = chunks of 24 and 13.
+        using Net = BasicSequential<double, Dense<13, 24>, LeakyReLU, Dense<24, 9>, ReLU, Dense<9, 3>>;
+        check_matches_unfused(Net(7), 37, {1, 3});
+        // Dense 0, ReLU 1, Dense 2 with 2 outputs (gemm_dot), one row.
+        check_matches_unfused(Sequential<Dense<3, 8>, ReLU, Dense<8, 2>>(8), 1, {1});
+    }
     SECTION("a one-output Dense after its activation: both gradients in one pass") {
         // 13 floats: two 8-lane vectors, the second overlapping the first.
         check_matches_unfused(Sequential<Dense<7, 13>, LeakyReLU, Dense<13, 1>>(4), 37, {1});
@@ -144,4 +151,6 @@ TEST_CASE("a forward pass stopped between a Dense layer and its ReLU writes the 
     Net::Workspace ws;
     CHECK(bool(net.forward<1>(ws, x) == reference.values[1]));
     CHECK(bool(net.forward<2>(ws, x) == reference.values[2]));
+    CHECK(bool(net.forward<3>(ws, x) == reference.values[3]));  // the three layers in one call
+    CHECK(bool(ws.values[2] == reference.values[2]));
 }

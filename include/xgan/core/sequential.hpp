@@ -82,6 +82,17 @@ template <class D, class A>
     }
 struct fuses_pair<D, A> : std::bool_constant<D::template fuses_with<typename A::op>> {};
 
+// Whether a Dense layer D, the activation A after it and the Dense layer N after that run
+// as one forward call (D::forward_activated_then).
+template <class D, class A, class N>
+struct fuses_triple : std::false_type {};
+template <class D, class A, class N>
+    requires requires {
+        typename A::op;
+        { D::template fuses_with_then<typename A::op, N> } -> std::convertible_to<bool>;
+    }
+struct fuses_triple<D, A, N> : std::bool_constant<D::template fuses_with_then<typename A::op, N>> {};
+
 }  // namespace detail
 
 // What Sequential::backward does with the parameter gradient it is handed.
@@ -294,6 +305,14 @@ public:
         const bool fuse = fusion_active();
         for_each_index<Stop>([&]<std::size_t I>() {
             const auto& layer = std::get<I>(layers_);
+            if constexpr (dense_activation_dense<I, Stop>()) {
+                if (fuse) {  // layers I, I + 1 and I + 2: writes values[I + 2] and values[I + 3]
+                    layer.template forward_activated_then<typename layer_type<I + 1>::op, layer_type<I + 2>>(
+                        parameters_of<I>(), workspace.values[I], workspace.values[I + 2], parameters_of<I + 2>(),
+                        workspace.values[I + 3]);
+                    return;
+                }
+            }
             if constexpr (dense_then_activation<I, Stop>()) {
                 if (fuse)  // this Dense layer writes the activation's output; values[I + 1] is skipped
                     layer.template forward_activated<typename layer_type<I + 1>::op>(
@@ -302,7 +321,7 @@ public:
                     layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
                 return;
             }
-            if constexpr (forward_done_by_previous<I, Stop>()) {
+            if constexpr (forward_done_by_previous<I, Stop>() || forward_done_by_triple<I, Stop>()) {
                 if (fuse) return;  // done by the Dense layer before
             }
             if constexpr (stateful_layer<layer_type<I>>)
@@ -418,6 +437,25 @@ private:
     template <std::size_t I, std::size_t Stop>
     static constexpr bool activation_then_dense() {
         if constexpr (I + 1 < Stop) return detail::fuses_pair<layer_type<I + 1>, layer_type<I>>::value;
+        else return false;
+    }
+    //   Forward, (Dense I, activation I + 1, Dense I + 2) when Dense I + 2 does not start
+    //   a pair itself: one call writes values[I + 2] and values[I + 3], a chunk of rows
+    //   at a time (DenseLayer::forward_activated_then).
+    template <std::size_t I, std::size_t Stop>
+    static constexpr bool dense_activation_dense() {
+        if constexpr (I + 2 < Stop) {
+            if constexpr (dense_then_activation<I, Stop>() && !dense_then_activation<I + 2, Stop>())
+                return detail::fuses_triple<layer_type<I>, layer_type<I + 1>, layer_type<I + 2>>::value;
+            else
+                return false;
+        } else {
+            return false;
+        }
+    }
+    template <std::size_t I, std::size_t Stop>
+    static constexpr bool forward_done_by_triple() {
+        if constexpr (I >= 2) return dense_activation_dense<I - 2, Stop>();
         else return false;
     }
     template <std::size_t I, std::size_t Stop>

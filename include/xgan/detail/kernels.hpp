@@ -267,6 +267,13 @@ template <std::size_t In, std::size_t Out, class Op, class T>
 void dense_forward_activated(std::size_t batch, const T* x, const T* w, const T* bias, T* y) {
     XGAN_DENSE_DISPATCH(dense_forward_activated<In, Out, Op, T>(batch, x, w, bias, y));
 }
+//   h{batch, Mid} = Op::value(x w1^T + b1), y{batch, Out} = h w2^T + b2   (Dense, Op, Dense)
+template <std::size_t In, std::size_t Mid, std::size_t Out, class Op, class T>
+    requires output_gated_v<Op>
+void dense_forward_activated_then_dense(std::size_t batch, const T* x, const T* w1, const T* b1, T* h, const T* w2,
+                                        const T* b2, T* y) {
+    XGAN_DENSE_DISPATCH(dense_forward_activated_then_dense<In, Mid, Out, Op, T>(batch, x, w1, b1, h, w2, b2, y));
+}
 //   d{batch, In} = Op's backward pass applied to dy w{Out, In}, given Op's output
 //   y{batch, In}                                                    (Op, then Dense)
 template <std::size_t In, std::size_t Out, class Op, class T>
@@ -330,6 +337,10 @@ void dense_forward_activated(std::size_t, const T*, const T*, const T*, T*) {
 }
 template <std::size_t In, std::size_t Out, class Op, class T>
 void dense_backward_input_gated(std::size_t, const T*, const T*, const T*, T*) {
+    static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
+}
+template <std::size_t In, std::size_t Mid, std::size_t Out, class Op, class T>
+void dense_forward_activated_then_dense(std::size_t, const T*, const T*, const T*, T*, const T*, const T*, T*) {
     static_assert(no_kernels<T>, "xgan: Dense kernels need GCC or Clang vector extensions");
 }
 template <std::size_t In, class Op, class T, start Init>

@@ -517,6 +517,34 @@ XGAN_KERNEL_TARGET void dense_forward_activated(std::size_t batch, const T* x, c
     }
 }
 
+// h{batch, Mid} = Op::value(x w1^T + b1), then y{batch, Out} = h w2^T + b2: a Dense
+// layer, its activation and the Dense layer after them, as dense_forward_activated<In,
+// Mid, Op> then dense_forward<Mid, Out>, but a chunk of rows at a time, so that the
+// second product reads the chunk of h just written while it is still in L1 (a 128-row h
+// of 128 floats is twice L1's size). Each element is computed by the same operations, so
+// the results are those of the two calls, bit for bit. Stack: both transposed weights
+// (at most 2 x small_dense_bytes).
+template <std::size_t In, std::size_t Mid, std::size_t Out, class Op, class T>
+XGAN_KERNEL_TARGET void dense_forward_activated_then_dense(std::size_t batch, const T* x, const T* w1, const T* b1,
+                                                           T* h, const T* w2, const T* b2, T* y) {
+    static_assert(Mid >= half_lanes<T>, "the first layer's output runs through gemm_rows");
+    // A multiple of the 6-row tiles of gemm_rows and of the 8-row tiles of gemm_dot.
+    constexpr std::size_t chunk = 24;
+    alignas(64) T wt1[In * Mid];
+    transpose<T, Mid, In>(w1, wt1);
+    constexpr bool narrow = Out < half_lanes<T>;
+    alignas(64) T wt2[narrow ? 1 : Mid * Out];
+    if constexpr (!narrow) transpose<T, Out, Mid>(w2, wt2);
+    for (std::size_t r0 = 0; r0 < batch; r0 += chunk) {
+        const std::size_t rows = batch - r0 < chunk ? batch - r0 : chunk;
+        gemm_rows<T, Mid, 64, start::row, activated<Op>>(rows, In, x + r0 * In, In, 1, wt1, Mid, h + r0 * Mid, Mid, b1);
+        if constexpr (narrow)
+            gemm_dot<T, Mid, Out>(rows, h + r0 * Mid, w2, b2, y + r0 * Out);
+        else
+            gemm_rows<T, Out, 64, start::row>(rows, Mid, h + r0 * Mid, Mid, 1, wt2, Out, y + r0 * Out, Out, b2);
+    }
+}
+
 // d{batch, In} = Op::gradient(x, y, dy w) for the activation before this Dense layer
 // (input x, output y {batch, In}), from y alone: dense_backward_input then
 // activation_backward in one pass that never stores dy w (same results, bit for bit).

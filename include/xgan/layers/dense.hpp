@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <type_traits>
 
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
@@ -13,6 +14,18 @@
 #include <xgan/init/initializers.hpp>
 
 namespace xgan {
+
+template <std::size_t In, std::size_t Out, class T, class Init>
+class DenseLayer;
+
+namespace detail {
+// Whether L is a DenseLayer whose products run on xgan's kernels.
+template <class L>
+struct small_dense_layer : std::false_type {};
+template <std::size_t In, std::size_t Out, class T, class Init>
+struct small_dense_layer<DenseLayer<In, Out, T, Init>>
+    : std::bool_constant<kernels::small_dense_v<T, In, Out>> {};
+}  // namespace detail
 
 // The concrete layer that Dense<In, Out, Init> becomes in a network of scalar T.
 template <std::size_t In, std::size_t Out, class T, class Init = init::TorchLinear>
@@ -110,6 +123,25 @@ public:
     void forward_activated(std::span<const T> params, const matrix<T>& x, matrix<T>& a) const {
         detail::kernels::dense_forward_activated<In, Out, Op, T>(x.shape()[0], x.data(), params.data(),
                                                                   params.data() + Out * In, a.data());
+    }
+
+    // Whether this layer, an activation Op and the Dense layer Next after it can run as
+    // one call (forward_activated_then): this pair fuses, its output is at least one
+    // 16-byte vector wide, and Next is small too.
+    template <class Op, class Next>
+    static constexpr bool fuses_with_then =
+        fuses_with<Op> && Out * sizeof(T) >= 16 && detail::small_dense_layer<Next>::value;
+
+    // a = Op(x W^T + b) as forward_activated, then y = a W_next^T + b_next (Next's
+    // forward), a chunk of rows at a time so that Next reads a from L1. Bit for bit
+    // the separate passes.
+    template <class Op, class Next>
+        requires fuses_with_then<Op, Next>
+    void forward_activated_then(std::span<const T> params, const matrix<T>& x, matrix<T>& a,
+                                std::span<const T> next_params, matrix<T>& y) const {
+        detail::kernels::dense_forward_activated_then_dense<In, Out, Next::output_size, Op, T>(
+            x.shape()[0], x.data(), params.data(), params.data() + Out * In, a.data(), next_params.data(),
+            next_params.data() + Next::output_size * Out, y.data());
     }
 
     // For an activation Op before this layer, with output a (this layer's input):
