@@ -306,14 +306,14 @@ public:
         for_each_index<Stop>([&]<std::size_t I>() {
             const auto& layer = std::get<I>(layers_);
             if constexpr (dense_activation_dense<I, Stop>()) {
-                if (fuse) {  // layers I, I + 1 and I + 2: writes values[I + 2] and values[I + 3]
+                if (fuse)  // layers I, I + 1 and I + 2: writes values[I + 2] and values[I + 3]
                     layer.template forward_activated_then<typename layer_type<I + 1>::op, layer_type<I + 2>>(
                         parameters_of<I>(), workspace.values[I], workspace.values[I + 2], parameters_of<I + 2>(),
                         workspace.values[I + 3]);
-                    return;
-                }
-            }
-            if constexpr (dense_then_activation<I, Stop>()) {
+                else  // the kernels are off (XGAN_KERNELS=blas)
+                    layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
+                return;
+            } else if constexpr (dense_then_activation<I, Stop>()) {
                 if (fuse)  // this Dense layer writes the activation's output; values[I + 1] is skipped
                     layer.template forward_activated<typename layer_type<I + 1>::op>(
                         parameters_of<I>(), workspace.values[I], workspace.values[I + 2]);
@@ -321,7 +321,13 @@ public:
                     layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
                 return;
             }
-            if constexpr (forward_done_by_previous<I, Stop>() || forward_done_by_triple<I, Stop>()) {
+            if constexpr (forward_done_by_triple<I, Stop>()) {
+                // Done by Dense I - 2 unless the kernels are off. Either way this layer's
+                // own kernel is not compiled.
+                if (!fuse) layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
+                return;
+            }
+            if constexpr (forward_done_by_previous<I, Stop>()) {
                 if (fuse) return;  // done by the Dense layer before
             }
             if constexpr (stateful_layer<layer_type<I>>)
@@ -363,12 +369,18 @@ public:
                 if (fuse) return;  // the Dense layer after this activation passed the gradient through it
             }
             if constexpr (gradient_pass_with_previous<I>()) {
+                const auto& layer = std::get<I>(layers_);
+                const std::span<T> grad = gradient.subspan(offsets[I], layer_type<I>::parameter_count);
+                const bool assign = mode == GradientMode::overwrite;
                 if (fuse) {  // a Dense<In, 1> after a ReLU-like activation: both gradients in one pass
-                    std::get<I>(layers_).template backward_input_gated_with_gradient<typename layer_type<I - 1>::op>(
+                    layer.template backward_input_gated_with_gradient<typename layer_type<I - 1>::op>(
                         parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1], workspace.gradients[I - 1],
-                        gradient.subspan(offsets[I], layer_type<I>::parameter_count), mode == GradientMode::overwrite);
-                    return;
+                        grad, assign);
+                } else {  // the kernels are off (XGAN_KERNELS=blas); the activation's pass follows
+                    layer.parameter_gradient_with_blas(workspace.values[I], workspace.gradients[I + 1], grad, assign);
+                    layer.backward_input_with_blas(parameters_of<I>(), workspace.gradients[I + 1], workspace.gradients[I]);
                 }
+                return;
             }
             if constexpr (layer_type<I>::parameter_count > 0)
                 layer_parameter_gradient<I>(workspace, gradient.subspan(offsets[I], layer_type<I>::parameter_count),

@@ -169,29 +169,34 @@ public:
         pass(dy.shape()[0], dy.data(), params.data(), a.data(), da.data(), grad.data(), grad.data() + In);
     }
 
-private:
-    template <bool Assign>
-    void parameter_gradient(const matrix<T>& x, const matrix<T>& dy, std::span<T> grad) const {
+    // The parameter gradient (stored when `assign`, else added), always through BLAS.
+    void parameter_gradient_with_blas(const matrix<T>& x, const matrix<T>& dy, std::span<T> grad, bool assign) const {
         const std::size_t batch = dy.shape()[0];
-        using detail::kernels::start;
-        if constexpr (small) {
-            if (detail::kernels::active_path() != detail::kernels::path::blas) {
-                detail::kernels::dense_accumulate_gradient<In, Out, T, Assign ? start::zero : start::accumulate>(
-                    batch, x.data(), dy.data(), grad.data(), grad.data() + Out * In);
-                return;
-            }
-        }
-        detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, x.data(), In, Assign ? T(0) : T(1),
+        detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, x.data(), In, assign ? T(0) : T(1),
                         grad.data(), In);
         T* XGAN_RESTRICT bias = grad.data() + Out * In;
         const T* XGAN_RESTRICT d = dy.data();
         std::size_t r = 0;
-        if constexpr (Assign) {
+        if (assign) {
             for (std::size_t j = 0; j < Out; ++j) bias[j] = d[j];
             r = 1;
         }
         for (; r < batch; ++r)
             for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
+    }
+
+private:
+    template <bool Assign>
+    void parameter_gradient(const matrix<T>& x, const matrix<T>& dy, std::span<T> grad) const {
+        using detail::kernels::start;
+        if constexpr (small) {
+            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+                detail::kernels::dense_accumulate_gradient<In, Out, T, Assign ? start::zero : start::accumulate>(
+                    dy.shape()[0], x.data(), dy.data(), grad.data(), grad.data() + Out * In);
+                return;
+            }
+        }
+        parameter_gradient_with_blas(x, dy, grad, Assign);
     }
 };
 
