@@ -134,7 +134,18 @@ Measurement measure(const Settings& settings, const std::function<void(std::size
     return m;
 }
 
+// This program's own peak: VmHWM, the high-water mark of its address space. Not
+// getrusage's ru_maxrss, which Linux carries across exec: started from a Python parent
+// (bench/alternate.py), it would report the parent's 15 MiB.
 long peak_rss_kib() {
+    if (std::FILE* status = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        long kib = -1;
+        while (std::fgets(line, sizeof line, status) != nullptr)
+            if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+        std::fclose(status);
+        if (kib >= 0) return kib;
+    }
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return usage.ru_maxrss;  // kilobytes on Linux
