@@ -1,6 +1,8 @@
 // AdversarialTrainer: what a step changes, reproducibility, and bad input.
 #include <catch2/catch.hpp>
 
+#include <bit>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -156,6 +158,29 @@ TEST_CASE("bad batches are refused before anything changes", "[trainer][errors]"
     CHECK(snapshot(trainer.generator()) == g_before);
     CHECK(snapshot(trainer.discriminator()) == d_before);
     CHECK(trainer.steps() == 0);
+}
+
+TEST_CASE("a non-finite discriminator loss is refused before anything changes", "[trainer][errors]") {
+    // A NaN weight in D makes its logits, and so its loss, NaN: on the joint pass and on
+    // the two-pass one (a D with Dropout).
+    auto check = [](auto trainer) {
+        trainer.discriminator().parameters()[0] = std::numeric_limits<float>::quiet_NaN();
+        const auto bits = [](const auto& net) {
+            std::vector<std::uint32_t> out;
+            for (const float p : net.parameters()) out.push_back(std::bit_cast<std::uint32_t>(p));
+            return out;
+        };
+        const auto d_before = bits(trainer.discriminator()), g_before = bits(trainer.generator());
+        Rng data(3);
+        CHECK_THROWS_WITH(trainer.train_discriminator(real_batch(data)),
+                          Catch::Contains("the discriminator's loss is ") && Catch::Contains("nan in step 1") &&
+                              Catch::Contains("this update was not applied"));
+        CHECK(bits(trainer.discriminator()) == d_before);
+        CHECK(bits(trainer.generator()) == g_before);
+    };
+    check(Trainer({.seed = 4}));
+    check(AdversarialTrainer<Generator, Sequential<Dense<15, 32>, LeakyReLU, Dropout, Dense<32, 1>, Sigmoid>>(
+        {.seed = 4}));
 }
 
 TEST_CASE("other optimizers and losses plug in", "[trainer]") {

@@ -200,11 +200,8 @@ private:
         std::copy(g_.output().begin(), g_.output().end(), d_fake_.input().begin());
         const auto& fake_logits = discriminator_.template forward<logit_layers>(d_fake_);
 
-        const double d_loss = options_.loss.discriminator(real_logits, fake_logits, d_real_.gradients[logit_layers],
-                                                          d_fake_.gradients[logit_layers]);
-        if (!std::isfinite(d_loss))
-            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
-                       " in step ", steps_ + 1, "; this update was not applied (check the data and learning rates)");
+        const double d_loss = discriminator_loss(real_logits, fake_logits, d_real_.gradients[logit_layers],
+                                                 d_fake_.gradients[logit_layers]);
 
         discriminator_.template update_buffers<logit_layers>(d_real_);
         discriminator_.template update_buffers<logit_layers>(d_fake_);
@@ -212,11 +209,7 @@ private:
         discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
         d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
 
-        StepStats stats;
-        stats.d_accuracy = mean_probability(real_logits);
-        stats.d_loss = d_loss;
-        stats.d_score = -d_loss;
-        return stats;
+        return discriminator_stats(real_logits, d_loss);
     }
 
     // train_discriminator for a stateless D (joint_discriminator_pass): the same steps,
@@ -241,10 +234,7 @@ private:
         std::copy_n(logits.data(), batch, real_logits_.data());
         std::copy_n(logits.data() + batch, batch, fake_logits_.data());
         const double d_loss =
-            options_.loss.discriminator(real_logits_, fake_logits_, real_logit_gradient_, fake_logit_gradient_);
-        if (!std::isfinite(d_loss))
-            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
-                       " in step ", steps_ + 1, "; this update was not applied (check the data and learning rates)");
+            discriminator_loss(real_logits_, fake_logits_, real_logit_gradient_, fake_logit_gradient_);
 
         T* logit_gradient = d_joint_.gradients[logit_layers].data();
         std::copy_n(real_logit_gradient_.data(), batch, logit_gradient);
@@ -252,8 +242,23 @@ private:
         discriminator_.template backward<logit_layers>(d_joint_, d_gradient_, false, GradientMode::overwrite);
         d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
 
+        return discriminator_stats(real_logits_, d_loss);
+    }
+
+    // D's loss from the two batches' logits (writing dLoss/dlogits); throws, before
+    // anything changes, when it is not finite.
+    double discriminator_loss(const matrix<T>& real_logits, const matrix<T>& fake_logits, matrix<T>& real_gradient,
+                              matrix<T>& fake_gradient) const {
+        const double d_loss = options_.loss.discriminator(real_logits, fake_logits, real_gradient, fake_gradient);
+        if (!std::isfinite(d_loss))
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's loss is ", d_loss,
+                       " in step ", steps_ + 1, "; this update was not applied (check the data and learning rates)");
+        return d_loss;
+    }
+
+    static StepStats discriminator_stats(const matrix<T>& real_logits, double d_loss) {
         StepStats stats;
-        stats.d_accuracy = mean_probability(real_logits_);
+        stats.d_accuracy = mean_probability(real_logits);
         stats.d_loss = d_loss;
         stats.d_score = -d_loss;
         return stats;
