@@ -318,6 +318,103 @@ XGAN_KERNEL_INLINE void gemm_rows(std::size_t M, std::size_t K, const T* a, std:
         column_block<T, L, MR, NB, Init, Finish>(M, K, a, a_rs, a_ks, b, ldb, c, ldc, row, offsets.data() + v0);
 }
 
+// ---- y = Finish(x w^T + bias) for a very short K, weights in registers ----------------
+//
+// The forward product of a Dense layer with at most narrow_k inputs (a generator's
+// Dense<5, 128> on its noise): gemm_rows would reload the bias and the K weight vectors
+// for every tile of rows. Here a block of NB output vectors keeps its K x NB weight
+// vectors and NB bias vectors in registers for all the rows, and each row costs K
+// broadcasts and K x NB multiply-adds. Each element is the same operations in the same
+// order as gemm_rows<..., start::row, Finish> (bias, then the K products in order of k,
+// then Finish), so the results are the same, bit for bit.
+
+inline constexpr std::size_t narrow_k = 5;
+
+template <class T, std::size_t L, std::size_t K, std::size_t NB, class Finish>
+XGAN_KERNEL_INLINE void narrow_k_block(std::size_t M, const T* XGAN_RESTRICT x, const T* XGAN_RESTRICT wt,
+                                       std::size_t ldw, const T* XGAN_RESTRICT bias, T* XGAN_RESTRICT y,
+                                       const std::size_t* offsets) {
+    using V = vec<T, L>;
+    V w[K][NB], b[NB];
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < NB; ++v) {
+        b[v] = load<T, L>(bias + offsets[v]);
+#pragma GCC unroll 8
+        for (std::size_t k = 0; k < K; ++k) w[k][v] = load<T, L>(wt + k * ldw + offsets[v]);
+    }
+    for (std::size_t i = 0; i < M; ++i) {
+        V acc[NB];
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NB; ++v) acc[v] = b[v];
+#pragma GCC unroll 8
+        for (std::size_t k = 0; k < K; ++k) {
+            const V xk = splat<T, L>(x[i * K + k]);
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < NB; ++v) acc[v] = madd<T, L>(xk, w[k][v], acc[v]);
+        }
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NB; ++v) finish_store<T, L, Finish>(y + i * ldw + offsets[v], acc[v], bias, 0);
+    }
+}
+
+// y{M, N} = Finish(x{M, K} wt{K, N} + bias): the forward product of every Dense layer,
+// from its transposed weights. Short K (at most narrow_k) runs narrow_k_block, the rest
+// gemm_rows; both give the same results, bit for bit.
+template <class T, std::size_t K, std::size_t N, class Finish = plain>
+XGAN_KERNEL_INLINE void forward_rows(std::size_t M, const T* x, const T* wt, const T* bias, T* y) {
+    static_assert(!is_gated<Finish>);
+    if constexpr (K <= narrow_k) {
+        constexpr std::size_t L = lanes_for<T, N>;
+        constexpr std::size_t NV = (N + L - 1) / L;
+        constexpr std::size_t NB = NV < 2 ? NV : 2;
+        static constexpr std::array<std::size_t, NV> offsets = column_offsets<T, N, L>();
+        // Stores only, so an overlapping last vector may sit in any block: it rewrites
+        // the overlapped columns with the values they already hold.
+        constexpr std::size_t first = NV % NB;
+        if constexpr (first != 0) narrow_k_block<T, L, K, first, Finish>(M, x, wt, N, bias, y, offsets.data());
+        for (std::size_t v0 = first; v0 < NV; v0 += NB)
+            narrow_k_block<T, L, K, NB, Finish>(M, x, wt, N, bias, y, offsets.data() + v0);
+    } else {
+        gemm_rows<T, N, 64, start::row, Finish>(M, K, x, K, 1, wt, N, y, N, bias);
+    }
+}
+
+// gb{N} = dy[0] + dy[1] + ... + dy[M - 1] (Init = start::zero) or gb + dy[0] + ... (start::
+// accumulate), the column sums of dy{M, N} in row order: a bias gradient. The sums of
+// NB vectors at a time stay in registers over all the rows (a loop over memory would
+// load and store every sum once per row).
+template <class T, std::size_t L, std::size_t NB, start Init>
+XGAN_KERNEL_INLINE void column_sums_block(std::size_t M, std::size_t N, const T* XGAN_RESTRICT dy, T* XGAN_RESTRICT gb,
+                                          const std::size_t* offsets) {
+    using V = vec<T, L>;
+    V acc[NB];
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < NB; ++v) {
+        acc[v] = load<T, L>(dy + offsets[v]);
+        if constexpr (Init == start::accumulate) acc[v] = load<T, L>(gb + offsets[v]) + acc[v];
+    }
+    for (std::size_t r = 1; r < M; ++r) {
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NB; ++v) acc[v] = acc[v] + load<T, L>(dy + r * N + offsets[v]);
+    }
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < NB; ++v) store<T, L>(gb + offsets[v], acc[v]);
+}
+
+template <class T, std::size_t N, start Init>
+XGAN_KERNEL_INLINE void column_sums(std::size_t M, const T* dy, T* gb) {
+    static_assert(Init == start::accumulate || Init == start::zero);
+    constexpr std::size_t L = lanes_for<T, N>;
+    constexpr std::size_t NV = (N + L - 1) / L;
+    constexpr std::size_t NB = NV < 8 ? NV : 8;
+    static constexpr std::array<std::size_t, NV> offsets = column_offsets<T, N, L>();
+    // Each block reads gb before writing it, and an overlapping last vector shares the
+    // last block with the vector before it, so accumulation reads no updated column.
+    constexpr std::size_t first = NV % NB;
+    if constexpr (first != 0) column_sums_block<T, L, first, Init>(M, N, dy, gb, offsets.data());
+    for (std::size_t v0 = first; v0 < NV; v0 += NB) column_sums_block<T, L, NB, Init>(M, N, dy, gb, offsets.data() + v0);
+}
+
 // ---- C = A B^T + bias for very narrow outputs, vectorised along K ----------------------
 //
 //   C[i, j] = (sum_{k < K} A[i, k] B[j, k]) + bias[j]       for i < M, j < N
@@ -481,7 +578,7 @@ XGAN_KERNEL_TARGET void dense_forward(std::size_t batch, const T* x, const T* w,
         // the stack (at most small_dense_bytes), once per call for all rows.
         alignas(64) T wt[In * Out];
         transpose<T, Out, In>(w, wt);
-        gemm_rows<T, Out, 64, start::row>(batch, In, x, In, 1, wt, Out, y, Out, bias);
+        forward_rows<T, In, Out>(batch, x, wt, bias, y);
     }
 }
 
@@ -513,7 +610,7 @@ XGAN_KERNEL_TARGET void dense_forward_activated(std::size_t batch, const T* x, c
     } else {
         alignas(64) T wt[In * Out];
         transpose<T, Out, In>(w, wt);
-        gemm_rows<T, Out, 64, start::row, activated<Op>>(batch, In, x, In, 1, wt, Out, y, Out, bias);
+        forward_rows<T, In, Out, activated<Op>>(batch, x, wt, bias, y);
     }
 }
 
@@ -537,11 +634,11 @@ XGAN_KERNEL_TARGET void dense_forward_activated_then_dense(std::size_t batch, co
     if constexpr (!narrow) transpose<T, Out, Mid>(w2, wt2);
     for (std::size_t r0 = 0; r0 < batch; r0 += chunk) {
         const std::size_t rows = batch - r0 < chunk ? batch - r0 : chunk;
-        gemm_rows<T, Mid, 64, start::row, activated<Op>>(rows, In, x + r0 * In, In, 1, wt1, Mid, h + r0 * Mid, Mid, b1);
+        forward_rows<T, In, Mid, activated<Op>>(rows, x + r0 * In, wt1, b1, h + r0 * Mid);
         if constexpr (narrow)
             gemm_dot<T, Mid, Out>(rows, h + r0 * Mid, w2, b2, y + r0 * Out);
         else
-            gemm_rows<T, Out, 64, start::row>(rows, Mid, h + r0 * Mid, Mid, 1, wt2, Out, y + r0 * Out, Out, b2);
+            forward_rows<T, Mid, Out>(rows, h + r0 * Mid, wt2, b2, y + r0 * Out);
     }
 }
 
@@ -617,15 +714,7 @@ XGAN_KERNEL_TARGET void dense_accumulate_gradient(std::size_t batch, const T* x,
     } else {
         gemm_rows<T, In, Out, Init>(Out, batch, dy, 1, Out, x, In, gw, In, nullptr);
     }
-    T* XGAN_RESTRICT bias = gb;
-    const T* XGAN_RESTRICT d = dy;
-    std::size_t r = 0;
-    if constexpr (Init == start::zero) {
-        for (std::size_t j = 0; j < Out; ++j) bias[j] = d[j];
-        r = 1;
-    }
-    for (; r < batch; ++r)
-        for (std::size_t j = 0; j < Out; ++j) bias[j] += d[r * Out + j];
+    column_sums<T, Out, Init>(batch, dy, gb);
 }
 
 // ---- element-wise loops -----------------------------------------------------------
