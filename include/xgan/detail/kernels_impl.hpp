@@ -719,53 +719,69 @@ XGAN_KERNEL_TARGET void dense_accumulate_gradient(std::size_t batch, const T* x,
 
 // ---- element-wise loops -----------------------------------------------------------
 
-// tanh of 8 floats, evaluated in double, where the rounding to float is the only
-// error that matters (within 1 ulp of the exact tanh; tests/layers/test_layers.cpp):
+// tanh of the D floats of x (D = the doubles one vector holds), evaluated in double
+// lanes, where the rounding to float is the only error that matters (within 1 ulp of
+// the exact tanh; tests/layers/test_layers.cpp):
 //   a = min(|x|, 10)                  (tanh(x) rounds to +-1 in float from about |x| = 9.01 on)
 //   e = exp(2a) = 2^k p(r),  k = round(2a / ln 2),  r = 2a - k ln 2 in [-0.35, 0.35],
 //       p = the Taylor polynomial of degree 11 (error below 1e-14)
 //   tanh(a) = (e - 1) / (e + 1)       for a >= 2^-10,
 //           = a - a^3/3 + 2a^5/15 - 17a^7/315   below (where e - 1 would cancel)
 //   result  = that with the sign of x (so -0 stays -0; NaN stays NaN).
-// Plain lane-wise code without branches, which the compiler vectorises.
-XGAN_KERNEL_INLINE void tanh_block8(const float* XGAN_RESTRICT in, float* XGAN_RESTRICT out) {
-    for (std::size_t j = 0; j < 8; ++j) {
-        const float x = in[j];
-        const double a = std::min(std::fabs(static_cast<double>(x)), 10.0);  // NaN stays NaN
-        const double y = 2.0 * a;
-        const double shifted = y * 0x1.71547652b82fep0 + 0x1.8p52;  // round(y / ln 2) in the low bits
-        const double k = shifted - 0x1.8p52;
-        const double r = (y - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;  // ln 2, hi + lo
-        double p = 1.0 / 39916800.0;
-        p = p * r + 1.0 / 3628800.0;
-        p = p * r + 1.0 / 362880.0;
-        p = p * r + 1.0 / 40320.0;
-        p = p * r + 1.0 / 5040.0;
-        p = p * r + 1.0 / 720.0;
-        p = p * r + 1.0 / 120.0;
-        p = p * r + 1.0 / 24.0;
-        p = p * r + 1.0 / 6.0;
-        p = p * r + 0.5;
-        p = p * r + 1.0;
-        p = p * r + 1.0;
-        // 2^k from the exponent bits (0 <= k <= 29 here).
-        const std::uint64_t k_bits = std::bit_cast<std::uint64_t>(shifted) - std::bit_cast<std::uint64_t>(0x1.8p52);
-        const double e = p * std::bit_cast<double>((k_bits + 1023) << 52);
-        const double large = (e - 1.0) / (e + 1.0);
-        const double a2 = a * a;
-        const double small = a + a * a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0)));
-        const double t = a < 0x1p-10 ? small : large;
-        out[j] = std::copysign(static_cast<float>(t), x);
-    }
+// Both branches are computed in every lane and one is selected. Each product that meets
+// a sum is one madd: fused on the AVX2/FMA path, so the results do not depend on whether
+// the compiler would contract a * b + c (GCC did, Clang did not, in the scalar form).
+template <std::size_t D>
+XGAN_KERNEL_INLINE vec<double, D> splat_double(double value) {
+    return splat<double, D>(value);
+}
+
+template <std::size_t D>
+XGAN_KERNEL_INLINE vec<float, D> tanh_lanes(vec<float, D> x) {
+    constexpr auto c = splat_double<D>;
+    using VD = vec<double, D>;
+    using VI = vec<std::int64_t, D>;
+    using VF = vec<float, D>;
+    using VS = vec<std::int32_t, D>;
+    const VD ax = (VD)((VI)__builtin_convertvector(x, VD) & splat<std::int64_t, D>(INT64_MAX));  // |x|
+    const VD a = select<double, D>(c(10.0) < ax, c(10.0), ax);  // min(|x|, 10); NaN stays NaN
+    const VD y = a + a;
+    const VD shifted = madd<double, D>(y, c(0x1.71547652b82fep0), c(0x1.8p52));  // round(y / ln 2) in the low bits
+    const VD k = shifted - c(0x1.8p52);
+    VD r = madd<double, D>(-k, c(0x1.62e42fefa3800p-1), y);  // ln 2, hi + lo
+    r = madd<double, D>(-k, c(0x1.ef35793c76730p-45), r);
+    VD p = c(1.0 / 39916800.0);
+    p = madd<double, D>(p, r, c(1.0 / 3628800.0));
+    p = madd<double, D>(p, r, c(1.0 / 362880.0));
+    p = madd<double, D>(p, r, c(1.0 / 40320.0));
+    p = madd<double, D>(p, r, c(1.0 / 5040.0));
+    p = madd<double, D>(p, r, c(1.0 / 720.0));
+    p = madd<double, D>(p, r, c(1.0 / 120.0));
+    p = madd<double, D>(p, r, c(1.0 / 24.0));
+    p = madd<double, D>(p, r, c(1.0 / 6.0));
+    p = madd<double, D>(p, r, c(0.5));
+    p = madd<double, D>(p, r, c(1.0));
+    p = madd<double, D>(p, r, c(1.0));
+    // 2^k from the exponent bits (0 <= k <= 29 here); e = p 2^k is exact.
+    const VI k_bits = (VI)shifted - (VI)c(0x1.8p52);
+    const VD scale = (VD)((k_bits + splat<std::int64_t, D>(1023)) << 52);
+    const VD large = madd<double, D>(p, scale, c(-1.0)) / madd<double, D>(p, scale, c(1.0));
+    const VD a2 = a * a;
+    const VD small =
+        madd<double, D>(a * a2, madd<double, D>(a2, madd<double, D>(a2, c(-17.0 / 315.0), c(2.0 / 15.0)), c(-1.0 / 3.0)), a);
+    const VF t = __builtin_convertvector(select<double, D>(a < c(0x1p-10), small, large), VF);
+    const VS sign = splat<std::int32_t, D>(INT32_MIN);
+    return (VF)(((VS)t & ~sign) | ((VS)x & sign));
 }
 
 XGAN_KERNEL_TARGET inline void tanh_forward(std::size_t n, const float* XGAN_RESTRICT in, float* XGAN_RESTRICT out) {
+    constexpr std::size_t D = XGAN_KERNEL_BYTES / sizeof(double);
     std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) tanh_block8(in + i, out + i);
+    for (; i + D <= n; i += D) store<float, D>(out + i, tanh_lanes<D>(load<float, D>(in + i)));
     if (i < n) {
-        float a[8] = {}, b[8];
+        float a[D] = {}, b[D];
         for (std::size_t j = 0; i + j < n; ++j) a[j] = in[i + j];
-        tanh_block8(a, b);
+        store<float, D>(b, tanh_lanes<D>(load<float, D>(a)));
         for (std::size_t j = 0; i + j < n; ++j) out[i + j] = b[j];
     }
 }
