@@ -1,12 +1,17 @@
 // Kernels that compute the same values as another kernel by a faster schedule must give
 // its results bit for bit (the training step's results may not depend on which one
-// runs): the register-held weights of forward_rows for short K against gemm_rows, and
-// the register-held column sums of a bias gradient against the row-order loop they
-// replace. Both instruction sets: the 16-byte code everywhere, the AVX2/FMA code where
-// the CPU has it.
+// runs): the register-held weights of forward_rows for short K against gemm_rows, the
+// register-held column sums of a bias gradient against the row-order loop they
+// replace, and float Tanh's vector lanes against its formula written out for one value.
+// Both instruction sets: the 16-byte code everywhere, the AVX2/FMA code where the CPU
+// has it. Built with -ffp-contract=off (tests/kernels/CMakeLists.txt), so that the
+// written-out formula has exactly the fused operations it spells with std::fma.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -57,7 +62,8 @@ using finish_for = std::conditional_t<std::is_void_v<Op>, Plain, Activated<Op>>;
     template <class T, std::size_t N, k::start Init>                                                     \
     TARGET void column_sums_##NS(std::size_t m, const T* dy, T* gb) {                                    \
         k::NS::column_sums<T, N, Init>(m, dy, gb);                                                       \
-    }
+    }                                                                                                    \
+    TARGET void tanh_##NS(std::size_t n, const float* in, float* out) { k::NS::tanh_forward(n, in, out); }
 
 XGAN_TEST_FORWARD_ROWS(generic, )
 #if XGAN_KERNELS_X86
@@ -143,7 +149,76 @@ void check_column_sums_widths() {
     }
 }
 
+// kernels_impl.hpp's tanh formula for one float, written out: `fused` says whether each
+// product that meets a sum is one fused operation (the AVX2/FMA kernels) or a product
+// rounded before the sum (the 16-byte kernels).
+float tanh_formula(float x, bool fused) {
+    const auto madd = [fused](double a, double b, double c) {
+        if (fused) return std::fma(a, b, c);
+        const double product = a * b;
+        return product + c;
+    };
+    const double a = std::min(std::fabs(static_cast<double>(x)), 10.0);
+    const double y = a + a;
+    const double shifted = madd(y, 0x1.71547652b82fep0, 0x1.8p52);
+    const double kk = shifted - 0x1.8p52;
+    double r = madd(-kk, 0x1.62e42fefa3800p-1, y);
+    r = madd(-kk, 0x1.ef35793c76730p-45, r);
+    double p = 1.0 / 39916800.0;
+    for (const double coefficient : {1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0,
+                                     1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
+        p = madd(p, r, coefficient);
+    const double scale = std::ldexp(1.0, static_cast<int>(kk));
+    const double large = madd(p, scale, -1.0) / madd(p, scale, 1.0);
+    const double a2 = a * a;
+    const double small = madd(a * a2, madd(a2, madd(a2, -17.0 / 315.0, 2.0 / 15.0), -1.0 / 3.0), a);
+    return std::copysign(static_cast<float>(a < 0x1p-10 ? small : large), x);
+}
+
+template <class Kernel>
+void check_tanh(Kernel kernel, bool fused) {
+    // Every 4,099th bit pattern (both signs, zeros, subnormals, all exponents, infinities
+    // and NaNs), then the edges: the switch between the two formulas at 2^-10 and the
+    // clamp at 10. 1,047,824 values: not a multiple of the lanes, so the tail runs too.
+    std::vector<float> x;
+    for (std::uint64_t bits = 0; bits < (std::uint64_t{1} << 32); bits += 4099) {
+        const auto b = static_cast<std::uint32_t>(bits);
+        float v;
+        std::memcpy(&v, &b, sizeof v);
+        x.push_back(v);
+    }
+    for (const float edge : {0x1p-10f, 10.0f, 9.01f, 0.0f}) {
+        float below = edge, above = edge;
+        for (int i = 0; i < 8; ++i) {
+            x.push_back(below), x.push_back(-below), x.push_back(above), x.push_back(-above);
+            below = std::nextafter(below, 0.0f), above = std::nextafter(above, 20.0f);
+        }
+    }
+    x.push_back(std::numeric_limits<float>::quiet_NaN());
+    x.push_back(-std::numeric_limits<float>::infinity());
+    x.resize(x.size() / 8 * 8 + 3, 0.75f);
+    std::vector<float> y(x.size());
+    kernel(x.size(), x.data(), y.data());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const float want = tanh_formula(x[i], fused);
+        const bool same = std::isnan(want) ? std::isnan(y[i]) : std::memcmp(&want, &y[i], sizeof want) == 0;
+        if (!same && ++differ <= 5) FAIL_CHECK("tanh(" << x[i] << ") = " << y[i] << ", the formula gives " << want);
+    }
+    CHECK(differ == 0);
+}
+
 }  // namespace
+
+TEST_CASE("float Tanh's vector lanes compute its formula, bit for bit", "[kernels]") {
+    SECTION("16-byte kernels: every product rounded") { check_tanh(tanh_generic, false); }
+#if XGAN_KERNELS_X86
+    SECTION("AVX2/FMA kernels: every product that meets a sum fused") {
+        if (has_avx2()) check_tanh(tanh_avx2, true);
+        else SUCCEED("no AVX2/FMA on this CPU");
+    }
+#endif
+}
 
 TEST_CASE("forward products with K <= narrow_k: weights in registers give gemm_rows's bits", "[kernels]") {
     using relu = xgan::detail::relu_op;
