@@ -47,7 +47,8 @@ def main():
         speeds = [r["steps_per_s_median"] for r in rows]
         merged = dict(rows[-1])
         merged.update(repeats=repeats, steps_per_s_median=statistics.median(speeds), steps_per_s_min=min(speeds),
-                      steps_per_s_max=max(speeds), peak_rss_kib=max(r["peak_rss_kib"] for r in rows))
+                      steps_per_s_max=max(speeds), steps_per_s_each=speeds,
+                      peak_rss_kib=max(r["peak_rss_kib"] for r in rows))
         if all(r.get("allocations_per_step") is not None for r in rows):
             merged["allocations_per_step"] = max(r["allocations_per_step"] for r in rows)
         fingerprints = {r.get("parameter_fingerprint") for r in rows}

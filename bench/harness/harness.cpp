@@ -169,6 +169,11 @@ void print_result(const Settings& s, const std::string& implementation, const st
                 quoted(s.workload).c_str(), quoted(implementation).c_str(), quoted(version).c_str(), s.threads,
                 batch_of(s), s.steps, s.repeats, s.warmup, m.median(), m.min(), m.max(), m.allocations_per_step,
                 peak_rss_kib(), final_d_loss, final_g_loss);
+    // Every repetition in the order run: the machine's swings show as runs of slow ones.
+    std::printf(",\"steps_per_s_each\":[");
+    for (std::size_t r = 0; r < m.steps_per_second.size(); ++r)
+        std::printf("%s%.3f", r == 0 ? "" : ",", m.steps_per_second[r]);
+    std::printf("]");
     for (const auto& [name, value] : extra) std::printf(",%s:%s", quoted(name).c_str(), value.c_str());
     std::printf("}\n");
     std::printf("%s %s %s, %d thread(s): %.1f steps/s median (min %.1f, max %.1f) over %zu x %zu steps; "

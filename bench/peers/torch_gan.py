@@ -221,7 +221,8 @@ def main():
         "benchmark": args.workload, "implementation": "pytorch", "version": torch.__version__,
         "threads": args.threads, "batch": BATCH[args.workload], "steps": steps, "repeats": repeats,
         "warmup": warmup, "steps_per_s_median": round(median, 3), "steps_per_s_min": round(min(rates), 3),
-        "steps_per_s_max": round(max(rates), 3), "allocations_per_step": None, "peak_rss_kib": peak_rss_kib,
+        "steps_per_s_max": round(max(rates), 3), "steps_per_s_each": [round(r, 3) for r in rates],
+        "allocations_per_step": None, "peak_rss_kib": peak_rss_kib,
         "final_d_loss": round(state["d_loss"], 6), "final_g_loss": round(state["g_loss"], 6),
         "cpu_steps_per_s_median": round(cpu_median, 3)}, separators=(",", ":")))
     print(f"pytorch {torch.__version__} {args.workload}, {args.threads} thread(s): {median:.1f} steps/s median "
