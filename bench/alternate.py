@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Times two builds of xgan's benchmark in alternation, for `bench/run --before REV`.
+"""Times several benchmark programs in alternation, for `bench/run`.
 
-usage: bench/alternate.py PROGRAM_A PROGRAM_B [BENCHMARK ARGS...]
+usage: bench/alternate.py PROGRAM... -- [BENCHMARK ARGS...]
 
-Runs A, B, A, B, ... each with its own warm-up and one timed repetition (R times each,
-R from --repeats in the arguments, else the harness's default: 7 for painting, 5 for
-mnist), then prints, as the harness does, one JSON line for A and one for B on stdout:
-steps/s median, min and max over that program's R repetitions. The machine's speed
-drifts over minutes (a VM with neighbours); timed one after the other, two builds see
-different phases of the drift, alternated they see the same, so their ratio is the
-builds' and not the hour's. Each run's own output goes to stderr.
+Runs the programs in turn, each with its own warm-up and one timed repetition, R
+rounds (R from --repeats in the arguments, else the harness's default: 7 for painting,
+5 for mnist), then prints, as the harness does, one JSON line per program, in the order
+given, on stdout: steps/s median, min and max over that program's R repetitions. The
+machine's speed drifts over minutes (a VM with neighbours); timed one after the other,
+two programs see different phases of the drift, alternated they see the same, so their
+ratio is the programs' and not the hour's. bench/run alternates the sgemm ceiling with
+xgan (and with xgan at an older revision, for --before). Each run's own output goes to
+stderr.
 """
 import json
 import statistics
@@ -18,9 +20,10 @@ import sys
 
 
 def main():
-    if len(sys.argv) < 3:
+    if "--" not in sys.argv[1:] or sys.argv.index("--") < 2:
         sys.exit(__doc__.strip().splitlines()[2])
-    programs, args = sys.argv[1:3], sys.argv[3:]
+    split = sys.argv.index("--")
+    programs, args = sys.argv[1:split], sys.argv[split + 1:]
     repeats = None
     passed = []
     i = 0
