@@ -49,7 +49,9 @@ def main():
         rows = runs[p]
         speeds = [r["steps_per_s_median"] for r in rows]
         merged = dict(rows[-1])
-        merged.update(repeats=repeats, steps_per_s_median=statistics.median(speeds), steps_per_s_min=min(speeds),
+        # alternated: steps_per_s_each[i] of every program here ran in the same round i.
+        merged.update(alternated=True, repeats=repeats, steps_per_s_median=statistics.median(speeds),
+                      steps_per_s_min=min(speeds),
                       steps_per_s_max=max(speeds), steps_per_s_each=speeds,
                       peak_rss_kib=max(r["peak_rss_kib"] for r in rows))
         if all(r.get("allocations_per_step") is not None for r in rows):

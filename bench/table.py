@@ -6,9 +6,11 @@ Usage: table.py RESULTS.jsonl CORETYPE NPROC [MISSING...]
 One block per workload and thread count. For every row: steps/s (median, min-max),
 how many times faster xgan is than that row, the achieved GFLOP/s (the step's matrix
 product FLOPs, counted by the sgemm row, times steps/s), its share of the sgemm
-ceiling, peak RSS and heap allocations per step.
+ceiling, peak RSS and heap allocations per step. Ratios between rows that ran
+alternately are medians of the ratios within each round (see ratio()).
 """
 import json
+import statistics
 import sys
 
 NAMES = {"sgemm": "sgemm ceiling (OpenBLAS only)", "xgan": "xgan", "pytorch": "PyTorch",
@@ -22,6 +24,16 @@ def name(row):
     if label == "sgemm":
         return f"{base}, {row['version']} kernels"
     return f"{base} {row['version']}"
+
+
+def ratio(a, b):
+    """a's speed over b's: for two rows run alternately (bench/alternate.py), the median
+    of the ratios within each round, in which both saw the same phase of the machine;
+    otherwise the ratio of the medians."""
+    each_a, each_b = a.get("steps_per_s_each"), b.get("steps_per_s_each")
+    if a.get("alternated") and b.get("alternated") and each_a and each_b and len(each_a) == len(each_b):
+        return statistics.median(x / y for x, y in zip(each_a, each_b))
+    return a["steps_per_s_median"] / b["steps_per_s_median"]
 
 
 def rate(x):
@@ -53,10 +65,9 @@ def main():
         lines = []
         for r in block:
             median = r["steps_per_s_median"]
-            faster = "" if xgan is None or r is xgan or r.get("label") == "sgemm" else \
-                f"{xgan['steps_per_s_median'] / median:.2f}x"
+            faster = "" if xgan is None or r is xgan or r.get("label") == "sgemm" else f"{ratio(xgan, r):.2f}x"
             gflops = "" if flop is None else f"{flop * median / 1e9:.1f}"
-            share = "" if ceiling is None else f"{100 * median / ceiling['steps_per_s_median']:.0f}%"
+            share = "" if ceiling is None else f"{100 * ratio(r, ceiling):.0f}%"
             allocs = "n/a" if r.get("allocations_per_step") is None else f"{r['allocations_per_step']:g}"
             lines.append([name(r), f"{rate(median)} ({rate(r['steps_per_s_min'])}-{rate(r['steps_per_s_max'])})",
                           faster, gflops, share, f"{r['peak_rss_kib'] / 1024:.0f} MiB", allocs])
@@ -73,8 +84,9 @@ def main():
             print(f"the xgan rows end with bit-identical parameters (fingerprint {fingerprints.pop()})")
     print()
     print("xgan is: xgan's steps/s over the row's. of sgemm: the row's steps/s over the sgemm ceiling's, i.e. the "
-          "share of OpenBLAS's speed on the step's own products. allocs/step: calls to global operator new per "
-          "timed step (n/a: not countable from Python).")
+          "share of OpenBLAS's speed on the step's own products. Between the rows run alternately (the ceiling and "
+          "xgan), both are the median of the ratios within each round; for the others, the ratio of the medians. "
+          "allocs/step: calls to global operator new per timed step (n/a: not countable from Python).")
     for m in missing:
         print(f"not measured: {m}")
 
