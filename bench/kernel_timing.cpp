@@ -126,6 +126,16 @@ void BM_D_last_gradients(benchmark::State& state) {
     });
 }
 
+// D's last layer in G's update: the gated input gradient alone (64 rows; D's
+// parameters are frozen there).
+void BM_D_last_input_gradient(benchmark::State& state) {
+    auto& o = operands();
+    run(state, dense_flop(batch, 128, 1), [&] {
+        k::dense_backward_input_gated<128, 1, relu, float>(batch, o.dlogit.data(), o.d_w2.data(), o.h.data(),
+                                                           o.out.data());
+    });
+}
+
 // D's first weight gradient (128 rows, D's update).
 void BM_D_first_weight_gradient(benchmark::State& state) {
     auto& o = operands();
@@ -167,10 +177,11 @@ void BM_G_first_weight_gradient(benchmark::State& state) {
     });
 }
 
-// Adam on D's parameters (2,177 values; no FLOP counter: bound by a square root and two
-// divisions per value).
-void BM_adam_D(benchmark::State& state) {
-    std::vector<float> p = values(2177, 20), g = values(2177, 21), m(2177), v(2177);
+// Adam on one network's parameters (D: 2,177 values, G: 2,703; no FLOP counter: bound
+// by a square root and two divisions per value).
+void BM_adam(benchmark::State& state) {
+    const auto count = static_cast<std::size_t>(state.range(0));
+    std::vector<float> p = values(count, 20), g = values(count, 21), m(count), v(count);
     const k::adam_coefficients<float> c{0.9f, 0.1f, 0.999f, 0.001f, -1e-4f, 0.03f, 1e-8f};
     for (auto _ : state) {
         k::adam_update<float>(p.size(), p.data(), g.data(), m.data(), v.data(), c);
@@ -193,11 +204,12 @@ BENCHMARK(BM_fma_peak)->Apply(with_extremes);
 BENCHMARK(BM_D_forward)->Arg(128)->Arg(64)->Apply(with_extremes);
 BENCHMARK(BM_G_forward)->Apply(with_extremes);
 BENCHMARK(BM_D_last_gradients)->Apply(with_extremes);
+BENCHMARK(BM_D_last_input_gradient)->Apply(with_extremes);
 BENCHMARK(BM_D_first_weight_gradient)->Apply(with_extremes);
 BENCHMARK(BM_D_first_input_gradient)->Apply(with_extremes);
 BENCHMARK(BM_G_second_weight_gradient)->Apply(with_extremes);
 BENCHMARK(BM_G_second_input_gradient)->Apply(with_extremes);
 BENCHMARK(BM_G_first_weight_gradient)->Apply(with_extremes);
-BENCHMARK(BM_adam_D)->Apply(with_extremes);
+BENCHMARK(BM_adam)->Arg(2177)->Arg(2703)->Apply(with_extremes);
 
 BENCHMARK_MAIN();
