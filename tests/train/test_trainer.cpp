@@ -75,42 +75,58 @@ TEST_CASE("a step is k discriminator updates, then one generator update", "[trai
     CHECK(stats.d_score == -stats.d_loss);
 }
 
+namespace {
+// One discriminator update of `trainer`, and the same update as two passes spelled out
+// with the networks' own passes, on copies of the trainer's networks and Rng taken
+// before it: real rows, then G's rows on fresh noise, each through D on its own (D's
+// Dropout drawing its masks as it goes), the gradient stored by the first backward pass
+// and added to by the second, then the optimizer. Returns D's parameters after each.
+template <class Trainer, class Optimizer>
+std::pair<std::vector<float>, std::vector<float>> joint_and_two_pass_updates(Trainer& trainer, const Optimizer& optimizer,
+                                                                             std::size_t rows, double& d_loss_joint,
+                                                                             double& d_loss_separate) {
+    using G = typename Trainer::generator_type;
+    using D = typename Trainer::discriminator_type;
+    G g = trainer.generator();
+    D d = trainer.discriminator();
+    Rng rng = trainer.rng();
+    Rng data(12);
+    const auto real = real_batch(data, rows);
+    constexpr std::size_t logits = Trainer::logit_layers;
+
+    typename D::Workspace real_ws, fake_ws;
+    typename G::Workspace g_ws;
+    real_ws.rng = fake_ws.rng = g_ws.rng = &rng;
+    const auto& real_logits = d.template forward<logits>(real_ws, real);
+    g_ws.resize(rows);
+    rng.fill_normal(std::span<float>(g_ws.input().data(), g_ws.input().size()));
+    g.forward(g_ws);
+    const auto& fake_logits = d.template forward<logits>(fake_ws, g_ws.output());
+    d_loss_separate =
+        MinimaxLoss{}.discriminator(real_logits, fake_logits, real_ws.gradients[logits], fake_ws.gradients[logits]);
+    std::vector<float> gradient(D::parameter_count);
+    d.template backward<logits>(real_ws, gradient, false, GradientMode::overwrite);
+    d.template backward<logits>(fake_ws, gradient);
+    typename Optimizer::template state<float> state(D::parameter_count);
+    state.step(optimizer, d.parameters(), gradient);
+
+    d_loss_joint = trainer.train_discriminator(real).d_loss;
+    CHECK(trainer.rng() == rng);  // the same number of draws taken
+    return {snapshot(trainer.discriminator()), snapshot(d)};
+}
+}  // namespace
+
 TEST_CASE("a stateless discriminator takes real and fake rows in one pass, with the two passes' result",
           "[trainer]") {
     static_assert(Trainer::joint_discriminator_pass);
-    using WithDropout = Sequential<Dense<15, 32>, LeakyReLU, Dropout, Dense<32, 1>, Sigmoid>;
-    static_assert(!AdversarialTrainer<Generator, WithDropout>::joint_discriminator_pass);
+    using WithBatchNorm = Sequential<Dense<15, 32>, BatchNorm, LeakyReLU, Dense<32, 1>, Sigmoid>;
+    static_assert(!AdversarialTrainer<Generator, WithBatchNorm>::joint_discriminator_pass);
 
     Trainer trainer({.seed = 11});
-    // The update as two passes, spelled out with the networks' own passes, on copies of
-    // the trainer's networks and Rng taken before it.
-    Generator g = trainer.generator();
-    Discriminator d = trainer.discriminator();
-    const auto before = snapshot(d);
-    Rng rng = trainer.rng();
-    Rng data(12);
-    const auto real = real_batch(data, 13);
-    constexpr std::size_t logits = Trainer::logit_layers;
-
-    Discriminator::Workspace real_ws, fake_ws;
-    Generator::Workspace g_ws;
-    const auto& real_logits = d.forward<logits>(real_ws, real);
-    g_ws.resize(13);
-    rng.fill_normal(std::span<float>(g_ws.input().data(), g_ws.input().size()));
-    g.forward(g_ws);
-    const auto& fake_logits = d.forward<logits>(fake_ws, g_ws.output());
-    const double d_loss =
-        MinimaxLoss{}.discriminator(real_logits, fake_logits, real_ws.gradients[logits], fake_ws.gradients[logits]);
-    std::vector<float> gradient(Discriminator::parameter_count);
-    d.backward<logits>(real_ws, gradient, false, GradientMode::overwrite);
-    d.backward<logits>(fake_ws, gradient);
-    Adam::state<float> state(Discriminator::parameter_count);
-    state.step(Adam{}, d.parameters(), gradient);
-
-    const auto stats = trainer.train_discriminator(real);
-    CHECK(stats.d_loss == d_loss);
-    CHECK(trainer.rng() == rng);  // the same draws taken
-    const auto joint = snapshot(trainer.discriminator()), separate = snapshot(d);
+    const auto before = snapshot(trainer.discriminator());
+    double joint_loss = 0, separate_loss = 0;
+    const auto [joint, separate] = joint_and_two_pass_updates(trainer, Adam{}, 13, joint_loss, separate_loss);
+    CHECK(joint_loss == separate_loss);
     REQUIRE(joint.size() == separate.size());
     if (detail::kernels::active_path() != detail::kernels::path::blas) {
         // xgan's kernels add the fake rows' terms after the real rows', as the second pass does.
@@ -120,6 +136,51 @@ TEST_CASE("a stateless discriminator takes real and fake rows in one pass, with 
         for (std::size_t i = 0; i < joint.size(); ++i) CHECK(joint[i] == Approx(separate[i]).margin(1e-6));
     }
     CHECK(joint != before);  // the update did something
+}
+
+TEST_CASE("a discriminator with Dropout takes real and fake rows in one pass, dropping what two passes drop",
+          "[trainer]") {
+    // SGD, so that each parameter moves by its gradient and a wrong mask shows in every
+    // weight it touches (Adam's first step is about lr * sign(gradient)).
+    const SGD sgd{.lr = 0.1};
+    SECTION("small layers (xgan's kernels): bit for bit") {
+        using D = Sequential<Dense<15, 32>, LeakyReLU, Dropout, Dense<32, 24>, ReLU, DropoutWithRate<1, 5>,
+                             Dense<24, 1>, Sigmoid>;
+        using T = AdversarialTrainer<Generator, D, Adam, SGD>;
+        static_assert(T::joint_discriminator_pass);
+        T trainer({.discriminator_optimizer = sgd, .seed = 21});
+        const auto before = snapshot(trainer.discriminator());
+        double joint_loss = 0, separate_loss = 0;
+        const auto [joint, separate] = joint_and_two_pass_updates(trainer, sgd, 13, joint_loss, separate_loss);
+        REQUIRE(joint.size() == separate.size());
+        if (detail::kernels::active_path() != detail::kernels::path::blas) {
+            CHECK(joint_loss == separate_loss);
+            CHECK(joint == separate);
+        } else {
+            CHECK(joint_loss == Approx(separate_loss).epsilon(1e-6));
+            for (std::size_t i = 0; i < joint.size(); ++i) CHECK(joint[i] == Approx(separate[i]).margin(1e-6));
+        }
+        CHECK(joint != before);
+    }
+    SECTION("large layers (BLAS): within the products' rounding") {
+        // Dense<15, 1200> and Dense<1200, 16> are above the kernels' size limit.
+        using D = Sequential<Dense<15, 1200>, LeakyReLU, Dropout, Dense<1200, 16>, LeakyReLU, Dropout, Dense<16, 1>,
+                             Sigmoid>;
+        using T = AdversarialTrainer<Generator, D, Adam, SGD>;
+        static_assert(T::joint_discriminator_pass);
+        T trainer({.discriminator_optimizer = sgd, .seed = 22});
+        const auto before = snapshot(trainer.discriminator());
+        double joint_loss = 0, separate_loss = 0;
+        const auto [joint, separate] = joint_and_two_pass_updates(trainer, sgd, 37, joint_loss, separate_loss);
+        CHECK(joint_loss == Approx(separate_loss).epsilon(1e-6));
+        REQUIRE(joint.size() == separate.size());
+        std::size_t moved = 0;
+        for (std::size_t i = 0; i < joint.size(); ++i) {
+            CHECK(joint[i] == Approx(separate[i]).margin(1e-6));
+            moved += joint[i] != before[i];
+        }
+        CHECK(moved > joint.size() / 2);  // the update did something
+    }
 }
 
 TEST_CASE("step reports the tutorials' monitors", "[trainer]") {

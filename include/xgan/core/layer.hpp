@@ -33,6 +33,9 @@ enum class Mode { training, inference };
 struct ForwardContext {
     Mode mode = Mode::training;
     Rng* rng = nullptr;  // for Dropout's masks in training; never null in training mode
+    // The layers' random masks for this batch were drawn beforehand, row range by row
+    // range (Sequential::draw_masks): use them instead of drawing.
+    bool masks_drawn = false;
 };
 
 namespace detail {

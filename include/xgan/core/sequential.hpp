@@ -203,6 +203,8 @@ public:
         typename detail::caches_of<layers_type>::type caches;
         // Draws Dropout's masks in training mode; the trainer points it at its own Rng.
         Rng* rng = nullptr;
+        // Set by draw_masks: the next forward pass uses the masks drawn there (and clears it).
+        bool masks_drawn = false;
     };
 
     // An initialised network: from the default seed, a seed, or a caller's Rng.
@@ -301,7 +303,8 @@ public:
         static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
         if (workspace.batch_size() == 0)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
-        const ForwardContext context{mode_, workspace.rng};
+        const ForwardContext context{mode_, workspace.rng, workspace.masks_drawn};
+        workspace.masks_drawn = false;
         const bool fuse = fusion_active();
         for_each_index<Stop>([&]<std::size_t I>() {
             const auto& layer = std::get<I>(layers_);
@@ -337,6 +340,38 @@ public:
                 layer.forward(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
         });
         return workspace.values[Stop];
+    }
+
+    // Whether layer I draws random masks that can be drawn ahead of its forward pass
+    // (draw_masks below; Dropout does).
+    template <std::size_t I>
+    static constexpr bool draws_masks_v = requires(const layer_type<I>& layer, typename layer_type<I>::cache_type& cache,
+                                                   Rng& rng) { layer.draw_masks(cache, std::size_t{}, std::size_t{}, std::size_t{}, rng); };
+
+    // In training mode, draws from workspace.rng the random masks that the first Stop
+    // layers' forward pass would draw for rows [begin, end) of the workspace's batch,
+    // layer by layer; the next forward(workspace) then uses them instead of drawing.
+    // Called for consecutive row ranges with other draws in between, it reproduces
+    // what separate forward passes over those ranges would have drawn (the trainer runs
+    // a discriminator's real and fake rows as one batch this way). Every row of the
+    // batch must have its masks drawn before that forward pass. A no-op in inference mode.
+    template <std::size_t Stop = layer_count>
+    void draw_masks(Workspace& workspace, std::size_t begin, std::size_t end) const {
+        static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
+        const std::size_t rows = workspace.batch_size();
+        if (begin > end || end > rows)
+            XGAN_THROW(std::invalid_argument, "xgan::Sequential::draw_masks: rows [", begin, ", ", end,
+                       ") are not within the workspace's batch of ", rows);
+        if (mode_ != Mode::training) return;
+        if (workspace.rng == nullptr)
+            XGAN_THROW(std::logic_error, "xgan::Sequential::draw_masks: set Workspace::rng first");
+        for_each_index<Stop>([&]<std::size_t I>() {
+            if constexpr (stateful_layer<layer_type<I>>) {
+                if constexpr (draws_masks_v<I>)
+                    std::get<I>(layers_).draw_masks(std::get<I>(workspace.caches), rows, begin, end, *workspace.rng);
+            }
+        });
+        workspace.masks_drawn = true;
     }
 
     // After a training-mode forward(workspace): lets stateful layers fold what they saw

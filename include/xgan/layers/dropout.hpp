@@ -45,19 +45,31 @@ public:
             std::copy(x.begin(), x.end(), y.begin());
             return;
         }
-        if (context.rng == nullptr)
-            XGAN_THROW(std::logic_error, "xgan::Dropout: training mode needs an Rng for the masks (set "
-                       "Workspace::rng, or switch the network to Mode::inference)");
-        if (cache.mask.shape() != x.shape()) cache.mask.resize(x.shape());
-        const T keep = static_cast<T>(1.0 / (1.0 - rate));
-        const std::size_t n = x.size();
-        const T* XGAN_RESTRICT in = x.data();
-        T* XGAN_RESTRICT out = y.data();
-        T* XGAN_RESTRICT mask = cache.mask.data();
+        if (context.masks_drawn) {
+            if (cache.mask.shape() != x.shape())
+                XGAN_THROW(std::logic_error, "xgan::Dropout: the masks drawn beforehand are for ", cache.mask.shape()[0],
+                           " rows, the batch has ", x.shape()[0], " (call draw_masks after resizing the workspace)");
+        } else {
+            if (context.rng == nullptr)
+                XGAN_THROW(std::logic_error, "xgan::Dropout: training mode needs an Rng for the masks (set "
+                           "Workspace::rng, or switch the network to Mode::inference)");
+            draw_masks(cache, x.shape()[0], 0, x.shape()[0], *context.rng);
+        }
+        multiply(x.size(), x.data(), cache.mask.data(), y.data());
+    }
+
+    // Draws the masks of rows [begin, end) of a batch of `rows` rows, as a training
+    // forward pass over just those rows would: forward with ForwardContext::masks_drawn
+    // then uses them. Drawing a batch's rows in parts, with other draws in between,
+    // reproduces what separate forward passes over the parts would have drawn.
+    void draw_masks(cache_type& cache, std::size_t rows, std::size_t begin, std::size_t end, Rng& rng) const {
+        if constexpr (Numerator == 0) return;  // forward draws nothing either
+        if (cache.mask.shape()[0] != rows || cache.mask.shape()[1] != Width) cache.mask.resize({rows, Width});
         // Dropped with probability Numerator / Denominator, to within 2^-32: one engine
         // draw gives the masks of two values (Rng::fill_bernoulli).
-        context.rng->fill_bernoulli(std::span<T>(mask, n), drop_threshold, T(0), keep);
-        multiply(n, in, mask, out);
+        const T keep = static_cast<T>(1.0 / (1.0 - rate));
+        rng.fill_bernoulli(std::span<T>(cache.mask.data() + begin * Width, (end - begin) * Width), drop_threshold, T(0),
+                           keep);
     }
 
     void backward_input(std::span<const T>, const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>& dx,

@@ -33,11 +33,16 @@ template <Network D>
 inline constexpr std::size_t logit_layer_count_v =
     is_sigmoid_v<typename D::template layer_type<D::layer_count - 1>> ? D::layer_count - 1 : D::layer_count;
 
-// Whether D's first Count layers are all stateless (no Dropout, no BatchNorm): each row
-// of a batch then goes through them on its own, drawing nothing from an Rng.
+// Whether each row of a batch goes through D's first Count layers on its own: every
+// layer is stateless, or keeps no buffers and draws its random masks ahead of its
+// forward pass (Dropout: Sequential::draw_masks). BatchNorm's batch statistics tie the
+// rows of a batch together, and a layer that draws during its forward pass could not
+// draw the two batches' masks in the order two passes draw them.
 template <Network D, std::size_t Count>
-inline constexpr bool stateless_layers_v = []<std::size_t... I>(std::index_sequence<I...>) {
-    return (!stateful_layer<typename D::template layer_type<I>> && ...);
+inline constexpr bool rows_independent_layers_v = []<std::size_t... I>(std::index_sequence<I...>) {
+    return ((!stateful_layer<typename D::template layer_type<I>> ||
+             (buffer_count_v<typename D::template layer_type<I>> == 0 && D::template draws_masks_v<I>)) &&
+            ...);
 }(std::make_index_sequence<Count>{});
 
 template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
@@ -64,14 +69,18 @@ public:
     static constexpr std::size_t logit_layers = logit_layer_count_v<D>;
 
     // Whether a discriminator update sends the real and the fake rows through D as one
-    // batch of 2 x batch rows (real rows first): when D's logit layers are stateless, so
-    // that no row's result depends on the others or on when it was computed. One
-    // forward and one backward pass instead of two of each. D's gradient is the same sum
-    // over the real rows, then the fake ones; xgan's kernels add in that order either
-    // way, so the result is bit for bit the two-pass one (BLAS, for large layers, may
-    // group the sum differently). With Dropout or BatchNorm in D the two batches take
-    // separate passes, as the tutorials' code does.
-    static constexpr bool joint_discriminator_pass = stateless_layers_v<D, logit_layers>;
+    // batch of 2 x batch rows (real rows first): when no row's result in D's logit
+    // layers depends on the other rows (no BatchNorm; rows_independent_layers_v). One
+    // forward and one backward pass instead of two of each, with twice the rows per
+    // matrix product. Dropout's masks are drawn in the two passes' order (the real
+    // rows' masks, G's noise, the fake rows' masks), so the same seed drops the same
+    // values. D's gradient is the same sum over the real rows, then the fake ones;
+    // xgan's kernels add in that order either way, so on small layers the result is bit
+    // for bit the two-pass one. BLAS, on large layers, groups a product's sums by tiles
+    // of rows, so there the two differ in the last bits (within the products' rounding;
+    // tests/train/test_trainer.cpp). With BatchNorm in D the two batches take separate
+    // passes, as the tutorials' code does.
+    static constexpr bool joint_discriminator_pass = rows_independent_layers_v<D, logit_layers>;
 
     struct Options {
         GeneratorOptimizer generator_optimizer{};
@@ -212,12 +221,13 @@ private:
         return discriminator_stats(real_logits, d_loss);
     }
 
-    // train_discriminator for a stateless D (joint_discriminator_pass): the same steps,
+    // train_discriminator for joint_discriminator_pass: the same steps,
     // with real rows [0, batch) and fake rows [batch, 2 batch) of one workspace. The
     // loss sees each half as its own matrix (copies of `batch` logits and gradients).
     template <class E>
     StepStats train_discriminator_jointly(const E& real, std::size_t batch) {
         d_joint_.resize(2 * batch);
+        discriminator_.template draw_masks<logit_layers>(d_joint_, 0, batch);  // Dropout: the real rows' masks
         T* input = d_joint_.input().data();
         if constexpr (requires { real.data(); real.is_contiguous(); }) {
             if (real.is_contiguous()) std::copy_n(real.data(), real.size(), input);
@@ -227,6 +237,7 @@ private:
         }
         draw_fakes(generator_, g_, rng_, batch);
         std::copy(g_.output().begin(), g_.output().end(), input + batch * D::input_size);
+        discriminator_.template draw_masks<logit_layers>(d_joint_, batch, 2 * batch);  // and the fake rows'
         const matrix<T>& logits = discriminator_.template forward<logit_layers>(d_joint_);
 
         for (matrix<T>* m : {&real_logits_, &fake_logits_, &real_logit_gradient_, &fake_logit_gradient_})
@@ -303,7 +314,7 @@ private:
 
     // Stateful layers (Dropout) draw from the trainer's Rng; set on each use, so a moved
     // trainer never points at another's.
-    void bind_rng() { g_.rng = d_real_.rng = d_fake_.rng = &rng_; }
+    void bind_rng() { g_.rng = d_real_.rng = d_fake_.rng = d_joint_.rng = &rng_; }
 
     template <class E>
     static void check_real_batch(const E& real) {
