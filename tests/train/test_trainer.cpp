@@ -76,23 +76,30 @@ TEST_CASE("a step is k discriminator updates, then one generator update", "[trai
 }
 
 namespace {
-// One discriminator update of `trainer`, and the same update as two passes spelled out
-// with the networks' own passes, on copies of the trainer's networks and Rng taken
-// before it: real rows, then G's rows on fresh noise, each through D on its own (D's
-// Dropout drawing its masks as it goes), the gradient stored by the first backward pass
-// and added to by the second, then the optimizer. Returns D's parameters after each.
-template <class Trainer, class Optimizer>
-std::pair<std::vector<float>, std::vector<float>> joint_and_two_pass_updates(Trainer& trainer, const Optimizer& optimizer,
-                                                                             std::size_t rows, double& d_loss_joint,
-                                                                             double& d_loss_separate) {
+// D's parameters before and after one discriminator update of a fresh trainer, and
+// after the same update as two passes spelled out with the networks' own passes, on
+// copies of the trainer's networks and Rng taken before it: real rows, then G's rows
+// on fresh noise, each through D on its own (D's Dropout drawing its masks as it goes),
+// the gradient stored by the first backward pass and added to by the second, then the
+// optimizer.
+struct JointAndTwoPasses {
+    std::vector<float> before, joint, separate;
+    double joint_loss = 0, separate_loss = 0;
+};
+
+template <class Trainer>
+JointAndTwoPasses joint_and_two_pass_updates(typename Trainer::Options options, std::size_t rows) {
     using G = typename Trainer::generator_type;
     using D = typename Trainer::discriminator_type;
+    Trainer trainer(options);
     G g = trainer.generator();
     D d = trainer.discriminator();
     Rng rng = trainer.rng();
     Rng data(12);
     const auto real = real_batch(data, rows);
     constexpr std::size_t logits = Trainer::logit_layers;
+    JointAndTwoPasses result;
+    result.before = snapshot(d);
 
     typename D::Workspace real_ws, fake_ws;
     typename G::Workspace g_ws;
@@ -102,18 +109,38 @@ std::pair<std::vector<float>, std::vector<float>> joint_and_two_pass_updates(Tra
     rng.fill_normal(std::span<float>(g_ws.input().data(), g_ws.input().size()));
     g.forward(g_ws);
     const auto& fake_logits = d.template forward<logits>(fake_ws, g_ws.output());
-    d_loss_separate =
-        MinimaxLoss{}.discriminator(real_logits, fake_logits, real_ws.gradients[logits], fake_ws.gradients[logits]);
+    result.separate_loss =
+        options.loss.discriminator(real_logits, fake_logits, real_ws.gradients[logits], fake_ws.gradients[logits]);
     std::vector<float> gradient(D::parameter_count);
     d.template backward<logits>(real_ws, gradient, false, GradientMode::overwrite);
     d.template backward<logits>(fake_ws, gradient);
-    typename Optimizer::template state<float> state(D::parameter_count);
-    state.step(optimizer, d.parameters(), gradient);
+    typename Trainer::discriminator_optimizer_state state(D::parameter_count);
+    state.step(options.discriminator_optimizer, d.parameters(), gradient);
+    result.separate = snapshot(d);
 
-    d_loss_joint = trainer.train_discriminator(real).d_loss;
+    result.joint_loss = trainer.train_discriminator(real).d_loss;
+    result.joint = snapshot(trainer.discriminator());
     CHECK(trainer.rng() == rng);  // the same number of draws taken
-    return {snapshot(trainer.discriminator()), snapshot(d)};
+    REQUIRE(result.joint.size() == result.separate.size());
+    return result;
 }
+
+// Checks the joint update against the two passes: bit for bit, or each parameter to
+// within 1e-6 where BLAS computes a product (it may group a 2 x rows sum otherwise).
+void check_same_update(const JointAndTwoPasses& r, bool bit_for_bit) {
+    if (bit_for_bit) {
+        CHECK(r.joint_loss == r.separate_loss);
+        CHECK(r.joint == r.separate);
+    } else {
+        CHECK(r.joint_loss == Approx(r.separate_loss).epsilon(1e-6));
+        for (std::size_t i = 0; i < r.joint.size(); ++i) CHECK(r.joint[i] == Approx(r.separate[i]).margin(1e-6));
+    }
+    std::size_t moved = 0;
+    for (std::size_t i = 0; i < r.joint.size(); ++i) moved += r.joint[i] != r.before[i];
+    CHECK(moved > r.joint.size() / 2);  // the update did something
+}
+
+bool kernels_on() { return detail::kernels::active_path() != detail::kernels::path::blas; }
 }  // namespace
 
 TEST_CASE("a stateless discriminator takes real and fake rows in one pass, with the two passes' result",
@@ -121,21 +148,8 @@ TEST_CASE("a stateless discriminator takes real and fake rows in one pass, with 
     static_assert(Trainer::joint_discriminator_pass);
     using WithBatchNorm = Sequential<Dense<15, 32>, BatchNorm, LeakyReLU, Dense<32, 1>, Sigmoid>;
     static_assert(!AdversarialTrainer<Generator, WithBatchNorm>::joint_discriminator_pass);
-
-    Trainer trainer({.seed = 11});
-    const auto before = snapshot(trainer.discriminator());
-    double joint_loss = 0, separate_loss = 0;
-    const auto [joint, separate] = joint_and_two_pass_updates(trainer, Adam{}, 13, joint_loss, separate_loss);
-    CHECK(joint_loss == separate_loss);
-    REQUIRE(joint.size() == separate.size());
-    if (detail::kernels::active_path() != detail::kernels::path::blas) {
-        // xgan's kernels add the fake rows' terms after the real rows', as the second pass does.
-        CHECK(joint == separate);
-    } else {
-        // BLAS may group a 26-row sum differently from two 13-row ones.
-        for (std::size_t i = 0; i < joint.size(); ++i) CHECK(joint[i] == Approx(separate[i]).margin(1e-6));
-    }
-    CHECK(joint != before);  // the update did something
+    // xgan's kernels add the fake rows' terms after the real rows', as the second pass does.
+    check_same_update(joint_and_two_pass_updates<Trainer>({.seed = 11}, 13), kernels_on());
 }
 
 TEST_CASE("a discriminator with Dropout takes real and fake rows in one pass, dropping what two passes drop",
@@ -148,19 +162,8 @@ TEST_CASE("a discriminator with Dropout takes real and fake rows in one pass, dr
                              Dense<24, 1>, Sigmoid>;
         using T = AdversarialTrainer<Generator, D, Adam, SGD>;
         static_assert(T::joint_discriminator_pass);
-        T trainer({.discriminator_optimizer = sgd, .seed = 21});
-        const auto before = snapshot(trainer.discriminator());
-        double joint_loss = 0, separate_loss = 0;
-        const auto [joint, separate] = joint_and_two_pass_updates(trainer, sgd, 13, joint_loss, separate_loss);
-        REQUIRE(joint.size() == separate.size());
-        if (detail::kernels::active_path() != detail::kernels::path::blas) {
-            CHECK(joint_loss == separate_loss);
-            CHECK(joint == separate);
-        } else {
-            CHECK(joint_loss == Approx(separate_loss).epsilon(1e-6));
-            for (std::size_t i = 0; i < joint.size(); ++i) CHECK(joint[i] == Approx(separate[i]).margin(1e-6));
-        }
-        CHECK(joint != before);
+        check_same_update(joint_and_two_pass_updates<T>({.discriminator_optimizer = sgd, .seed = 21}, 13),
+                          kernels_on());
     }
     SECTION("large layers (BLAS): within the products' rounding") {
         // Dense<15, 1200> and Dense<1200, 16> are above the kernels' size limit.
@@ -168,18 +171,7 @@ TEST_CASE("a discriminator with Dropout takes real and fake rows in one pass, dr
                              Sigmoid>;
         using T = AdversarialTrainer<Generator, D, Adam, SGD>;
         static_assert(T::joint_discriminator_pass);
-        T trainer({.discriminator_optimizer = sgd, .seed = 22});
-        const auto before = snapshot(trainer.discriminator());
-        double joint_loss = 0, separate_loss = 0;
-        const auto [joint, separate] = joint_and_two_pass_updates(trainer, sgd, 37, joint_loss, separate_loss);
-        CHECK(joint_loss == Approx(separate_loss).epsilon(1e-6));
-        REQUIRE(joint.size() == separate.size());
-        std::size_t moved = 0;
-        for (std::size_t i = 0; i < joint.size(); ++i) {
-            CHECK(joint[i] == Approx(separate[i]).margin(1e-6));
-            moved += joint[i] != before[i];
-        }
-        CHECK(moved > joint.size() / 2);  // the update did something
+        check_same_update(joint_and_two_pass_updates<T>({.discriminator_optimizer = sgd, .seed = 22}, 37), false);
     }
 }
 
