@@ -110,6 +110,14 @@ concept sized_spec = requires {
 template <class S>
 concept layer_spec = sized_spec<S> || width_preserving_spec<S> || Layer<S>;
 
+// A stateful layer whose random masks can be drawn ahead of its forward pass (Dropout):
+// draw_masks(cache, rows, begin, end, rng) draws those of rows [begin, end) of a batch
+// of `rows` rows as a pass over just those rows would, and a forward pass with
+// ForwardContext::masks_drawn uses them (docs/design/layer-concept.md).
+template <class L>
+concept mask_drawing_layer = stateful_layer<L> && requires(const L& layer, typename L::cache_type& cache, Rng& rng,
+                                                           std::size_t n) { layer.draw_masks(cache, n, n, n, rng); };
+
 namespace detail {
 
 template <class S, std::size_t Width, class T>

@@ -342,12 +342,6 @@ public:
         return workspace.values[Stop];
     }
 
-    // Whether layer I draws random masks that can be drawn ahead of its forward pass
-    // (draw_masks below; Dropout does).
-    template <std::size_t I>
-    static constexpr bool draws_masks_v = requires(const layer_type<I>& layer, typename layer_type<I>::cache_type& cache,
-                                                   Rng& rng) { layer.draw_masks(cache, std::size_t{}, std::size_t{}, std::size_t{}, rng); };
-
     // In training mode, draws from workspace.rng the random masks that the first Stop
     // layers' forward pass would draw for rows [begin, end) of the workspace's batch,
     // layer by layer; the next forward(workspace) then uses them instead of drawing.
@@ -366,10 +360,8 @@ public:
         if (workspace.rng == nullptr)
             XGAN_THROW(std::logic_error, "xgan::Sequential::draw_masks: set Workspace::rng first");
         for_each_index<Stop>([&]<std::size_t I>() {
-            if constexpr (stateful_layer<layer_type<I>>) {
-                if constexpr (draws_masks_v<I>)
-                    std::get<I>(layers_).draw_masks(std::get<I>(workspace.caches), rows, begin, end, *workspace.rng);
-            }
+            if constexpr (mask_drawing_layer<layer_type<I>>)
+                std::get<I>(layers_).draw_masks(std::get<I>(workspace.caches), rows, begin, end, *workspace.rng);
         });
         workspace.masks_drawn = true;
     }

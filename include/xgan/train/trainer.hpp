@@ -41,7 +41,8 @@ inline constexpr std::size_t logit_layer_count_v =
 template <Network D, std::size_t Count>
 inline constexpr bool rows_independent_layers_v = []<std::size_t... I>(std::index_sequence<I...>) {
     return ((!stateful_layer<typename D::template layer_type<I>> ||
-             (buffer_count_v<typename D::template layer_type<I>> == 0 && D::template draws_masks_v<I>)) &&
+             (buffer_count_v<typename D::template layer_type<I>> == 0 &&
+              mask_drawing_layer<typename D::template layer_type<I>>)) &&
             ...);
 }(std::make_index_sequence<Count>{});
 
