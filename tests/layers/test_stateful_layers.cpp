@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <xtensor/xview.hpp>
+
 #include <xgan/xgan.hpp>
 #include <xgan/io/paintings.hpp>
 
@@ -106,6 +108,78 @@ TEST_CASE("Dropout drops at its rate while training and is the identity in infer
     net.set_mode(Mode::inference);
     net.forward(no_rng, x);
     CHECK(bool(no_rng.values[2] == no_rng.values[1]));
+}
+
+TEST_CASE("masks drawn ahead in row ranges are those of separate passes over the ranges", "[layers][stateful]") {
+    // Two Dropout layers, an odd width: each range's draw ends on half an engine draw.
+    using Net = BasicSequential<double, Dense<3, 5>, DropoutWithRate<3, 10>, Dense<5, 7>, Dropout>;
+    Net net(1);
+    const matrix<double> x = random_batch<Net>(9, 2);
+    const auto rows = [&](std::size_t begin, std::size_t end) {
+        return matrix<double>(xt::view(x, xt::range(begin, end), xt::all()));
+    };
+
+    // Separate passes over rows [0, 4) and [4, 9), with another draw in between.
+    Rng separate_rng(7);
+    Net::Workspace first, second;
+    first.rng = second.rng = &separate_rng;
+    const matrix<double> first_out = net.forward(first, rows(0, 4));
+    const double between_separate = separate_rng.uniform();
+    const matrix<double> second_out = net.forward(second, rows(4, 9));
+
+    // One pass over all nine rows, the masks drawn ahead in the same order.
+    Rng joint_rng(7);
+    Net::Workspace joint;
+    joint.rng = &joint_rng;
+    joint.resize(9);
+    joint.input() = x;
+    net.draw_masks(joint, 0, 4);
+    const double between_joint = joint_rng.uniform();
+    net.draw_masks(joint, 4, 9);
+    CHECK(joint.masks_drawn);
+    const matrix<double>& joint_out = net.forward(joint);
+    CHECK_FALSE(joint.masks_drawn);  // used once
+
+    CHECK(between_joint == between_separate);
+    CHECK(joint_rng == separate_rng);
+    CHECK(bool(xt::view(joint_out, xt::range(0, 4), xt::all()) == first_out));  // bit for bit
+    CHECK(bool(xt::view(joint_out, xt::range(4, 9), xt::all()) == second_out));
+
+    // Drawn out of order, the rows get other masks.
+    Rng swapped_rng(7);
+    Net::Workspace swapped;
+    swapped.rng = &swapped_rng;
+    swapped.resize(9);
+    swapped.input() = x;
+    swapped_rng.uniform();
+    net.draw_masks(swapped, 0, 4);
+    net.draw_masks(swapped, 4, 9);
+    CHECK_FALSE(bool(xt::view(net.forward(swapped), xt::range(0, 4), xt::all()) == first_out));
+}
+
+TEST_CASE("masks drawn ahead: rows outside the batch, another batch size, no Rng", "[layers][stateful][errors]") {
+    using Net = BasicSequential<float, Dense<3, 5>, Dropout>;
+    Net net(1);
+    Rng rng(3);
+    Net::Workspace ws;
+    ws.rng = &rng;
+    ws.resize(4);
+    CHECK_THROWS_WITH(net.draw_masks(ws, 2, 5),
+                      Catch::Contains("rows [2, 5) are not within the workspace's batch of 4"));
+    CHECK_THROWS_WITH(net.draw_masks(ws, 3, 2), Catch::Contains("rows [3, 2)"));
+    const Rng untouched = rng;
+    CHECK(rng == untouched);
+
+    net.draw_masks(ws, 0, 4);
+    ws.resize(6);  // the masks are for 4 rows
+    CHECK_THROWS_WITH(net.forward(ws), Catch::Contains("the masks drawn beforehand are for 4 rows, the batch has 6"));
+
+    Net::Workspace no_rng;
+    no_rng.resize(2);
+    CHECK_THROWS_WITH(net.draw_masks(no_rng, 0, 2), Catch::Contains("set Workspace::rng first"));
+    net.set_mode(Mode::inference);
+    net.draw_masks(no_rng, 0, 2);  // nothing to draw
+    CHECK_FALSE(no_rng.masks_drawn);
 }
 
 TEST_CASE("a trainer with Dropout and BatchNorm replays bit for bit from its seed", "[trainer][stateful]") {

@@ -357,11 +357,12 @@ public:
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::draw_masks: rows [", begin, ", ", end,
                        ") are not within the workspace's batch of ", rows);
         if (mode_ != Mode::training) return;
-        if (workspace.rng == nullptr)
-            XGAN_THROW(std::logic_error, "xgan::Sequential::draw_masks: set Workspace::rng first");
         for_each_index<Stop>([&]<std::size_t I>() {
-            if constexpr (mask_drawing_layer<layer_type<I>>)
+            if constexpr (mask_drawing_layer<layer_type<I>>) {
+                if (workspace.rng == nullptr)
+                    XGAN_THROW(std::logic_error, "xgan::Sequential::draw_masks: set Workspace::rng first");
                 std::get<I>(layers_).draw_masks(std::get<I>(workspace.caches), rows, begin, end, *workspace.rng);
+            }
         });
         workspace.masks_drawn = true;
     }
