@@ -15,6 +15,10 @@
 //             G's first layer.
 // The biases' FLOPs (O(B * Out)) are not counted anywhere in the table.
 //
+// Built with XGAN_CEILING_TWO_PASS_D (xgan_sgemm_ceiling_two_pass), D's update runs as
+// two passes of B rows (real, then fake) instead of one of 2B: what splitting D's
+// update costs OpenBLAS (docs/performance.md, "Real and fake rows in one pass").
+//
 // Usage: xgan_sgemm_ceiling [--workload painting|mnist] [--threads N] [--steps N] ...
 #include <cstddef>
 #include <cstdio>
@@ -55,9 +59,17 @@ std::vector<Product> step_products(const std::vector<Layer>& g, const std::vecto
     };
     // D update
     forward(g, batch);
+#ifdef XGAN_CEILING_TWO_PASS_D
+    for (int pass = 0; pass < 2; ++pass) {
+        forward(d, batch);
+        weight_gradients(d, batch);
+        input_gradients(d, batch, false);
+    }
+#else
     forward(d, 2 * batch);
     weight_gradients(d, 2 * batch);
     input_gradients(d, 2 * batch, false);
+#endif
     // G update
     forward(g, batch);
     forward(d, batch);

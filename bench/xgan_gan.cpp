@@ -33,6 +33,9 @@
 #define XGAN_BENCH_HAS_SET_THREADS 1
 #endif
 #include <xgan/layers/dropout.hpp>
+#ifdef XGAN_BENCH_PRODUCT_CLOCK
+#include "product_clock.hpp"
+#endif
 #include <xgan/layers/leaky_relu.hpp>
 #include <xgan/layers/relu.hpp>
 #include <xgan/layers/sigmoid.hpp>
@@ -98,14 +101,24 @@ int run_benchmark(const bench::Settings& settings, typename Trainer::Options opt
                   const std::vector<matrix<float>>& reals) {
     options.seed = settings.seed;
     Trainer trainer(options);
-    std::size_t next = 0;
+    std::size_t next = 0, steps_run = 0;
     StepStats stats;
     const bench::Measurement m = bench::measure(settings, [&](std::size_t steps) {
         for (std::size_t s = 0; s < steps; ++s) {
             stats = trainer.step(reals[next]);
             next = (next + 1) % reals.size();
         }
+        steps_run += steps;
     });
+#ifdef XGAN_BENCH_PRODUCT_CLOCK
+    // Over every step run, warm-up included: the products' share of a step's time.
+    const bench::ProductClock clock = bench::product_clock();
+    const double step_ms = 1e3 / m.median(), product_ms = 1e3 * clock.seconds / static_cast<double>(steps_run);
+    std::fprintf(stderr, "products (cblas_sgemm, %ld calls a step): %.2f ms a step of %.2f ms (median rate); the rest %.2f ms\n",
+                 clock.calls / static_cast<long>(steps_run), product_ms, step_ms, step_ms - product_ms);
+#else
+    (void)steps_run;
+#endif
     const std::uint64_t fp =
         fingerprint(trainer.discriminator(), fingerprint(trainer.generator(), 0xcbf29ce484222325ull));
     char hex[17];
