@@ -291,6 +291,60 @@ TEST_CASE("CsvLog cuts off a row a crash left unfinished", "[io][csv]") {
     CHECK(read_csv_log(path).rows.size() == 1);
 }
 
+TEST_CASE("CsvLog::truncate_after removes the rows logged after a checkpoint's step", "[io][csv]") {
+    const auto path = scratch("truncate.csv");
+    {
+        CsvLog log(path, {"lr"});
+        for (std::uint64_t step = 1; step <= 5; ++step) log.append(stats(step, 0.5), {0.1});
+    }
+    const std::string whole = read_file(path);
+    const std::string through_3 = whole.substr(0, whole.find("\n4,") + 1);
+
+    // A run killed after logging step 5, resumed from its checkpoint of step 3.
+    CsvLog log(path, {"lr"});
+    CHECK(log.truncate_after(3) == 2);
+    CHECK(log.rows() == 3);
+    CHECK(log.last_step() == 3u);
+    CHECK(read_file(path) == through_3);  // cut at a row's start: the file is what it was after step 3
+    log.append(stats(4, 0.25), {0.2});
+    const TrainingLog back = read_csv_log(path);
+    REQUIRE(back.rows.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(back.rows[i].stats.step == i + 1);  // no step twice
+    CHECK(back.rows[3].stats.d_accuracy == 0.25);
+
+    CHECK(log.truncate_after(4) == 0);  // nothing after step 4: the file stays as it is
+    CHECK(log.truncate_after(100) == 0);
+    CHECK(read_csv_log(path).rows.size() == 4);
+
+    CHECK(log.truncate_after(0) == 4);  // a checkpoint before any logged step: only the header is left
+    CHECK(log.rows() == 0);
+    CHECK(!log.last_step());
+    CHECK(lines_of(read_file(path)) == std::vector<std::string>{"step,d_accuracy,d_score,d_loss,g_loss,d_fake,lr"});
+    log.append(stats(1, 0.5), {0.1});
+    CHECK(read_csv_log(path).rows.size() == 1);
+}
+
+TEST_CASE("CsvLog::truncate_after cuts from the first row past the step and names a bad step", "[io][csv]") {
+    const auto path = scratch("truncate_order.csv");
+    const std::string header = "step,d_accuracy,d_score,d_loss,g_loss,d_fake\n";
+    // Steps out of order (two runs appended to one file): everything from the first row
+    // past the step goes, even a later row with a smaller step.
+    write_file(path, header + "1,0.5,-1.3,1.3,0.7,0.5\n7,0.5,-1.3,1.3,0.7,0.5\n2,0.5,-1.3,1.3,0.7,0.5\n");
+    {
+        CsvLog log(path);
+        CHECK(log.truncate_after(5) == 2);
+        CHECK(log.last_step() == 1u);
+    }
+    CHECK(read_file(path) == header + "1,0.5,-1.3,1.3,0.7,0.5\n");
+
+    CsvLog log(path);
+    const std::string changed = header + "1,0.5,-1.3,1.3,0.7,0.5\nx,0.5,-1.3,1.3,0.7,0.5\n";
+    write_file(path, changed);  // behind the log's back
+    CHECK_THROWS_WITH(log.truncate_after(0), Catch::Contains(path.string()) &&
+                                                 Catch::Contains("line 3: field 1 (step) is 'x', not a step number"));
+    CHECK(read_file(path) == changed);  // refused before anything is cut
+}
+
 TEST_CASE("read_csv_log names the line and field that are malformed", "[io][csv]") {
     const auto path = scratch("malformed.csv");
     const std::string header = "step,d_accuracy,d_score,d_loss,g_loss,d_fake,lr\n";

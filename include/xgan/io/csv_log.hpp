@@ -15,9 +15,11 @@
 //
 // Crash safety: each row is written with one write and flushed, so a crash loses at
 // most the row being written. A last line without its newline is that row: resuming
-// cuts it off the file, and read_csv_log leaves it out.
+// cuts it off the file, and read_csv_log leaves it out. Resuming from a checkpoint,
+// truncate_after(checkpoint's step) removes the rows logged after it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstddef>
@@ -225,6 +227,51 @@ public:
     }
     void append(const StepStats& stats, std::initializer_list<double> extra) {
         append(stats, std::span<const double>(extra.begin(), extra.size()));
+    }
+
+    // Removes every row from the first one whose step is after `step` to the end, and
+    // returns how many it removed. Resuming from a checkpoint of step `step`, this puts
+    // the log back as it was when that checkpoint was saved: the rows a killed run
+    // logged after its last checkpoint would otherwise appear twice, once from the run
+    // that was killed and once from the resumed one.
+    //
+    // The cut is one truncation of the file at the start of that row (one ftruncate),
+    // so a crash leaves either the whole log or the cut one, each a valid log.
+    std::size_t truncate_after(std::uint64_t step) {
+        const std::string text = detail::csv::read_whole_file(path_, "xgan::CsvLog::truncate_after");
+        // Rows follow the header line, each ending in '\n': the constructor cut an
+        // unfinished one off, and append writes whole lines.
+        std::size_t cut = text.size(), kept = 0, removed = 0;
+        std::optional<std::uint64_t> kept_last;
+        std::size_t line_number = 1;
+        for (std::size_t start = text.find('\n'); start != std::string::npos && start + 1 < text.size();) {
+            ++start, ++line_number;
+            const std::size_t end = std::min(text.find('\n', start), text.size());
+            const std::string_view line(text.data() + start, end - start);
+            start = end;
+            if (line.empty()) continue;
+            const std::string_view field = line.substr(0, line.find(','));
+            std::uint64_t row_step = 0;
+            if (!detail::csv::parse_number(field, row_step))
+                XGAN_THROW(std::runtime_error, "xgan::CsvLog::truncate_after: '", path_.string(), "' line ",
+                           line_number, ": field 1 (step) is '", field, "', not a step number");
+            if (cut == text.size() && row_step > step) cut = static_cast<std::size_t>(line.data() - text.data());
+            if (cut == text.size()) ++kept, kept_last = row_step;
+            else ++removed;
+        }
+        if (removed == 0) return 0;
+
+        out_.close();
+        std::error_code error;
+        std::filesystem::resize_file(path_, cut, error);
+        out_.open(path_, std::ios::binary | std::ios::app);  // after a failed cut too: the log stays usable
+        if (error)
+            XGAN_THROW(std::runtime_error, "xgan::CsvLog::truncate_after: cannot cut '", path_.string(),
+                       "' after step ", step, ": ", error.message());
+        if (!out_) XGAN_THROW(std::runtime_error, "xgan::CsvLog: cannot open '", path_.string(), "' for writing");
+        rows_ = kept;
+        last_step_ = kept_last;
+        return removed;
     }
 
     const std::filesystem::path& path() const { return path_; }
