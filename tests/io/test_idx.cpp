@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -14,12 +15,16 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
 #include <zlib.h>
 
+#include <support/memory_limit.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/io/idx.hpp>
 #include <xgan/io/image_dataset.hpp>
@@ -64,6 +69,14 @@ bytes idx(std::uint8_t type, std::initializer_list<std::uint32_t> shape, const b
 bytes counting(std::size_t n) {
     bytes out(n);
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(i % 256);
+    return out;
+}
+
+// n bytes that deflate cannot shrink.
+bytes noise(std::size_t n) {
+    std::mt19937 generator(2024);
+    bytes out(n);
+    for (auto& b : out) b = static_cast<std::uint8_t>(generator() >> 24);
     return out;
 }
 
@@ -212,9 +225,17 @@ TEST_CASE("read_idx checks the payload length exactly", "[io][idx][errors]") {
     require_rejected(write(dir / "trailing.gz", gzip(trailing)),
                      {"trailing bytes", "the decompressed file holds 62", "(2 too many)"});
     // Just the header: a file of the right kind with its pixels missing.
-    require_rejected(write(dir / "train-images-idx3-ubyte.gz", gzip(idx(0x08, {60000, 28, 28}, counting(1200)))),
+    const bytes cut_short = idx(0x08, {60000, 28, 28}, counting(1200));
+    require_rejected(write(dir / "train-images-idx3-ubyte", cut_short),
                      {"truncated: the header promises 47040000 bytes of data (60000 x 28 x 28 unsigned bytes)",
-                      "the decompressed file holds 1200"});
+                      "the file holds 1200 after its 16-byte header"});
+    // Gzipped, it is refused from its length alone: deflate expands at most 1032-fold.
+    const bytes cut_short_gz = gzip(cut_short);
+    require_rejected(write(dir / "train-images-idx3-ubyte.gz", cut_short_gz),
+                     {"truncated: the header promises 47040000 bytes of data (60000 x 28 x 28 unsigned bytes), more than a "
+                      "gzip file of " +
+                      std::to_string(cut_short_gz.size()) + " bytes can hold (deflate expands at most 1032-fold, to " +
+                      std::to_string(1032 * cut_short_gz.size()) + " bytes)"});
 }
 
 TEST_CASE("read_idx does not allocate what a header merely claims", "[io][idx][errors]") {
@@ -222,14 +243,165 @@ TEST_CASE("read_idx does not allocate what a header merely claims", "[io][idx][e
     // 2^60 bytes: allocating them would throw bad_alloc (or abort under AddressSanitizer).
     const bytes huge = idx(0x08, {1u << 30, 1u << 30}, counting(100));
     require_rejected(write(dir / "huge.idx", huge), {"truncated", "1152921504606846976 bytes", "holds 100"});
-    require_rejected(write(dir / "huge.gz", gzip(huge)), {"truncated", "1152921504606846976 bytes", "holds 100"});
+    require_rejected(write(dir / "huge.gz", gzip(huge)), {"truncated", "1152921504606846976 bytes", "more than a gzip file"});
     // 2^32 - 1 to the fourth overflows 64 bits.
     const std::uint32_t m = 0xFFFFFFFFu;
     require_rejected(write(dir / "overflow.idx", idx(0x08, {m, m, m, m}, {})),
                      {"impossible size", "4294967295 x 4294967295 x 4294967295 x 4294967295"});
-    // A gzip stream far smaller than its claim.
+    // A gzip stream far smaller than its claim: refused from its length, or once inflated.
     const bytes zeros = idx(0x08, {4096, 4096}, bytes(1 << 20, 0));
-    require_rejected(write(dir / "zeros.gz", gzip(zeros)), {"truncated", "16777216 bytes", "holds 1048576"});
+    require_rejected(write(dir / "zeros.gz", gzip(zeros)), {"truncated", "16777216 bytes", "more than a gzip file"});
+    const bytes noisy = idx(0x08, {4096, 4096}, noise(1 << 20));
+    require_rejected(write(dir / "noise.gz", gzip(noisy)), {"truncated", "16777216 bytes", "holds 1048576"});
+}
+
+// Memory: what a header claims is checked against what the file can hold before anything is
+// allocated, and a stream is read no further than its claim. Each case runs in a child
+// process bounded to 64 MiB more memory (tests/support/memory_limit.hpp), where reading what
+// the file holds or claims would fail with bad_alloc, and must grow by less than 16 MiB.
+namespace {
+
+constexpr std::size_t MiB = std::size_t{1} << 20;
+constexpr std::size_t memory_limit = 64 * MiB;
+constexpr std::size_t peak_allowed = 16 * MiB;
+
+// A gzip file of several members: `head`, then `members` members of 1 MiB of zeros each
+// (about 1 KiB compressed apiece), so a small file inflates to `members` MiB more.
+bytes gzip_with_zeros(const bytes& head, std::size_t members) {
+    bytes out = gzip(head);
+    const bytes zeros = gzip(bytes(MiB, 0));
+    for (std::size_t i = 0; i < members; ++i) out.insert(out.end(), zeros.begin(), zeros.end());
+    return out;
+}
+
+// `read` throws dataset_error with each fragment, in a child that stays well inside the
+// bound; returns the message.
+template <class Read>
+std::string require_refused_in_bounded_memory(Read&& read, std::initializer_list<std::string> fragments) {
+    const tests::limited_run run = tests::run_with_memory_limit(memory_limit, [&] {
+        try {
+            read();
+        } catch (const dataset_error& error) {
+            throw std::runtime_error(std::string("dataset_error: ") + error.what());
+        }
+    });
+    INFO("peak growth " << run.peak_growth_bytes / 1024 << " KiB, message: " << run.exception_message);
+    REQUIRE(run.exited);
+    REQUIRE_FALSE(run.bad_alloc);  // what the old reader did: allocate what the file held or claimed
+    REQUIRE(run.threw);
+    CHECK_THAT(run.exception_message, Catch::StartsWith("dataset_error: xgan::"));
+    for (const auto& fragment : fragments) CHECK_THAT(run.exception_message, Catch::Contains(fragment));
+    CHECK(run.peak_growth_bytes < peak_allowed);
+    return run.exception_message;
+}
+
+// A file of `size` bytes starting with `head`, the rest a hole: no disk space is used.
+fs::path write_sparse(const fs::path& path, const bytes& head, std::uintmax_t size) {
+    write(path, head);
+    fs::resize_file(path, size);
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("read_idx refuses a small gzip file whose header claims 65535^3 bytes without inflating it",
+          "[io][idx][errors][memory]") {
+    TempDir dir;
+    // 256 KiB that inflate to 256 MiB: the old reader inflated it all before refusing it.
+    const bytes file = gzip_with_zeros(idx(0x08, {65535, 65535, 65535}, bytes(MiB, 0)), 255);
+    const fs::path path = write(dir / "huge-claim-idx3-ubyte.gz", file);
+    const std::string claim = "truncated: the header promises " + std::to_string(65535ull * 65535 * 65535) +
+                              " bytes of data (65535 x 65535 x 65535 unsigned bytes), more than a gzip file of " +
+                              std::to_string(file.size()) + " bytes can hold";
+    require_refused_in_bounded_memory([&] { (void)read_idx(path); }, {path.string(), claim});
+    require_refused_in_bounded_memory([&] { (void)parse_idx(file, "huge.gz"); }, {"xgan::parse_idx: huge.gz: " + claim});
+    require_refused_in_bounded_memory([&] { ImageDataset data(path); }, {"xgan::read_idx: " + path.string(), claim});
+}
+
+TEST_CASE("read_idx refuses a raw file longer or shorter than its header claims without reading it",
+          "[io][idx][errors][memory]") {
+    TempDir dir;
+    constexpr std::uintmax_t GiB = std::uintmax_t{1} << 30;
+    // 1 GiB for a 10-byte file's claim: the old reader read all of it first.
+    const fs::path long_file = write_sparse(dir / "long-idx1", idx(0x08, {1}, {42}), GiB);
+    require_refused_in_bounded_memory([&] { (void)read_idx(long_file); },
+                                      {long_file.string(), "trailing bytes: the header promises 1 byte of data",
+                                       "the file holds " + std::to_string(GiB - 8) + " after its 8-byte header (" +
+                                           std::to_string(GiB - 9) + " too many)"});
+    // A header claiming 65535^3 bytes in a 1 GiB file.
+    const fs::path short_file = write_sparse(dir / "short-idx3", idx(0x08, {65535, 65535, 65535}, {}), GiB);
+    require_refused_in_bounded_memory(
+        [&] { (void)read_idx(short_file); },
+        {short_file.string(), "truncated: the header promises " + std::to_string(65535ull * 65535 * 65535) + " bytes",
+         "the file holds " + std::to_string(GiB - 16) + " after its 16-byte header"});
+}
+
+TEST_CASE("read_idx refuses devices and pipes at once", "[io][idx][errors][memory]") {
+    // The old reader read /dev/zero until the allocator failed.
+    require_refused_in_bounded_memory([] { (void)read_idx("/dev/zero"); },
+                                      {"xgan::read_idx: /dev/zero: is a character device, not a regular file"});
+    // A pipe's length is unknown, and opening one without a writer blocks: refused unopened.
+    TempDir dir;
+    const fs::path fifo = dir / "fifo-idx3";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    require_refused_in_bounded_memory([&] { (void)read_idx(fifo); }, {fifo.string() + ": is a pipe, not a regular file"});
+}
+
+TEST_CASE("read_idx stops inflating a gzip stream soon after it exceeds its claim", "[io][idx][errors][memory]") {
+    TempDir dir;
+    // A 1 KiB claim, 128 KiB more data, then a corrupt deflate block. Reading to the end
+    // (as the old reader did to count the excess) reports the corrupt block; stopping soon
+    // after the claim never reaches it.
+    bytes raw = idx(0x08, {1024}, counting(1024));
+    raw.resize(raw.size() + 128 * 1024, 0);
+    z_stream stream{};
+    REQUIRE(deflateInit2(&stream, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    bytes file(deflateBound(&stream, static_cast<uLong>(raw.size())) + 16);
+    stream.next_in = raw.data();
+    stream.avail_in = static_cast<uInt>(raw.size());
+    stream.next_out = file.data();
+    stream.avail_out = static_cast<uInt>(file.size());
+    REQUIRE(deflate(&stream, Z_FULL_FLUSH) == Z_OK);  // byte-aligned, the member not ended
+    file.resize(stream.total_out);
+    deflateEnd(&stream);
+    file.insert(file.end(), {0xFF, 0xFF, 0xFF, 0xFF});  // a final block of the reserved type 3
+    // The corrupt block is there, 128 KiB past the claim.
+    const fs::path path = write(dir / "long-idx1.gz", file);
+    const std::string message = require_refused_in_bounded_memory(
+        [&] { (void)read_idx(path); },
+        {path.string(), "trailing bytes: the header promises 1024 bytes of data (1024 unsigned bytes), the decompressed "
+                        "file holds at least ",
+         " too many; not read further)"});
+    CHECK_THAT(message, !Catch::Contains("corrupt"));
+}
+
+TEST_CASE("read_idx and parse_idx refuse a claim above max_data_bytes before reading the data",
+          "[io][idx][errors][memory]") {
+    TempDir dir;
+    const bytes hundred = idx(0x08, {10, 10}, counting(100));
+    const std::string too_large =
+        "too large: the header promises 100 bytes of data (10 x 10 unsigned bytes), more than the limit of 99 bytes";
+    CHECK_THROWS_WITH(parse_idx(hundred, "m", 99),
+                      "xgan::parse_idx: m: " + too_large + " (pass a larger max_data_bytes to read it)");
+    CHECK(parse_idx(hundred, "m", 100).data == counting(100));
+    const fs::path raw = write(dir / "hundred-idx2", hundred);
+    CHECK_THROWS_WITH(read_idx(raw, 99), Catch::Contains(too_large));
+    CHECK(read_idx(raw, 100).data == counting(100));
+    CHECK_THROWS_WITH(read_idx(write(dir / "hundred-idx2.gz", gzip(hundred)), 99), Catch::Contains(too_large));
+
+    // By default, 4 GiB: a 4 MB gzip file may honestly hold 4295032832 bytes (deflate
+    // expands up to 1032-fold), but a header claiming that much is refused unread.
+    const std::uint64_t claim = std::uint64_t{65537} * 65536;
+    REQUIRE(claim > idx_max_data_bytes);
+    bytes file = gzip(idx(0x08, {65537, 65536}, {}));
+    const bytes zeros = gzip(bytes(MiB, 0));
+    while (1032 * file.size() < claim + 12) file.insert(file.end(), zeros.begin(), zeros.end());
+    const fs::path path = write(dir / "4-gib-idx2.gz", file);
+    const std::string message = "too large: the header promises " + std::to_string(claim) +
+                                " bytes of data (65537 x 65536 unsigned bytes), more than the limit of " +
+                                std::to_string(idx_max_data_bytes) + " bytes";
+    require_refused_in_bounded_memory([&] { (void)read_idx(path); }, {path.string(), message});
+    require_refused_in_bounded_memory([&] { (void)parse_idx(file); }, {message});
 }
 
 TEST_CASE("read_idx rejects corrupt gzip streams", "[io][idx][errors]") {
@@ -471,6 +643,12 @@ TEST_CASE("ImageDataset rejects batches that cannot be filled", "[io][dataset][e
 TEST_CASE("Fashion-MNIST (Debian's dataset-fashion-mnist) loads as 60000 28x28 images with labels",
           "[io][dataset][fashion-mnist]") {
     if (!fs::exists(fashion_mnist::train_images) || !fs::exists(fashion_mnist::train_labels)) {
+        // CI installs the data (scripts/install-deps), so there a missing file is a failure.
+        const char* ci = std::getenv("CI");
+        if (ci && *ci && std::string_view(ci) != "false" && std::string_view(ci) != "0")
+            FAIL(fashion_mnist::train_images << " is not installed, and CI=" << ci
+                                             << " requires it: apt-get install dataset-fashion-mnist "
+                                                "(scripts/install-deps installs it)");
         WARN("skipped: " << fashion_mnist::train_images << " is not installed (apt-get install dataset-fashion-mnist)");
         return;
     }
