@@ -38,6 +38,12 @@ seeds = {
     "huge-claim.idx2": idx([1 << 30, 1 << 30], counting(16)),
     "huge-claim.idx2.gz": gz(idx([1 << 30, 1 << 30], counting(16))),
     "truncated-stream.gz": gz(idx([4, 4, 4], counting(64)))[:-7],
+    # The reader's memory bounds: a claim within deflate's 1032-fold expansion of the file
+    # but more than the stream holds; a claim beyond it (refused before inflating); a stream
+    # 1 MiB longer than its claim (read only 64 KiB past it).
+    "truncated.idx3.gz": gz(idx([2, 4, 4], counting(31))),
+    "over-1032-fold.idx3.gz": gz(idx([60000, 28, 28], counting(64))),
+    "trailing-1mib.idx1.gz": gz(idx([16], counting(16)) + bytes(1 << 20)),
 }
 
 OUT.mkdir(exist_ok=True)
