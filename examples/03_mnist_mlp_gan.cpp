@@ -14,13 +14,21 @@
 // it shows a progress bar, appends the monitors to a CSV log and every --grid-every
 // steps writes a grid of samples from one fixed noise batch (so the grids can be
 // compared over time) and a checkpoint; at the end it plots the monitors. --resume
-// continues a run from its checkpoint, with the same result as an uninterrupted run.
+// continues a run from its checkpoint, with the same result as an uninterrupted run:
+// the log loses the rows a killed run wrote after its last checkpoint, which the
+// resumed run writes again.
+//
+// A run never writes over another: it refuses an --output folder that is not empty,
+// unless --resume continues the run there or --overwrite deletes that run's files
+// (checkpoint.npz, log.csv, training.png, samples_*.png; other files stay).
 //
 //   03_mnist_mlp_gan                                   # 5,000 steps into mnist_gan/
 //   03_mnist_mlp_gan --epochs 50 --batchnorm --output bn_run
 //   03_mnist_mlp_gan --resume mnist_gan/checkpoint.npz --steps 10000
+//   03_mnist_mlp_gan --overwrite                       # a new run into mnist_gan/
 //   03_mnist_mlp_gan --data ~/mnist/train-images-idx3-ubyte.gz
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +39,9 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
 
 #include <xgan/core/random.hpp>
 #include <xgan/core/sequential.hpp>
@@ -88,8 +99,62 @@ struct Settings {
     std::string output = "mnist_gan";
     std::uint64_t grid_every = 500;
     std::string resume;
+    bool overwrite = false;
     bool batchnorm = false;
 };
+
+// The files a run writes into its folder, and the temporary files ("NAME.tmp...") a
+// save interrupted by a crash leaves beside them: what --overwrite deletes.
+bool written_by_a_run(const std::filesystem::path& file) {
+    const std::string name = file.filename().string();
+    const auto is = [](std::string_view file_name, std::string_view written) {
+        return file_name == written ||
+               (file_name.starts_with(written) && file_name.substr(written.size()).starts_with(".tmp"));
+    };
+    // samples_<step>.png, the step in 6 digits or more
+    const std::size_t digits_end = std::min(name.find_first_not_of("0123456789", 8), name.size());
+    const bool samples = name.starts_with("samples_") && digits_end >= 14 &&
+                         is(std::string_view(name).substr(digits_end), ".png");
+    return is(name, "checkpoint.npz") || is(name, "log.csv") || is(name, "training.png") || samples;
+}
+
+// A fresh run into a folder holding another run would replace that run's checkpoint and
+// append to its log, so an --output folder must be new or empty unless --resume or
+// --overwrite says what to do with what is there. Checked before anything is written.
+void check_output_folder(const Settings& s) {
+    const std::filesystem::path out = s.output;
+    if (!s.resume.empty() && s.overwrite)
+        throw std::invalid_argument("--resume and --overwrite exclude each other: --resume continues the run in '" +
+                                    s.output + "', --overwrite deletes it");
+    std::error_code error;
+    const auto status = std::filesystem::status(out, error);
+    if (!std::filesystem::exists(status)) return;
+    if (!std::filesystem::is_directory(status))
+        throw std::invalid_argument("--output '" + s.output + "' is not a folder");
+    if (!s.resume.empty() || s.overwrite) return;
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(out)) names.push_back(entry.path().filename().string());
+    if (names.empty()) return;
+    std::string listed;
+    for (std::size_t i = 0; i < names.size() && i < 3; ++i) listed += (i ? ", " : "") + names[i];
+    if (names.size() > 3) listed += ", ... (" + std::to_string(names.size()) + " entries)";
+    throw std::invalid_argument("output folder '" + s.output + "' is not empty (" + listed +
+                                "): give --resume " + (out / "checkpoint.npz").string() +
+                                " to continue its run, --overwrite to delete that run's files, or another --output");
+}
+
+// --overwrite: deletes the previous run's files; a file the user put there stays.
+void delete_previous_run(const std::filesystem::path& out) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(out, error)) return;
+    std::vector<std::filesystem::path> doomed;
+    for (const auto& entry : std::filesystem::directory_iterator(out))
+        if (entry.is_regular_file() && written_by_a_run(entry.path())) doomed.push_back(entry.path());
+    for (const auto& file : doomed) std::filesystem::remove(file);
+    if (!doomed.empty())
+        std::printf("--overwrite: deleted %zu file(s) of the previous run in %s\n", doomed.size(),
+                    out.string().c_str());
+}
 
 // Each epoch's order comes from its own Rng, seeded from the run's seed and the epoch,
 // so a resumed run can rebuild the data order from the step count alone.
@@ -99,7 +164,6 @@ template <class G>
 int train(const Settings& s) {
     using Trainer = AdversarialTrainer<G, Discriminator, Adam, Adam, NonSaturatingLoss>;
     const std::filesystem::path out = s.output;
-    std::filesystem::create_directories(out);
     const auto checkpoint = out / "checkpoint.npz";
 
     ImageDataset data(s.data);
@@ -135,7 +199,13 @@ int train(const Settings& s) {
     std::printf("G %s, %zu parameters\nD %s, %zu parameters\n", describe<G>().c_str(), G::parameter_count,
                 describe<Discriminator>().c_str(), Discriminator::parameter_count);
 
+    // Everything read and checked: only now touch the output folder.
+    if (s.overwrite) delete_previous_run(out);
+    std::filesystem::create_directories(out);
     CsvLog log(out / "log.csv");
+    if (const std::size_t removed = log.truncate_after(trainer.steps()))
+        std::printf("%s: removed the %zu row(s) logged after step %llu, the checkpoint's\n",
+                    log.path().string().c_str(), removed, static_cast<unsigned long long>(trainer.steps()));
     Progress progress(total_steps, std::cerr, {.start_step = trainer.steps(), .label = "training"});
     std::filesystem::path last_grid;
     while (trainer.steps() < total_steps) {
@@ -178,14 +248,20 @@ int main(int argc, char** argv) {
         .show_default()
         .check_range(2, 60000);
     command_line.add_option("--seed", s.seed, "Seed for initialisation, noise, dropout and data order").show_default();
-    command_line.add_option("--output", s.output, "Folder for samples, log, plot and checkpoint").show_default();
+    command_line
+        .add_option("--output", s.output,
+                    "Folder for samples, log, plot and checkpoint; must be new or empty unless --resume or --overwrite")
+        .show_default();
     command_line.add_option("--grid-every", s.grid_every, "Write a sample grid and a checkpoint every N steps")
         .show_default()
         .check_range(1, 100000000);
     command_line.add_option("--resume", s.resume, "Continue from this checkpoint").check_existing_file();
+    command_line.add_flag("--overwrite", s.overwrite,
+                          "Delete the run in --output first (checkpoint.npz, log.csv, training.png, samples_*.png)");
     command_line.add_flag("--batchnorm", s.batchnorm, "Put BatchNorm between the generator's layers");
     if (const auto exit_code = command_line.parse(argc, argv)) return *exit_code;
     try {
+        check_output_folder(s);
         return s.batchnorm ? train<GeneratorWithBatchNorm>(s) : train<Generator>(s);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "03_mnist_mlp_gan: %s\n", e.what());

@@ -1,0 +1,107 @@
+#!/bin/sh
+# Runs one example briefly and checks what it promises; tests/examples/CMakeLists.txt
+# adds one CTest test per case.
+#
+#   run_example.sh CASE WORK_DIR EXAMPLE_OUTPUTS EXAMPLE
+#
+# CASE: painting, sine (01, 02: the SVG), mnist-outputs (03: sample grids, log, plot,
+# checkpoint), mnist-resume (03: a run killed after its last checkpoint and resumed
+# equals an uninterrupted one), mnist-refuses (03: a folder holding another run is left
+# alone), mnist-overwrite (03: --overwrite deletes the previous run's files only).
+# WORK_DIR is emptied first. EXAMPLE_OUTPUTS is tests/examples/example_outputs.cpp built.
+set -eu
+
+case_name=$1 dir=$2 outputs=$3 example=$4
+rm -rf "$dir"
+mkdir -p "$dir"
+cd "$dir"
+
+fail() {
+  echo "run_example.sh $case_name: $*" >&2
+  exit 1
+}
+
+# Example 03 on 10 generated images in batches of 4: 2 batches per epoch, so a few
+# steps cross epoch boundaries (where the data order is redrawn from the seed).
+mnist() { "$example" --data images.idx --batch 4 "$@"; }
+mnist_data() { "$outputs" idx images.idx 10; }
+
+# Size, modification time and checksum of every file under a folder.
+snapshot() { find "$1" -type f -printf '%p %s %T@ ' -exec cksum {} \; | sort; }
+
+case "$case_name" in
+  painting)
+    "$example" --steps 20 --every 10 --output painting.svg
+    "$outputs" svg painting.svg "Painting GAN after 20 steps"
+    ;;
+
+  sine)
+    "$example" --steps 20 --every 10 --output sine.svg
+    "$outputs" svg sine.svg "Sine GAN after 20 steps"
+    ;;
+
+  mnist-outputs)
+    mnist_data
+    mnist --steps 4 --grid-every 2 --output run
+    "$outputs" png run/samples_000002.png run/samples_000004.png run/training.png
+    "$outputs" log run/log.csv 1 4
+    "$outputs" checkpoint run/checkpoint.npz 4
+    ;;
+
+  mnist-resume)
+    mnist_data
+    mnist --steps 7 --grid-every 7 --output straight  # saves once: saving must not change the run
+
+    # The state a kill after step 4 leaves: the checkpoint of step 3 (in the middle of
+    # the second epoch), the log to step 4.
+    mnist --steps 3 --grid-every 3 --output killed
+    cp killed/checkpoint.npz checkpoint_3.npz
+    mnist --steps 4 --grid-every 3 --output killed --resume killed/checkpoint.npz
+    cp checkpoint_3.npz killed/checkpoint.npz
+    "$outputs" log killed/log.csv 1 4
+
+    mnist --steps 7 --grid-every 3 --output killed --resume killed/checkpoint.npz
+    "$outputs" checkpoint killed/checkpoint.npz 7
+    "$outputs" same-checkpoint straight/checkpoint.npz killed/checkpoint.npz
+    "$outputs" log killed/log.csv 1 7
+    cmp straight/log.csv killed/log.csv || fail "the resumed run's log differs from the uninterrupted run's"
+    cmp straight/samples_000007.png killed/samples_000007.png || fail "the resumed run's last samples differ"
+    ;;
+
+  mnist-refuses)
+    mnist_data
+    mnist --steps 2 --grid-every 1 --output run
+    echo "the user's notes" > run/notes.txt
+    snapshot run > before.txt
+
+    if mnist --steps 2 --output run 2> refused.txt; then fail "a fresh run into a previous run's folder went ahead"; fi
+    cat refused.txt
+    for expected in "output folder 'run' is not empty" "--resume run/checkpoint.npz" "--overwrite"; do
+      grep -qF -- "$expected" refused.txt || fail "the refusal does not say '$expected'"
+    done
+    if mnist --steps 2 --output run --resume run/checkpoint.npz --overwrite 2> both.txt; then
+      fail "--resume with --overwrite went ahead"
+    fi
+    grep -qF "exclude each other" both.txt || fail "--resume with --overwrite: $(cat both.txt)"
+    snapshot run > after.txt
+    cmp before.txt after.txt || fail "a refused run changed the folder"
+
+    if mnist --steps 2 --output run/notes.txt 2> file.txt; then fail "--output naming a file went ahead"; fi
+    grep -qF "is not a folder" file.txt || fail "--output naming a file: $(cat file.txt)"
+    ;;
+
+  mnist-overwrite)
+    mnist_data
+    mnist --steps 2 --grid-every 1 --output run
+    echo "the user's notes" > run/notes.txt
+    mnist --steps 1 --grid-every 1 --output run --overwrite
+    "$outputs" log run/log.csv 1 1
+    "$outputs" checkpoint run/checkpoint.npz 1
+    "$outputs" png run/samples_000001.png run/training.png
+    [ ! -e run/samples_000002.png ] || fail "--overwrite left the previous run's samples_000002.png"
+    [ "$(cat run/notes.txt)" = "the user's notes" ] || fail "--overwrite deleted or changed a file it did not write"
+    ;;
+
+  *) fail "unknown case" ;;
+esac
+echo "run_example.sh $case_name: passed"
