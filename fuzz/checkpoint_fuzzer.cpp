@@ -1,5 +1,5 @@
 // libFuzzer target for xgan's checkpoint reader: npy::decode on the raw bytes, then
-// npz::read_memory and load_checkpoint's validation.
+// npz::reader and load_checkpoint's validation, then npz::read_memory (every entry).
 //
 // Any byte string must be either loaded or rejected with xgan::checkpoint_error; a
 // rejection must leave the trainer exactly as it was. A crash, a sanitizer report, a
@@ -44,12 +44,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const xgan::checkpoint_error&) {
     }
     try {
-        xgan::load_checkpoint(trainer, xgan::npz::read_memory(bytes, "<fuzz>"), "<fuzz>");
+        xgan::load_checkpoint(trainer, xgan::npz::reader(bytes, "<fuzz>"));
     } catch (const xgan::checkpoint_error&) {
         if (!same(trainer, pristine)) {
             std::fprintf(stderr, "checkpoint_fuzzer: a rejected checkpoint changed the trainer\n");
             std::abort();
         }
+    }
+    try {  // every entry, as npz::read_memory reads them (bounded in all)
+        const auto entries = xgan::npz::read_memory(bytes, "<fuzz>");
+        for (const auto& [name, array] : entries)
+            if (array.data.size() != array.count() * array.item_size()) std::abort();
+    } catch (const xgan::checkpoint_error&) {
     }
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <istream>
 #include <ostream>
+#include <string>
 
 #include <xgan/detail/kernels.hpp>
 
@@ -247,6 +248,21 @@ public:
     // Equal when the states are: the same 312 words and the same index (as std's engine).
     friend bool operator==(const mt19937_64& x, const mt19937_64& y) {
         return x.index_ == y.index_ && std::memcmp(x.state_, y.state_, sizeof x.state_) == 0;
+    }
+
+    // "" for a state a seeded engine can be in, else what is wrong with it. The twist reads
+    // the top 33 bits of state word 0 and all 311 others (the standard's 19937 bits of
+    // state); when they are all zero, so is every output after this block, and no seed
+    // leads there (the sequence of any other state has period 2^19937 - 1). operator>>
+    // accepts such a state, as the standard's engine does; checkpoints refuse it.
+    std::string fault() const {
+        if (index_ > state_size)
+            return "position " + std::to_string(index_) + " is past the " + std::to_string(state_size) + " state words";
+        if ((state_[0] & detail::mt::upper_mask) != 0) return {};
+        for (std::size_t i = 1; i < state_size; ++i)
+            if (state_[i] != 0) return {};
+        return "its 19937 bits of state (the top 33 bits of word 0 and words 1 to 311) are all zero, so it "
+               "would draw nothing but zeros";
     }
 
     // libstdc++'s format: the state words and the index, each followed by a space but the

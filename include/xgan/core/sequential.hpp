@@ -277,6 +277,25 @@ public:
         return named_blocks<const T>(buffers_.data(), buffer_offsets, [](auto* l) { return buffer_blocks_of<std::remove_pointer_t<decltype(l)>>(); });
     }
 
+    // "" unless a layer's parameters or buffers hold what no training run leaves there (a
+    // negative running variance, ...), else the first such fault prefixed with the layer's
+    // state_dict index: "1.running_var[3] is -0.5 (a variance cannot be negative)". Layers
+    // say so through an optional member fault(parameters, buffers) (BatchNorm has one).
+    std::string fault() const {
+        std::string found;
+        for_each_index([&]<std::size_t I>() {
+            if constexpr (requires(const layer_type<I>& l, std::span<const T> p, std::span<const T> b) {
+                              { l.fault(p, b) } -> std::convertible_to<std::string>;
+                          }) {
+                if (found.empty()) {
+                    std::string fault = std::get<I>(layers_).fault(parameters_of<I>(), buffers_of<I>());
+                    if (!fault.empty()) found = std::to_string(I) + "." + fault;
+                }
+            }
+        });
+        return found;
+    }
+
     // Inference on a batch {batch, input_size}; returns {batch, output_size}.
     // Allocates its own buffers: for repeated calls use forward(workspace, x).
     template <class E>

@@ -2,7 +2,9 @@
 // state, the Rng and the step count, in one .npz file that numpy.load reads. Weights use
 // PyTorch's nn.Sequential state_dict names and layouts ("generator.0.weight" is the
 // {out, in} weight of G's first layer), so they move between xgan and PyTorch.
-// Saving is atomic; loading validates everything before it changes anything.
+// Saving is atomic and refuses a state that could not be loaded back; loading reads only
+// the entries it expects, in bounded memory, and validates everything before it changes
+// anything.
 // The format, field by field: docs/reference/io-checkpoint.md.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -78,44 +81,79 @@ inline std::vector<std::uint64_t> engine_words(const Rng& rng) {
     return words;
 }
 
-// Reads checkpoint entries, checking each against what the program expects.
+// The longest text entry a checkpoint reader reads (the format, the scalar type, the
+// optimizers' names and the architectures' descriptions, which a few thousand layers fit).
+inline constexpr std::size_t max_checkpoint_text_bytes = std::size_t{1} << 16;
+
+// "entry 'NAME' holds nan at index 7" for the first value of `values` that is not finite, or "".
+template <class U>
+std::string non_finite(const std::string& name, std::span<const U> values) {
+    if constexpr (std::is_floating_point_v<U>)
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (!std::isfinite(values[i])) {
+                std::ostringstream text;
+                text << "entry '" << name << "' holds " << values[i] << " at index " << i;
+                return text.str();
+            }
+    return {};
+}
+
+// The first value in a trainer's state that no training run leaves there, or "": a value
+// that is not finite in a tensor, or what a network's, an optimizer state's or the engine's
+// own fault() says (a negative running variance or second moment, an all-zero engine).
+// save_checkpoint refuses to write such a state and load_checkpoint to load one; the
+// message names the checkpoint entry.
+template <class G, class D, class GState, class DState>
+std::string state_fault(const G& generator, const D& discriminator, const GState& g_state, const DState& d_state,
+                        const Rng::engine_type& engine) {
+    std::string fault;
+    auto note = [&](const std::string& prefix, std::string found) {
+        if (fault.empty() && !found.empty()) fault = prefix + found;
+    };
+    auto network = [&](const auto& net, const std::string& role) {
+        using U = typename std::remove_cvref_t<decltype(net)>::value_type;
+        for (const auto& p : net.named_parameters()) note("", non_finite(role + "." + p.name, std::span<const U>(p.values)));
+        for (const auto& p : net.named_buffers()) note("", non_finite(role + "." + p.name, std::span<const U>(p.values)));
+        if constexpr (requires { { net.fault() } -> std::convertible_to<std::string>; })
+            if (fault.empty()) note(role + ".", net.fault());
+    };
+    auto optimizer = [&](const auto& state, const std::string& role) {
+        const std::string prefix = "optimizer." + role + ".";
+        for (const auto& [name, values] : state.named_tensors())
+            note("", non_finite(prefix + std::string(name), std::span(values)));
+        if constexpr (requires { { state.fault() } -> std::convertible_to<std::string>; })
+            if (fault.empty()) note(prefix, state.fault());
+    };
+    network(generator, "generator");
+    network(discriminator, "discriminator");
+    optimizer(g_state, "generator");
+    optimizer(d_state, "discriminator");
+    if (fault.empty()) note("rng.mt19937_64: ", engine.fault());
+    return fault;
+}
+
+// Reads checkpoint entries through an npz::reader, which inflates only the entries asked
+// for, each checked against the dtype, shape and size the program expects before its data
+// is read (see npz::reader::read_into).
 class checkpoint_reader {
 public:
-    checkpoint_reader(npz::archive entries, std::string where) : entries_(std::move(entries)), where_(std::move(where)) {}
-
-    const npy::array& entry(const std::string& name) const {
-        const auto it = entries_.find(name);
-        if (it == entries_.end()) XGAN_THROW(checkpoint_error, where_, ": no entry '", name, "'");
-        return it->second;
-    }
+    explicit checkpoint_reader(const npz::reader& entries) : entries_(entries) {}
 
     std::string text(const std::string& name) const {
-        const auto& a = entry(name);
+        const npy::array a = entries_.read(name, npz::max_header_bytes + max_checkpoint_text_bytes);
         if (a.dtype.substr(0, 2) != "|S" || !a.shape.empty())
-            XGAN_THROW(checkpoint_error, where_, ": entry '", name, "' should be a string, is ", a.dtype);
+            XGAN_THROW(checkpoint_error, where(), ": entry '", name, "' should be a string, is ", a.dtype);
         std::string value = a.data;
         while (!value.empty() && value.back() == '\0') value.pop_back();  // numpy pads |S with NULs
         return value;
     }
 
-    // Copies entry `name` into `out` after checking its dtype, shape and values.
+    // Reads entry `name` into `out` after checking its dtype, shape and size, then its values.
     template <class U>
     void values(const std::string& name, const std::vector<std::size_t>& shape, std::span<U> out) const {
-        const auto& a = entry(name);
-        if (a.dtype != npy::dtype_of<U>())
-            XGAN_THROW(checkpoint_error, where_, ": entry '", name, "' has dtype ", a.dtype, ", expected ",
-                       npy::dtype_of<U>());
-        if (a.shape != shape)
-            XGAN_THROW(checkpoint_error, where_, ": entry '", name, "' has shape ", npy::detail::shape_text(a.shape),
-                       ", expected ", npy::detail::shape_text(shape));
-        if (a.data.size() != out.size() * sizeof(U))
-            XGAN_THROW(checkpoint_error, where_, ": entry '", name, "' has ", a.data.size(), " bytes, expected ",
-                       out.size() * sizeof(U));
-        if (!out.empty()) std::memcpy(out.data(), a.data.data(), a.data.size());
-        if constexpr (std::is_floating_point_v<U>)
-            for (std::size_t i = 0; i < out.size(); ++i)
-                if (!std::isfinite(out[i]))
-                    XGAN_THROW(checkpoint_error, where_, ": entry '", name, "' holds ", out[i], " at index ", i);
+        entries_.read_into(name, shape, out);
+        const std::string fault = non_finite(name, std::span<const U>(out));
+        if (!fault.empty()) XGAN_THROW(checkpoint_error, where(), ": ", fault);
     }
 
     std::uint64_t scalar(const std::string& name) const {
@@ -124,11 +162,10 @@ public:
         return value;
     }
 
-    const std::string& where() const { return where_; }
+    const std::string& where() const { return entries_.where(); }
 
 private:
-    npz::archive entries_;
-    std::string where_;
+    const npz::reader& entries_;
 };
 
 // Reads a network's parameters and buffers into a copy, leaving `net` untouched on error.
@@ -160,22 +197,49 @@ State read_optimizer(const checkpoint_reader& in, const std::string& role, const
     return copy;
 }
 
+// The engine state in entry rng.mt19937_64: the 312 words and the position operator<<
+// writes, the position within the block.
+inline Rng::engine_type read_engine(const checkpoint_reader& in) {
+    constexpr std::size_t n = Rng::engine_type::state_size;
+    std::vector<std::uint64_t> words(n + 1);
+    in.values("rng.mt19937_64", {words.size()}, std::span<std::uint64_t>(words));
+    if (words[n] > n)
+        XGAN_THROW(checkpoint_error, in.where(), ": entry 'rng.mt19937_64' holds position ", words[n],
+                   " at index ", n, ", past the ", n, " state words");
+    std::stringstream text;
+    for (std::uint64_t w : words) text << w << ' ';
+    Rng::engine_type engine;
+    text >> engine;
+    if (text.fail()) XGAN_THROW(checkpoint_error, in.where(), ": entry 'rng.mt19937_64' is not an engine state");
+    return engine;
+}
+
 }  // namespace detail
 
 // Options for save_checkpoint. before_rename runs once the new file is complete and
-// before it replaces the old one (tests simulate a crash there).
+// flushed to disk, before it replaces the old one (tests simulate a crash there).
 struct CheckpointOptions {
     std::function<void()> before_rename;
 };
 
-// Writes the trainer's whole state to `path` (.npz) atomically: a crash leaves the
-// previous file at `path` intact.
+// Writes the trainer's whole state to `path` (.npz) atomically and durably (npz::writer::save):
+// a crash leaves the previous file at `path` intact, and once it returns the new file
+// survives a power loss. Refuses (checkpoint_error, nothing written) a state that
+// load_checkpoint would refuse: NaN or inf anywhere, a value no training run produces.
 template <class Trainer>
 void save_checkpoint(const Trainer& trainer, const std::filesystem::path& path, const CheckpointOptions& options = {}) {
     static_assert(detail::check_checkpointable<Trainer>());
     using T = typename Trainer::value_type;
     using G = typename Trainer::generator_type;
     using D = typename Trainer::discriminator_type;
+    // What is about to be written must load back: refuse it here, before the file at `path`
+    // (a good checkpoint, perhaps) is touched.
+    const std::string fault = detail::state_fault(trainer.generator(), trainer.discriminator(),
+                                                  trainer.generator_state(), trainer.discriminator_state(),
+                                                  trainer.rng().engine());
+    if (!fault.empty())
+        XGAN_THROW(checkpoint_error, "xgan::save_checkpoint: ", path.string(), " not written (", path.string(),
+                   " is unchanged): the trainer's state would be refused on load: ", fault);
     npz::writer out;
     out.add_string("xgan.format", checkpoint_format);
     out.add_string("xgan.scalar", detail::scalar_name<T>());
@@ -202,24 +266,25 @@ void save_checkpoint(const Trainer& trainer, const std::filesystem::path& path, 
 
 // Restores a trainer from `path`. Throws checkpoint_error naming the file and the fault
 // (corrupt or truncated file, another architecture, another scalar type or optimizer,
-// NaN in a tensor) and then leaves the trainer exactly as it was.
+// NaN in a tensor, a value no training run produces) and then leaves the trainer exactly
+// as it was. Reads only the entries it expects, each checked against its expected size
+// before its data is read; other entries are skipped, unread.
 template <class Trainer>
 void load_checkpoint(Trainer& trainer, const std::filesystem::path& path) {
-    load_checkpoint(trainer, npz::read(path), path.string());
+    load_checkpoint(trainer, npz::reader(path));
 }
 
-// The same from an archive already read (npz::read_memory); `where` names it in errors.
+// The same from an archive already opened (npz::reader(bytes, where) reads one in memory).
 template <class Trainer>
-void load_checkpoint(Trainer& trainer, npz::archive entries, const std::filesystem::path& where) {
+void load_checkpoint(Trainer& trainer, const npz::reader& entries) {
     static_assert(detail::check_checkpointable<Trainer>());
     using T = typename Trainer::value_type;
-    const std::filesystem::path& path = where;
-    const detail::checkpoint_reader in(std::move(entries), where.string());
+    const detail::checkpoint_reader in(entries);
+    const std::string& path = in.where();
     if (in.text("xgan.format") != checkpoint_format)
-        XGAN_THROW(checkpoint_error, path.string(), ": format '", in.text("xgan.format"), "' is not '",
-                   checkpoint_format, "'");
+        XGAN_THROW(checkpoint_error, path, ": format '", in.text("xgan.format"), "' is not '", checkpoint_format, "'");
     if (in.text("xgan.scalar") != detail::scalar_name<T>())
-        XGAN_THROW(checkpoint_error, path.string(), ": holds ", in.text("xgan.scalar"), " weights but this program ",
+        XGAN_THROW(checkpoint_error, path, ": holds ", in.text("xgan.scalar"), " weights but this program ",
                    "trains in ", detail::scalar_name<T>());
     auto generator = detail::read_network(in, "generator", trainer.generator());
     auto discriminator = detail::read_network(in, "discriminator", trainer.discriminator());
@@ -227,14 +292,10 @@ void load_checkpoint(Trainer& trainer, npz::archive entries, const std::filesyst
         in, "generator", trainer.generator_state());
     auto d_state = detail::read_optimizer<std::remove_cvref_t<decltype(trainer.options().discriminator_optimizer)>>(
         in, "discriminator", trainer.discriminator_state());
-    std::vector<std::uint64_t> words(detail::engine_words(trainer.rng()).size());
-    in.values("rng.mt19937_64", {words.size()}, std::span<std::uint64_t>(words));
-    std::stringstream text;
-    for (std::uint64_t w : words) text << w << ' ';
-    Rng::engine_type engine;
-    text >> engine;
-    if (text.fail()) XGAN_THROW(checkpoint_error, path.string(), ": entry 'rng.mt19937_64' is not an engine state");
+    const Rng::engine_type engine = detail::read_engine(in);
     const std::uint64_t steps = in.scalar("trainer.steps");
+    const std::string fault = detail::state_fault(generator, discriminator, g_state, d_state, engine);
+    if (!fault.empty()) XGAN_THROW(checkpoint_error, path, ": ", fault);
 
     // Everything validated: commit (no throwing operation below).
     trainer.generator() = std::move(generator);

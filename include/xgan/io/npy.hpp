@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <xgan/config.hpp>
@@ -151,45 +152,66 @@ inline std::string encode(std::string_view dtype, const std::vector<std::size_t>
     return out;
 }
 
-// Parses and validates a whole .npy file; `where` names it in errors.
-inline array decode(std::string_view bytes, std::string_view where) {
-    if (bytes.size() < 10 || bytes.substr(0, 6) != std::string_view("\x93NUMPY", 6))
-        XGAN_THROW(checkpoint_error, where, ": not a .npy array (bad magic)");
-    const auto major = static_cast<unsigned char>(bytes[6]);
-    std::size_t header_length = 0, offset = 0;
-    if (major == 1) {
-        header_length = static_cast<unsigned char>(bytes[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
-        offset = 10;
-    } else if (major == 2 || major == 3) {
-        if (bytes.size() < 12) XGAN_THROW(checkpoint_error, where, ": truncated .npy header");
-        for (int i = 3; i >= 0; --i)
-            header_length = (header_length << 8) | static_cast<unsigned char>(bytes[8 + static_cast<std::size_t>(i)]);
-        offset = 12;
-    } else {
-        XGAN_THROW(checkpoint_error, where, ": unsupported .npy version ", static_cast<int>(major));
-    }
-    if (header_length > bytes.size() - offset) XGAN_THROW(checkpoint_error, where, ": truncated .npy header");
-    const std::string_view header = bytes.substr(offset, header_length);
+// What a .npy header says, and how many bytes it takes.
+struct header {
+    std::string dtype;
+    std::vector<std::size_t> shape;
+    std::size_t size = 0;        // bytes before the data: magic, version, length field and header text
+    std::size_t data_bytes = 0;  // bytes of data the header promises: item size x element count
+};
 
-    array result;
-    const auto descr = detail::header_value(header, "descr", where);
+// How many bytes the header of the .npy file starting with `start` takes (magic, version
+// and length field included), read off its first 10 bytes (12 for versions 2.0 and 3.0),
+// so a reader can bound what it reads before it reads the header itself.
+inline std::size_t header_size(std::string_view start, std::string_view where) {
+    if (start.size() < 10 || start.substr(0, 6) != std::string_view("\x93NUMPY", 6))
+        XGAN_THROW(checkpoint_error, where, ": not a .npy array (bad magic)");
+    const auto major = static_cast<unsigned char>(start[6]);
+    if (major == 1)
+        return 10 + (static_cast<unsigned char>(start[8]) |
+                     (static_cast<std::size_t>(static_cast<unsigned char>(start[9])) << 8));
+    if (major != 2 && major != 3) XGAN_THROW(checkpoint_error, where, ": unsupported .npy version ", static_cast<int>(major));
+    if (start.size() < 12) XGAN_THROW(checkpoint_error, where, ": truncated .npy header");
+    std::size_t length = 0;
+    for (int i = 3; i >= 0; --i)
+        length = (length << 8) | static_cast<unsigned char>(start[8 + static_cast<std::size_t>(i)]);
+    return 12 + length;
+}
+
+// Parses and validates the header at the start of `bytes`, which holds at least
+// header_size() bytes (the data need not follow).
+inline header decode_header(std::string_view bytes, std::string_view where) {
+    const std::size_t size = header_size(bytes, where);
+    if (size > bytes.size()) XGAN_THROW(checkpoint_error, where, ": truncated .npy header");
+    const std::size_t offset = static_cast<unsigned char>(bytes[6]) == 1 ? 10 : 12;
+    const std::string_view text = bytes.substr(offset, size - offset);
+
+    header result;
+    result.size = size;
+    const auto descr = detail::header_value(text, "descr", where);
     if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'')
         XGAN_THROW(checkpoint_error, where, ": malformed descr in .npy header");
     result.dtype = std::string(descr.substr(1, descr.size() - 2));
-    if (detail::header_value(header, "fortran_order", where) != "False")
+    if (detail::header_value(text, "fortran_order", where) != "False")
         XGAN_THROW(checkpoint_error, where, ": Fortran-order arrays are not supported");
-    result.shape = detail::parse_shape(detail::header_value(header, "shape", where), where);
+    result.shape = detail::parse_shape(detail::header_value(text, "shape", where), where);
 
-    const std::size_t size = detail::item_size(result.dtype, where);
+    const std::size_t item = detail::item_size(result.dtype, where);
     const std::size_t count = detail::element_count(result.shape, where);
-    const std::size_t payload = bytes.size() - offset - header_length;
-    if (count != 0 && size > std::numeric_limits<std::size_t>::max() / count)
+    if (count != 0 && item > std::numeric_limits<std::size_t>::max() / count)
         XGAN_THROW(checkpoint_error, where, ": shape overflows");
-    if (payload != count * size)
-        XGAN_THROW(checkpoint_error, where, ": holds ", payload, " bytes of data but its header promises ",
-                   count * size, " (", result.dtype, " ", detail::shape_text(result.shape), ")");
-    result.data = std::string(bytes.substr(offset + header_length));
+    result.data_bytes = count * item;
     return result;
+}
+
+// Parses and validates a whole .npy file; `where` names it in errors.
+inline array decode(std::string_view bytes, std::string_view where) {
+    header h = decode_header(bytes, where);
+    const std::size_t payload = bytes.size() - h.size;
+    if (payload != h.data_bytes)
+        XGAN_THROW(checkpoint_error, where, ": holds ", payload, " bytes of data but its header promises ",
+                   h.data_bytes, " (", h.dtype, " ", detail::shape_text(h.shape), ")");
+    return {std::move(h.dtype), std::move(h.shape), std::string(bytes.substr(h.size))};
 }
 
 }  // namespace npy

@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <ratio>
 #include <span>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <xgan/config.hpp>
@@ -89,6 +91,19 @@ public:
         for (std::size_t r = 0; r < batch; ++r)
             for (std::size_t j = 0; j < Width; ++j)
                 y(r, j) = (x(r, j) - cache.mean[j]) * cache.inv_std[j] * gamma[j] + beta[j];
+    }
+
+    // "" unless the running statistics hold what no batch gives: a negative running
+    // variance (an average of variances). Checkpoints refuse such a state on load and on
+    // save (Sequential::fault names the layer).
+    std::string fault(std::span<const T>, std::span<const T> buffers) const {
+        for (std::size_t j = 0; j < Width; ++j)
+            if (buffers[Width + j] < T(0)) {
+                std::ostringstream text;
+                text << "running_var[" << j << "] is " << buffers[Width + j] << " (a variance cannot be negative)";
+                return text.str();
+            }
+        return {};
     }
 
     // running = (1 - momentum) running + momentum batch, with the unbiased batch variance.
