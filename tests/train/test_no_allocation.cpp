@@ -1,0 +1,229 @@
+// "A training step runs without allocating" (README): after the first step, which sizes
+// the workspaces, AdversarialTrainer::step allocates nothing.
+//
+// This executable replaces the global operator new and operator delete, every form
+// (plain, array, sized, aligned, nothrow), with versions that count calls while a
+// counted region is open. What is counted: every allocation and deallocation made
+// through operator new / delete by any code, xgan's and xtensor's (std::allocator)
+// included, on any thread. What is not counted: memory taken with malloc directly,
+// which is how OpenBLAS gets its buffers (its own allocator, once per process), and
+// memory the C++ runtime takes without operator new.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <span>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <xgan/io/paintings.hpp>
+#include <xgan/xgan.hpp>
+
+namespace {
+
+std::atomic<bool> counting{false};
+std::atomic<std::size_t> allocations{0}, deallocations{0};
+
+void* allocate(std::size_t size) {
+    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+
+void* allocate(std::size_t size, std::align_val_t alignment) {
+    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+    // aligned_alloc takes a size that is a multiple of the alignment.
+    const auto align = static_cast<std::size_t>(alignment);
+    const std::size_t rounded = size == 0 ? align : (size + align - 1) / align * align;
+    if (void* p = std::aligned_alloc(align, rounded)) return p;
+    throw std::bad_alloc();
+}
+
+void deallocate(void* p) noexcept {
+    if (p != nullptr && counting.load(std::memory_order_relaxed))
+        deallocations.fetch_add(1, std::memory_order_relaxed);
+    std::free(p);
+}
+
+// Hides a pointer from the optimiser, which may otherwise drop a new-expression whose
+// result is deleted unused (C++14 allows it), and the control below would count nothing.
+template <class P>
+P* escape(P* p) {
+    asm volatile("" : : "g"(p) : "memory");
+    return p;
+}
+
+struct Counts {
+    std::size_t allocations, deallocations;
+};
+
+// Runs f with the counters open and returns what it allocated and freed.
+template <class F>
+Counts count_allocations(F&& f) {
+    allocations = 0;
+    deallocations = 0;
+    counting = true;
+    f();
+    counting = false;
+    return {allocations.load(), deallocations.load()};
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return allocate(size); }
+void* operator new[](std::size_t size) { return allocate(size); }
+void* operator new(std::size_t size, std::align_val_t alignment) { return allocate(size, alignment); }
+void* operator new[](std::size_t size, std::align_val_t alignment) { return allocate(size, alignment); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(size);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(size);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(size, alignment);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(size, alignment);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void operator delete(void* p) noexcept { deallocate(p); }
+void operator delete[](void* p) noexcept { deallocate(p); }
+void operator delete(void* p, std::size_t) noexcept { deallocate(p); }
+void operator delete[](void* p, std::size_t) noexcept { deallocate(p); }
+void operator delete(void* p, std::align_val_t) noexcept { deallocate(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { deallocate(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { deallocate(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { deallocate(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { deallocate(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { deallocate(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { deallocate(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { deallocate(p); }
+
+using namespace xgan;
+
+namespace {
+
+// Generators of 15 values and discriminators of 15 inputs, small (xgan's kernels) and
+// large (Dense<64, 300> and Dense<300, 64> are above the kernels' size limit: BLAS).
+using PaintingG = Sequential<Dense<5, 128>, ReLU, Dense<128, 15>>;  // README's architecture
+using PaintingD = Sequential<Dense<15, 128>, ReLU, Dense<128, 1>, Sigmoid>;
+using DropoutD = Sequential<Dense<15, 32>, LeakyReLU, Dropout, Dense<32, 1>, Sigmoid>;
+using BatchNormD = Sequential<Dense<15, 32>, BatchNorm, LeakyReLU, Dense<32, 1>, Sigmoid>;
+using BatchNormG = Sequential<Dense<5, 32>, BatchNorm, ReLU, Dense<32, 15>>;
+using LargeG = Sequential<Dense<5, 64>, ReLU, Dense<64, 300>, ReLU, Dense<300, 15>>;
+using LargeD = Sequential<Dense<15, 300>, LeakyReLU, Dropout, Dense<300, 64>, LeakyReLU, Dense<64, 1>, Sigmoid>;
+
+static_assert(AdversarialTrainer<PaintingG, DropoutD>::joint_discriminator_pass);
+static_assert(!AdversarialTrainer<PaintingG, BatchNormD>::joint_discriminator_pass);
+static_assert(!LargeG::layer_type<2>::small && !LargeD::layer_type<3>::small);
+
+// Steps a trainer once (the warm-up, which sizes its workspaces), then counts what
+// `steps` further steps allocate and free. The real batches are made beforehand.
+template <class Trainer>
+Counts allocations_after_warm_up(typename Trainer::Options options, int steps = 3) {
+    using T = typename Trainer::value_type;
+    Trainer trainer(options);
+    Rng data(2);
+    std::vector<matrix<T>> batches;
+    for (int i = 0; i <= steps; ++i) {
+        matrix<T> real({64, 15});
+        paintings::artist_works(real, data);
+        batches.push_back(std::move(real));
+    }
+    trainer.step(batches[0]);
+    const Counts counts = count_allocations([&] {
+        for (int i = 1; i <= steps; ++i) trainer.step(batches[static_cast<std::size_t>(i)]);
+    });
+    REQUIRE(trainer.steps() == static_cast<std::uint64_t>(steps + 1));
+    return counts;
+}
+
+template <class G, class D>
+void check_no_allocation() {
+    SECTION("Adam") {
+        using Trainer = AdversarialTrainer<G, D, Adam, Adam>;
+        const Counts c = allocations_after_warm_up<Trainer>({.seed = 1});
+        CHECK(c.allocations == 0);
+        CHECK(c.deallocations == 0);
+    }
+    SECTION("SGD with momentum") {
+        using Trainer = AdversarialTrainer<G, D, SGD, SGD>;
+        const SGD sgd{.lr = 0.01, .momentum = 0.9};
+        const Counts c = allocations_after_warm_up<Trainer>(
+            {.generator_optimizer = sgd, .discriminator_optimizer = sgd, .seed = 1});
+        CHECK(c.allocations == 0);
+        CHECK(c.deallocations == 0);
+    }
+    SECTION("two discriminator updates per step") {
+        using Trainer = AdversarialTrainer<G, D>;
+        const Counts c = allocations_after_warm_up<Trainer>({.seed = 1, .discriminator_steps = 2});
+        CHECK(c.allocations == 0);
+        CHECK(c.deallocations == 0);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the counters see every form of operator new and delete", "[allocation]") {
+    // The control: if the replacement were not in force (another library's operator
+    // new interposed, say), the steps' zero counts below would prove nothing.
+    const Counts c = count_allocations([] {
+        delete escape(new int(1));
+        delete[] escape(new int[3]);
+        struct alignas(64) Line {  // above the default alignment: the aligned forms
+            char bytes[64];
+        };
+        delete escape(new Line);
+        delete[] escape(new Line[2]);
+        ::operator delete(::operator new(8, std::nothrow));
+        std::vector<float> v(10);
+        escape(v.data());
+    });
+    CHECK(c.allocations == 6);
+    CHECK(c.deallocations == 6);
+}
+
+TEST_CASE("the warm-up step allocates, as the control that the steps are counted", "[allocation]") {
+    AdversarialTrainer<PaintingG, PaintingD> trainer({.seed = 1});
+    Rng data(2);
+    matrix<float> real({64, 15});
+    paintings::artist_works(real, data);
+    const Counts c = count_allocations([&] { trainer.step(real); });
+    CHECK(c.allocations > 0);
+}
+
+TEMPLATE_TEST_CASE("a training step allocates nothing after the first", "[allocation][trainer]", float, double) {
+    SECTION("the painting GAN (README), joint discriminator pass") {
+        check_no_allocation<rebind_scalar_t<PaintingG, TestType>, rebind_scalar_t<PaintingD, TestType>>();
+    }
+    SECTION("D with Dropout (joint pass, masks drawn ahead)") {
+        check_no_allocation<rebind_scalar_t<PaintingG, TestType>, rebind_scalar_t<DropoutD, TestType>>();
+    }
+    SECTION("D with BatchNorm (two passes)") {
+        check_no_allocation<rebind_scalar_t<PaintingG, TestType>, rebind_scalar_t<BatchNormD, TestType>>();
+    }
+    SECTION("G with BatchNorm") {
+        check_no_allocation<rebind_scalar_t<BatchNormG, TestType>, rebind_scalar_t<PaintingD, TestType>>();
+    }
+    SECTION("large layers: BLAS products") {
+        check_no_allocation<rebind_scalar_t<LargeG, TestType>, rebind_scalar_t<LargeD, TestType>>();
+    }
+}
