@@ -823,29 +823,59 @@ XGAN_KERNEL_TARGET void activation_backward(std::size_t n, const T* XGAN_RESTRIC
     }
 }
 
+// The lanes of x whose exponent bits are all ones (infinities and NaN): all bits set in
+// such a lane, none in the others. Integer operations only (an and, a compare), which
+// the Adam loop below has execution ports to spare for.
+template <class T, std::size_t L>
+XGAN_KERNEL_INLINE vec<std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>, L> non_finite_lanes(vec<T, L> x) {
+    using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    constexpr I exponent = std::bit_cast<I>(std::numeric_limits<T>::infinity());
+    if constexpr (L == 1) {
+        return (std::bit_cast<I>(x) & exponent) == exponent ? I{-1} : I{0};
+    } else {
+        using VI = vec<I, L>;
+        const VI e = splat<I, L>(exponent);
+        return (VI)(((VI)x & e) == e);
+    }
+}
+
 // Adam, per element, the same operations in vector lanes and in the scalar tail:
 //   m = g (1 - beta1) + m beta1            (fused when XGAN_KERNEL_FMA, like PyTorch's add_(alpha))
 //   v = ((1 - beta2) g) g + v beta2        (likewise)
 //   p = p + (step_size m) / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-template <class T, std::size_t L>
-XGAN_KERNEL_INLINE void adam_lanes(T* p, const T* g, T* m, T* v, const adam_coefficients<T>& c) {
+// Out of place: reads p, g, m, v and writes the new values to p_next, m_next, v_next, so
+// that the caller can still refuse the update; ORs the lanes where any of them is not
+// finite into non_finite.
+template <class T, std::size_t L, class Flags>
+XGAN_KERNEL_INLINE void adam_lanes(const T* p, const T* g, const T* m, const T* v, T* p_next, T* m_next, T* v_next,
+                                   const adam_coefficients<T>& c, Flags& non_finite) {
     using V = vec<T, L>;
     const V gi = load<T, L>(g);
     const V mi = madd<T, L>(gi, splat<T, L>(c.one_minus_beta1), load<T, L>(m) * splat<T, L>(c.beta1));
     const V vi = madd<T, L>(splat<T, L>(c.one_minus_beta2) * gi, gi, load<T, L>(v) * splat<T, L>(c.beta2));
     const V denom = vsqrt<T, L>(vi) / splat<T, L>(c.correction2_sqrt) + splat<T, L>(c.eps);
-    store<T, L>(p, load<T, L>(p) + splat<T, L>(c.step_size) * mi / denom);
-    store<T, L>(m, mi);
-    store<T, L>(v, vi);
+    const V pi = load<T, L>(p) + splat<T, L>(c.step_size) * mi / denom;
+    non_finite |= non_finite_lanes<T, L>(pi) | non_finite_lanes<T, L>(mi) | non_finite_lanes<T, L>(vi);
+    store<T, L>(p_next, pi);
+    store<T, L>(m_next, mi);
+    store<T, L>(v_next, vi);
 }
 
+// Returns whether every new value is finite.
 template <class T>
-XGAN_KERNEL_TARGET void adam_update(std::size_t n, T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g, T* XGAN_RESTRICT m,
-                                    T* XGAN_RESTRICT v, const adam_coefficients<T>& c) {
+XGAN_KERNEL_TARGET bool adam_update(std::size_t n, const T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g,
+                                    const T* XGAN_RESTRICT m, const T* XGAN_RESTRICT v, T* XGAN_RESTRICT p_next,
+                                    T* XGAN_RESTRICT m_next, T* XGAN_RESTRICT v_next, const adam_coefficients<T>& c) {
+    using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
     constexpr std::size_t L = max_lanes<T>;
+    vec<I, L> lanes = splat<I, L>(I{0});
+    I tail = 0;
     std::size_t i = 0;
-    for (; i + L <= n; i += L) adam_lanes<T, L>(p + i, g + i, m + i, v + i, c);
-    for (; i < n; ++i) adam_lanes<T, 1>(p + i, g + i, m + i, v + i, c);
+    for (; i + L <= n; i += L)
+        adam_lanes<T, L>(p + i, g + i, m + i, v + i, p_next + i, m_next + i, v_next + i, c, lanes);
+    for (; i < n; ++i) adam_lanes<T, 1>(p + i, g + i, m + i, v + i, p_next + i, m_next + i, v_next + i, c, tail);
+    for (std::size_t lane = 0; lane < L; ++lane) tail |= lanes[lane];
+    return tail == 0;
 }
 
 }  // namespace xgan::detail::kernels::XGAN_KERNEL_NS

@@ -14,4 +14,14 @@ concept Optimizer = std::copy_constructible<O> && std::constructible_from<typena
         state.step(settings, params, grads);
     };
 
+// An optimizer whose state can refuse an update: try_step applies it and returns true,
+// or, when a parameter or a value of the state would not be finite, returns false with
+// the parameters and the state unchanged (Adam, SGD). The trainer relies on it to leave
+// a refused update unapplied without a copy of either (see docs/reference/optim.md).
+template <class O, class T = float>
+concept refusing_optimizer = Optimizer<O, T> &&
+    requires(const O& settings, typename O::template state<T>& state, std::span<T> params, std::span<const T> grads) {
+        { state.try_step(settings, params, grads) } -> std::same_as<bool>;
+    };
+
 }  // namespace xgan
