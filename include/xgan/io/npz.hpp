@@ -397,7 +397,9 @@ public:
         const auto archive = build();  // before the temporary file exists, so a crash here leaves none
         detail::remove_stale_temporaries(directory, name + ".tmp-");
 
-        auto [fd, temporary] = detail::create_temporary(path);
+        const auto created = detail::create_temporary(path);
+        const int fd = created.first;
+        const std::filesystem::path& temporary = created.second;
         struct remove_on_failure {
             detail::fd_owner file;
             const std::filesystem::path& name;
@@ -471,7 +473,10 @@ private:
             zip_source_t* source;
             ~closer() { zip_source_close(source); }
         } close_on_exit{archive};
-        std::vector<char> chunk(std::size_t{1} << 20);
+        zip_stat_t stat;
+        zip_stat_init(&stat);
+        const bool sized = zip_source_stat(archive, &stat) == 0 && (stat.valid & ZIP_STAT_SIZE);
+        std::vector<char> chunk(sized ? std::clamp<std::size_t>(stat.size, 1, std::size_t{1} << 20) : std::size_t{1} << 20);
         for (zip_int64_t got; (got = zip_source_read(archive, chunk.data(), chunk.size())) != 0;) {
             if (got < 0) XGAN_THROW(checkpoint_error, "xgan::npz: cannot read the archive built in memory");
             sink(chunk.data(), static_cast<std::size_t>(got));
