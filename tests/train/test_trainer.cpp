@@ -2,8 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include <xgan/xgan.hpp>
@@ -244,4 +248,222 @@ TEST_CASE("other optimizers and losses plug in", "[trainer]") {
     const auto stats = trainer.step(real_batch(data));
     CHECK(snapshot(trainer.generator()) != g_before);
     CHECK(stats.g_loss > 0);  // -mean log D(G(z)) is positive
+}
+
+TEST_CASE("optimizer settings are checked when the trainer is built and before each update", "[trainer][errors]") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_WITH(Trainer({.generator_optimizer = Adam{.lr = nan}}),
+                      "xgan::Adam: lr is nan; it must be finite and >= 0");
+    CHECK_THROWS_WITH(Trainer({.discriminator_optimizer = Adam{.beta2 = 1.5}}),
+                      "xgan::Adam: beta2 is 1.5; it must be in [0, 1)");
+    CHECK_THROWS_WITH((AdversarialTrainer<Generator, Discriminator, SGD, SGD>({.generator_optimizer = SGD{.momentum = -1}})),
+                      "xgan::SGD: momentum is -1; it must be finite and >= 0");
+
+    // options() can be changed between steps: the next step checks them before it
+    // draws or changes anything, so a bad generator setting does not let D's update through.
+    Trainer trainer({.seed = 2});
+    Rng data(3);
+    const auto real = real_batch(data);
+    trainer.step(real);
+    const Trainer before = trainer;
+    const auto unchanged = [&] {
+        CHECK(trainer.generator() == before.generator());
+        CHECK(trainer.discriminator() == before.discriminator());
+        CHECK(trainer.generator_state() == before.generator_state());
+        CHECK(trainer.discriminator_state() == before.discriminator_state());
+        CHECK(trainer.rng() == before.rng());
+        CHECK(trainer.steps() == 1);
+    };
+    trainer.options().generator_optimizer.beta1 = 1;
+    CHECK_THROWS_WITH(trainer.step(real), "xgan::Adam: beta1 is 1; it must be in [0, 1)");
+    CHECK_THROWS_WITH(trainer.train_generator(16), "xgan::Adam: beta1 is 1; it must be in [0, 1)");
+    unchanged();
+    trainer.options().generator_optimizer.beta1 = 0.9;
+    trainer.options().discriminator_optimizer.eps = 0;
+    CHECK_THROWS_WITH(trainer.step(real), "xgan::Adam: eps is 0; it must be finite and > 0");
+    CHECK_THROWS_WITH(trainer.train_discriminator(real), "xgan::Adam: eps is 0; it must be finite and > 0");
+    unchanged();
+    trainer.options().discriminator_optimizer.eps = nan;
+    CHECK_THROWS_WITH(trainer.step(real), "xgan::Adam: eps is nan; it must be finite and > 0");
+    trainer.options().discriminator_optimizer.eps = 1e-8;
+    trainer.options().discriminator_optimizer.lr = -1e-4;
+    CHECK_THROWS_WITH(trainer.step(real), "xgan::Adam: lr is -0.0001; it must be finite and >= 0");
+    unchanged();
+}
+
+namespace {
+// G with BatchNorm, so that its running statistics show whether a refused update folded
+// its batches into them; D with no BatchNorm (joint pass) or with it (two passes).
+template <class T>
+using NormGenerator = BasicSequential<T, Dense<5, 32>, BatchNorm, ReLU, Dense<32, 15>>;
+template <class T>
+using JointD = BasicSequential<T, Dense<15, 32>, ReLU, Dense<32, 1>, Sigmoid>;
+template <class T>
+using TwoPassD = BasicSequential<T, Dense<15, 32>, BatchNorm, LeakyReLU, Dense<32, 1>, Sigmoid>;
+
+template <class T>
+matrix<T> real_batch_of(Rng& rng) {
+    const matrix<float> batch = real_batch(rng);
+    return xt::cast<T>(batch);
+}
+
+// The bits of everything a refused update must leave as it was.
+template <class Net>
+std::vector<unsigned char> bits_of(const Net& net) {
+    std::vector<unsigned char> out;
+    for (const auto& named : {net.named_parameters(), net.named_buffers()})
+        for (const auto& p : named) {
+            const auto* b = reinterpret_cast<const unsigned char*>(p.values.data());
+            out.insert(out.end(), b, b + p.values.size_bytes());
+        }
+    return out;
+}
+template <class State>
+std::vector<unsigned char> state_bits(const State& state) {
+    std::vector<unsigned char> out;
+    const std::uint64_t steps = state.steps();
+    const auto* s = reinterpret_cast<const unsigned char*>(&steps);
+    out.insert(out.end(), s, s + sizeof steps);
+    for (const auto& [name, values] : state.named_tensors()) {
+        const auto* b = reinterpret_cast<const unsigned char*>(values.data());
+        out.insert(out.end(), b, b + values.size_bytes());
+    }
+    return out;
+}
+
+struct TrainerBits {
+    std::vector<unsigned char> g, d, g_state, d_state;
+    bool operator==(const TrainerBits&) const = default;
+};
+template <class Tr>
+TrainerBits trainer_bits(const Tr& t) {
+    return {bits_of(t.generator()), bits_of(t.discriminator()), state_bits(t.generator_state()),
+            state_bits(t.discriminator_state())};
+}
+
+// Three good steps, then `bad` settings for D's optimizer (or G's): step() must throw
+// with `message` and "not applied" in its text. A refused D update leaves both networks
+// (parameters and BatchNorm statistics), both optimizer states and steps() as they were;
+// a refused G update leaves them as that step's D update left them. The Rng has drawn
+// the refused update's noise. With the settings put back, training goes on.
+template <class T, class D, class O>
+void check_refused_step(const O& good, const O& bad, bool bad_for_generator) {
+    using Tr = AdversarialTrainer<NormGenerator<T>, D, O, O>;
+    Tr trainer({.generator_optimizer = good, .discriminator_optimizer = good, .seed = 7});
+    Rng data(8);
+    const matrix<T> real = real_batch_of<T>(data);
+    for (int i = 0; i < 3; ++i) trainer.step(real);
+    const Tr before = trainer;
+    // What the trainer must equal after the refusal: before, or before plus one D update.
+    Tr expected = before;
+    if (bad_for_generator) expected.train_discriminator(real);
+
+    (bad_for_generator ? trainer.options().generator_optimizer : trainer.options().discriminator_optimizer) = bad;
+    const std::string network = bad_for_generator ? "the generator's update in step 4 would leave a value non-finite"
+                                                  : "the discriminator's update in step 4 would leave a value non-finite";
+    CHECK_THROWS_WITH(trainer.step(real), Catch::Contains(network) && Catch::Contains("this update was not applied"));
+    CHECK(trainer_bits(trainer) == trainer_bits(expected));
+    CHECK(trainer.steps() == 3);
+    CHECK(trainer.rng() != before.rng());  // the noise of the refused update was drawn
+    if (bad_for_generator)
+        CHECK_THROWS_WITH(trainer.step(real), Catch::Contains("not applied, but this step's discriminator updates were "
+                                                              "(check the data and learning rates)"));
+    else
+        CHECK_THROWS_WITH(trainer.step(real), Catch::Contains("not applied (check the data and learning rates)"));
+    CHECK(trainer.steps() == 3);
+
+    (bad_for_generator ? trainer.options().generator_optimizer : trainer.options().discriminator_optimizer) = good;
+    const auto stats = trainer.step(real);
+    CHECK(stats.step == 4);
+    CHECK(trainer_bits(trainer) != trainer_bits(expected));
+    CHECK(std::isfinite(stats.g_loss));
+}
+
+// A gradient whose square overflows Adam's second moment: D's last layer scaled up until
+// the gradients through it pass sqrt(max) (1e25 in float, 1e200 in double), and turned
+// round, so that D calls the real rows fake and G's rows real (a D sure of itself
+// everywhere would give every gradient 0).
+template <class T, class D>
+void check_overflowing_gradient() {
+    using Tr = AdversarialTrainer<NormGenerator<T>, D>;
+    Tr trainer({.seed = 9});
+    Rng data(10);
+    const matrix<T> real = real_batch_of<T>(data);
+    trainer.step(real);
+    auto params = trainer.discriminator().parameters();
+    const T scale = std::is_same_v<T, float> ? T(-1e25) : T(-1e200);
+    for (std::size_t i = params.size() - 33; i + 1 < params.size(); ++i) params[i] *= scale;  // Dense<32, 1>'s weights
+    const auto before = trainer_bits(trainer);
+    const Rng rng_before = trainer.rng();
+    CHECK_THROWS_WITH(trainer.step(real), Catch::Contains("the discriminator's update in step 2 would leave") &&
+                                              Catch::Contains("exp_avg_sq inf"));
+    CHECK(trainer_bits(trainer) == before);
+    CHECK_THROWS_WITH(trainer.train_generator(16), Catch::Contains("the generator's update in step 2 would leave") &&
+                                                       Catch::Contains("exp_avg_sq inf") &&
+                                                       !Catch::Contains("discriminator updates were"));
+    CHECK(trainer_bits(trainer) == before);
+    CHECK(trainer.steps() == 1);
+    CHECK(trainer.rng() != rng_before);
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("an update that would leave a value non-finite is refused, changing nothing", "[trainer][errors]",
+                   float, double) {
+    using T = TestType;
+    const double huge = static_cast<double>(std::numeric_limits<T>::max());
+    static_assert(AdversarialTrainer<NormGenerator<T>, JointD<T>>::joint_discriminator_pass);
+    static_assert(!AdversarialTrainer<NormGenerator<T>, TwoPassD<T>>::joint_discriminator_pass);
+    for (const bool generator : {false, true}) {
+        SECTION(generator ? "Adam, G's learning rate huge" : "Adam, D's learning rate huge") {
+            check_refused_step<T, JointD<T>>(Adam{.lr = 1e-3}, Adam{.lr = huge}, generator);
+            check_refused_step<T, TwoPassD<T>>(Adam{.lr = 1e-3}, Adam{.lr = huge}, generator);
+        }
+        SECTION(generator ? "SGD, G's learning rate and momentum huge" : "SGD, D's learning rate and momentum huge") {
+            const SGD good{.lr = 1e-2, .momentum = 0.9}, bad{.lr = huge, .momentum = 1e6};
+            check_refused_step<T, JointD<T>>(good, bad, generator);
+            check_refused_step<T, TwoPassD<T>>(good, bad, generator);
+        }
+    }
+    SECTION("Adam, a gradient whose square overflows") {
+        check_overflowing_gradient<T, JointD<T>>();
+        check_overflowing_gradient<T, TwoPassD<T>>();
+    }
+}
+
+namespace {
+// An optimizer that cannot refuse an update (no try_step): plain gradient descent.
+struct PlainDescent {
+    double lr = 1e-2;
+    template <class T>
+    class state {
+    public:
+        explicit state(std::size_t) {}
+        void step(const PlainDescent& o, std::span<T> params, std::span<const T> grads) {
+            for (std::size_t i = 0; i < params.size(); ++i) params[i] -= static_cast<T>(o.lr) * grads[i];
+            ++steps_;
+        }
+        std::uint64_t steps() const { return steps_; }
+
+    private:
+        std::uint64_t steps_ = 0;
+    };
+};
+static_assert(Optimizer<PlainDescent> && !refusing_optimizer<PlainDescent>);
+static_assert(refusing_optimizer<Adam> && refusing_optimizer<SGD, double>);
+}  // namespace
+
+TEST_CASE("an optimizer without try_step: the trainer puts back the parameters and the state", "[trainer][errors]") {
+    AdversarialTrainer<Generator, Discriminator, PlainDescent, PlainDescent> trainer({.seed = 5});
+    Rng data(6);
+    const auto real = real_batch(data);
+    trainer.step(real);
+    const auto g_before = snapshot(trainer.generator()), d_before = snapshot(trainer.discriminator());
+    trainer.options().discriminator_optimizer.lr = static_cast<double>(std::numeric_limits<float>::max());
+    CHECK_THROWS_WITH(trainer.step(real), Catch::Contains("the discriminator's update in step 2 would leave a value "
+                                                          "non-finite: parameter ") &&
+                                              Catch::Contains("this update was not applied"));
+    CHECK(snapshot(trainer.discriminator()) == d_before);
+    CHECK(snapshot(trainer.generator()) == g_before);
+    CHECK(trainer.discriminator_state().steps() == 1);  // the copy of the state was put back
+    CHECK(trainer.steps() == 1);
 }

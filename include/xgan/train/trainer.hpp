@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -45,6 +47,75 @@ inline constexpr bool rows_independent_layers_v = []<std::size_t... I>(std::inde
               mask_drawing_layer<typename D::template layer_type<I>>)) &&
             ...);
 }(std::make_index_sequence<Count>{});
+
+namespace detail {
+
+// Whether none of values[0, n) is infinite or NaN: whose exponent bits are all ones.
+template <class U>
+bool all_finite(const U* values, std::size_t n) {
+    using Bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
+    static_assert(std::numeric_limits<U>::is_iec559 && sizeof(U) == sizeof(Bits) && std::is_floating_point_v<U>);
+    constexpr Bits exponent = std::bit_cast<Bits>(std::numeric_limits<U>::infinity());
+    Bits non_finite = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        non_finite |= static_cast<Bits>((std::bit_cast<Bits>(values[i]) & exponent) == exponent);
+    return non_finite == 0;
+}
+
+// Checks optimizer settings that can check themselves (Adam::validate, SGD::validate);
+// a user optimizer's settings without validate() are taken as they are.
+template <class O>
+void validate_settings(const O& settings) {
+    if constexpr (requires { settings.validate(); }) settings.validate();
+}
+
+// Applies one optimizer update to a network's N parameters, or refuses it with the
+// parameters and the optimizer's state unchanged when a value would not be finite.
+// A refusing_optimizer (Adam, SGD) refuses by itself (try_step), and nothing is kept
+// here. For another optimizer, this keeps a copy of the parameters, and of the state
+// when its type can be copied, taken before each update and put back when a parameter
+// is not finite after it (the state's own values cannot be checked; a state that cannot
+// be copied is left as the update left it).
+template <class O, class T, std::size_t N>
+class guarded_update {
+public:
+    using state_type = typename O::template state<T>;
+
+    // "" when the update was applied, otherwise why it was refused.
+    std::string apply(const O& settings, state_type& state, std::span<T> params, std::span<const T> grads) {
+        if constexpr (refusing_optimizer<O, T>) {
+            if (state.try_step(settings, params, grads)) return {};
+            if constexpr (requires { state.refusal(grads); }) return state.refusal(grads);
+            else return "the optimizer refused it";
+        } else {
+            std::copy(params.begin(), params.end(), copies_.params.begin());
+            if constexpr (copyable) {
+                if (copies_.state) *copies_.state = state;
+                else copies_.state.emplace(state);
+            }
+            state.step(settings, params, grads);
+            if (all_finite(params.data(), params.size())) return {};
+            std::size_t i = 0;
+            while (std::isfinite(params[i])) ++i;
+            std::string why = detail::message("parameter ", i, " became ", params[i], " (gradient ", grads[i], ")");
+            std::copy(copies_.params.begin(), copies_.params.end(), params.begin());
+            if constexpr (copyable) state = *copies_.state;
+            else why += "; the optimizer's state, which cannot be copied, was not restored";
+            return why;
+        }
+    }
+
+private:
+    static constexpr bool copyable = std::is_copy_constructible_v<state_type> && std::is_copy_assignable_v<state_type>;
+    struct copies {
+        std::vector<T> params = std::vector<T>(N);
+        std::optional<state_type> state;  // from the first update on: a copy-assignment then reuses its storage
+    };
+    struct none {};
+    [[no_unique_address]] std::conditional_t<refusing_optimizer<O, T>, none, copies> copies_;
+};
+
+}  // namespace detail
 
 template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
           class GanLoss = MinimaxLoss>
@@ -115,7 +186,7 @@ public:
             stats.d_loss = d.d_loss;
             stats.d_score = -d.d_loss;
         }
-        const auto g = train_generator(real_batch.derived_cast().shape()[0]);
+        const auto g = train_generator(real_batch.derived_cast().shape()[0], true);
         stats.g_loss = g.g_loss;
         stats.d_fake = g.d_fake;
         stats.step = ++steps_;
@@ -123,12 +194,14 @@ public:
     }
 
     // One discriminator update: real batch labelled real, G(z) labelled fake.
-    // Fills d_accuracy and d_loss. Throws, changing nothing, on a bad batch or a
-    // non-finite loss.
+    // Fills d_accuracy and d_loss. Throws, with both networks and optimizer states
+    // unchanged, on a bad batch or optimizer setting, a non-finite loss, or an update
+    // that would leave a value non-finite.
     template <class E>
     StepStats train_discriminator(const xt::xexpression<E>& real_batch) {
         const auto& real = real_batch.derived_cast();
         check_real_batch(real);
+        detail::validate_settings(options_.discriminator_optimizer);
         const std::size_t batch = real.shape()[0];
         bind_rng();
         if constexpr (joint_discriminator_pass) return train_discriminator_jointly(real, batch);
@@ -136,13 +209,9 @@ public:
     }
 
     // One generator update through the discriminator on `batch` fresh noise vectors.
-    // Fills g_loss and d_fake.
-    StepStats train_generator(std::size_t batch) {
-        if (batch == 0) XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the batch is empty (0 rows)");
-        bind_rng();
-        return generator_update(generator_, g_, g_gradient_, g_state_, options_.generator_optimizer,
-                                std::as_const(discriminator_), d_fake_, options_.loss, rng_, batch, steps_);
-    }
+    // Fills g_loss and d_fake. Throws, as train_discriminator does, with both networks
+    // and optimizer states unchanged.
+    StepStats train_generator(std::size_t batch) { return train_generator(batch, false); }
 
     // n samples from G, in inference mode, on fresh noise (drawn from the trainer's Rng).
     matrix<T> sample(std::size_t n) {
@@ -199,6 +268,28 @@ private:
     void check_options() const {
         if (options_.discriminator_steps == 0)
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: discriminator_steps must be at least 1");
+        detail::validate_settings(options_.generator_optimizer);
+        detail::validate_settings(options_.discriminator_optimizer);
+    }
+
+    // within_step: called by step() after its discriminator updates (for the message).
+    StepStats train_generator(std::size_t batch, bool within_step) {
+        if (batch == 0) XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the batch is empty (0 rows)");
+        detail::validate_settings(options_.generator_optimizer);
+        bind_rng();
+        return generator_update(generator_, g_, g_gradient_, g_state_, g_update_, options_.generator_optimizer,
+                                std::as_const(discriminator_), d_fake_, options_.loss, rng_, batch, steps_,
+                                within_step);
+    }
+
+    // Applies D's optimizer update to D's parameters, or throws, changing nothing.
+    void update_discriminator() {
+        const std::string refused = d_update_.apply(options_.discriminator_optimizer, d_state_,
+                                                    discriminator_.parameters(), d_gradient_);
+        if (!refused.empty())
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's update in step ", steps_ + 1,
+                       " would leave a value non-finite: ", refused,
+                       "; this update was not applied (check the data and learning rates)");
     }
 
     // train_discriminator with a real pass (d_real_) and a fake pass (d_fake_).
@@ -213,11 +304,14 @@ private:
         const double d_loss = discriminator_loss(real_logits, fake_logits, d_real_.gradients[logit_layers],
                                                  d_fake_.gradients[logit_layers]);
 
-        discriminator_.template update_buffers<logit_layers>(d_real_);
-        discriminator_.template update_buffers<logit_layers>(d_fake_);
         discriminator_.template backward<logit_layers>(d_real_, d_gradient_, false, GradientMode::overwrite);
         discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
-        d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
+        update_discriminator();
+        // Only a kept update folds its passes into the networks' buffers (BatchNorm's
+        // running statistics); the backward passes above do not read them.
+        discriminator_.template update_buffers<logit_layers>(d_real_);
+        discriminator_.template update_buffers<logit_layers>(d_fake_);
+        generator_.update_buffers(g_);
 
         return discriminator_stats(real_logits, d_loss);
     }
@@ -252,7 +346,8 @@ private:
         std::copy_n(real_logit_gradient_.data(), batch, logit_gradient);
         std::copy_n(fake_logit_gradient_.data(), batch, logit_gradient + batch);
         discriminator_.template backward<logit_layers>(d_joint_, d_gradient_, false, GradientMode::overwrite);
-        d_state_.step(options_.discriminator_optimizer, discriminator_.parameters(), d_gradient_);
+        update_discriminator();
+        generator_.update_buffers(g_);  // D's logit layers keep no buffers here
 
         return discriminator_stats(real_logits_, d_loss);
     }
@@ -281,9 +376,10 @@ private:
     // not a convention). Gradients still flow through D to G's output.
     static StepStats generator_update(G& generator, typename G::Workspace& g_ws, std::span<T> g_gradient,
                                       typename GeneratorOptimizer::template state<T>& g_state,
+                                      detail::guarded_update<GeneratorOptimizer, T, G::parameter_count>& g_update,
                                       const GeneratorOptimizer& optimizer, const D& discriminator,
                                       typename D::Workspace& d_ws, const GanLoss& loss, Rng& rng, std::size_t batch,
-                                      std::uint64_t step) {
+                                      std::uint64_t step, bool within_step) {
         draw_fakes(generator, g_ws, rng, batch);
         d_ws.resize(batch);
         std::copy(g_ws.output().begin(), g_ws.output().end(), d_ws.input().begin());
@@ -296,7 +392,13 @@ private:
         const auto& input_gradient = discriminator.template backward_input<logit_layers>(d_ws);
         std::copy(input_gradient.begin(), input_gradient.end(), g_ws.gradients[G::layer_count].begin());
         generator.backward(g_ws, g_gradient, false, GradientMode::overwrite);
-        g_state.step(optimizer, generator.parameters(), g_gradient);
+        const std::string refused = g_update.apply(optimizer, g_state, generator.parameters(), g_gradient);
+        if (!refused.empty())
+            XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the generator's update in step ", step + 1,
+                       " would leave a value non-finite: ", refused, "; this update was not applied",
+                       within_step ? ", but this step's discriminator updates were" : "",
+                       " (check the data and learning rates)");
+        generator.update_buffers(g_ws);  // only once the update is kept, as for D
 
         StepStats stats;
         stats.g_loss = g_loss;
@@ -304,13 +406,12 @@ private:
         return stats;
     }
 
-    // Fills G's workspace with fresh noise and runs G forward (folding what its stateful
-    // layers saw into their buffers).
-    static void draw_fakes(G& generator, typename G::Workspace& g_ws, Rng& rng, std::size_t batch) {
+    // Fills G's workspace with fresh noise and runs G forward. The caller folds what G's
+    // stateful layers saw into their buffers (update_buffers) once its update is kept.
+    static void draw_fakes(const G& generator, typename G::Workspace& g_ws, Rng& rng, std::size_t batch) {
         g_ws.resize(batch);
         rng.fill_normal(std::span<T>(g_ws.input().data(), g_ws.input().size()));
         generator.forward(g_ws);
-        generator.update_buffers(g_ws);
     }
 
     // Stateful layers (Dropout) draw from the trainer's Rng; set on each use, so a moved
@@ -331,7 +432,7 @@ private:
                       (std::is_same_v<typename E::value_type, float> || std::is_same_v<typename E::value_type, double>)) {
             // Contiguous storage: one branch-free pass over the bits; the walk below
             // then runs only to name the offending value.
-            if (real.is_contiguous() && all_finite(real.data(), real.size())) return;
+            if (real.is_contiguous() && detail::all_finite(real.data(), real.size())) return;
         }
         const std::size_t columns = real.shape()[1];
         std::size_t i = 0;
@@ -339,18 +440,6 @@ private:
             if (!std::isfinite(static_cast<double>(*it)))
                 XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch holds ", *it, " at row ",
                            i / columns, ", column ", i % columns, "; the networks were left unchanged");
-    }
-
-    // Whether none of values[0, n) is infinite or NaN: whose exponent bits are all ones.
-    template <class U>
-    static bool all_finite(const U* values, std::size_t n) {
-        using Bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
-        static_assert(std::numeric_limits<U>::is_iec559 && sizeof(U) == sizeof(Bits) && std::is_floating_point_v<U>);
-        constexpr Bits exponent = std::bit_cast<Bits>(std::numeric_limits<U>::infinity());
-        Bits non_finite = 0;
-        for (std::size_t i = 0; i < n; ++i)
-            non_finite |= static_cast<Bits>((std::bit_cast<Bits>(values[i]) & exponent) == exponent);
-        return non_finite == 0;
     }
 
     static double mean_probability(const matrix<T>& logits) {
@@ -373,6 +462,8 @@ private:
     std::vector<T> d_gradient_ = std::vector<T>(D::parameter_count);
     typename GeneratorOptimizer::template state<T> g_state_{G::parameter_count};
     typename DiscriminatorOptimizer::template state<T> d_state_{D::parameter_count};
+    detail::guarded_update<GeneratorOptimizer, T, G::parameter_count> g_update_;
+    detail::guarded_update<DiscriminatorOptimizer, T, D::parameter_count> d_update_;
     std::uint64_t steps_ = 0;
 };
 
