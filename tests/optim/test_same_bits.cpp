@@ -71,14 +71,14 @@ template <class T, class Kernel>
 void check_kernel(bool fused, Kernel kernel) {
     const std::size_t n = 1001;  // whole vectors and a scalar tail
     const xgan::Adam o{.lr = 2e-3, .beta1 = 0.8, .beta2 = 0.99};  // not powers of 2: each product rounds
-    std::vector<T> p(n), m(n), v(n), p_next(n), m_next(n), v_next(n);
+    std::vector<T> p(n), m(n), v(n), p_before(n), m_next(n), v_next(n);
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(std::cos(static_cast<double>(i)));
     std::vector<T> old_p = p, old_m = m, old_v = v;
     for (int t = 1; t <= 300; ++t) {
         const std::vector<T> g = gradients<T>(n, t);
         const auto c = coefficients<T>(o, static_cast<std::uint64_t>(t));
-        REQUIRE(kernel(n, p.data(), g.data(), m.data(), v.data(), p_next.data(), m_next.data(), v_next.data(), c));
-        p = p_next;
+        REQUIRE(kernel(n, p.data(), g.data(), m.data(), v.data(), p_before.data(), m_next.data(), v_next.data(), c));
+        REQUIRE(same_bits<T>(p_before, old_p));  // the parameters it overwrote, kept
         m.swap(m_next);
         v.swap(v_next);
         old_adam<T>(fused, old_p, g, old_m, old_v, c);

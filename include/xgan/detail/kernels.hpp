@@ -309,17 +309,18 @@ void activation_backward(std::size_t n, const T* x, const T* y, const T* dy, T* 
     XGAN_KERNEL_DISPATCH(activation_backward<Op, T>(n, x, y, dy, dx));
 }
 
-// One Adam update of n parameters (see optim/adam.hpp for the formula), out of place:
-// reads the parameters p, gradients g and moments m, v, and writes the new values to
-// p_next, m_next, v_next (seven separate arrays). Returns whether every new value is
-// finite; the caller keeps them only then.
+// One Adam update of n parameters (see optim/adam.hpp for the formula) that the caller
+// can take back: reads the parameters p, gradients g and moments m, v; writes the new
+// moments to m_next, v_next, copies p to p_old and overwrites p with the new parameters
+// (seven separate arrays). Returns whether every new value is finite; when not, the
+// caller restores p from p_old and keeps m and v.
 template <class T>
-bool adam_update(std::size_t n, const T* p, const T* g, const T* m, const T* v, T* p_next, T* m_next, T* v_next,
+bool adam_update(std::size_t n, T* p, const T* g, const T* m, const T* v, T* p_old, T* m_next, T* v_next,
                  const adam_coefficients<T>& c) {
 #if XGAN_KERNELS_X86
-    if (avx2_active()) return avx2::adam_update<T>(n, p, g, m, v, p_next, m_next, v_next, c);
+    if (avx2_active()) return avx2::adam_update<T>(n, p, g, m, v, p_old, m_next, v_next, c);
 #endif
-    return generic::adam_update<T>(n, p, g, m, v, p_next, m_next, v_next, c);
+    return generic::adam_update<T>(n, p, g, m, v, p_old, m_next, v_next, c);
 }
 
 #else  // !XGAN_HAS_KERNELS: plain loops (Dense then always uses BLAS; small_dense_v is false)
@@ -368,15 +369,16 @@ void activation_backward(std::size_t n, const T* XGAN_RESTRICT x, const T* XGAN_
 }
 
 template <class T>
-bool adam_update(std::size_t n, const T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g, const T* XGAN_RESTRICT m,
-                 const T* XGAN_RESTRICT v, T* XGAN_RESTRICT p_next, T* XGAN_RESTRICT m_next, T* XGAN_RESTRICT v_next,
+bool adam_update(std::size_t n, T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g, const T* XGAN_RESTRICT m,
+                 const T* XGAN_RESTRICT v, T* XGAN_RESTRICT p_old, T* XGAN_RESTRICT m_next, T* XGAN_RESTRICT v_next,
                  const adam_coefficients<T>& c) {
     bool finite = true;
     for (std::size_t i = 0; i < n; ++i) {
         m_next[i] = g[i] * c.one_minus_beta1 + m[i] * c.beta1;
         v_next[i] = c.one_minus_beta2 * g[i] * g[i] + v[i] * c.beta2;
-        p_next[i] = p[i] + c.step_size * m_next[i] / (std::sqrt(v_next[i]) / c.correction2_sqrt + c.eps);
-        finite &= std::isfinite(p_next[i]) && std::isfinite(m_next[i]) && std::isfinite(v_next[i]);
+        p_old[i] = p[i];
+        p[i] = p[i] + c.step_size * m_next[i] / (std::sqrt(v_next[i]) / c.correction2_sqrt + c.eps);
+        finite &= std::isfinite(p[i]) && std::isfinite(v_next[i]);
     }
     return finite;
 }

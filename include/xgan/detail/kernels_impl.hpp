@@ -843,28 +843,31 @@ XGAN_KERNEL_INLINE vec<std::conditional_t<sizeof(T) == 4, std::int32_t, std::int
 //   m = g (1 - beta1) + m beta1            (fused when XGAN_KERNEL_FMA, like PyTorch's add_(alpha))
 //   v = ((1 - beta2) g) g + v beta2        (likewise)
 //   p = p + (step_size m) / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-// Out of place: reads p, g, m, v and writes the new values to p_next, m_next, v_next, so
-// that the caller can still refuse the update; ORs the lanes where any of them is not
-// finite into non_finite.
+// Refusable: the new moments go to m_next and v_next, the old parameters to p_old before
+// p is overwritten, and the lanes where the new p or v is not finite are ORed into
+// non_finite. The new m needs no check of its own: a non-finite m makes p non-finite
+// (it is the numerator of p's step), and a non-finite g makes v non-finite.
 template <class T, std::size_t L, class Flags>
-XGAN_KERNEL_INLINE void adam_lanes(const T* p, const T* g, const T* m, const T* v, T* p_next, T* m_next, T* v_next,
+XGAN_KERNEL_INLINE void adam_lanes(T* p, const T* g, const T* m, const T* v, T* p_old, T* m_next, T* v_next,
                                    const adam_coefficients<T>& c, Flags& non_finite) {
     using V = vec<T, L>;
     const V gi = load<T, L>(g);
     const V mi = madd<T, L>(gi, splat<T, L>(c.one_minus_beta1), load<T, L>(m) * splat<T, L>(c.beta1));
     const V vi = madd<T, L>(splat<T, L>(c.one_minus_beta2) * gi, gi, load<T, L>(v) * splat<T, L>(c.beta2));
     const V denom = vsqrt<T, L>(vi) / splat<T, L>(c.correction2_sqrt) + splat<T, L>(c.eps);
-    const V pi = load<T, L>(p) + splat<T, L>(c.step_size) * mi / denom;
-    non_finite |= non_finite_lanes<T, L>(pi) | non_finite_lanes<T, L>(mi) | non_finite_lanes<T, L>(vi);
-    store<T, L>(p_next, pi);
+    const V pi = load<T, L>(p);
+    const V p_new = pi + splat<T, L>(c.step_size) * mi / denom;
+    non_finite |= non_finite_lanes<T, L>(p_new) | non_finite_lanes<T, L>(vi);
+    store<T, L>(p_old, pi);
+    store<T, L>(p, p_new);
     store<T, L>(m_next, mi);
     store<T, L>(v_next, vi);
 }
 
 // Returns whether every new value is finite.
 template <class T>
-XGAN_KERNEL_TARGET bool adam_update(std::size_t n, const T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g,
-                                    const T* XGAN_RESTRICT m, const T* XGAN_RESTRICT v, T* XGAN_RESTRICT p_next,
+XGAN_KERNEL_TARGET bool adam_update(std::size_t n, T* XGAN_RESTRICT p, const T* XGAN_RESTRICT g,
+                                    const T* XGAN_RESTRICT m, const T* XGAN_RESTRICT v, T* XGAN_RESTRICT p_old,
                                     T* XGAN_RESTRICT m_next, T* XGAN_RESTRICT v_next, const adam_coefficients<T>& c) {
     using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
     constexpr std::size_t L = max_lanes<T>;
@@ -872,8 +875,8 @@ XGAN_KERNEL_TARGET bool adam_update(std::size_t n, const T* XGAN_RESTRICT p, con
     I tail = 0;
     std::size_t i = 0;
     for (; i + L <= n; i += L)
-        adam_lanes<T, L>(p + i, g + i, m + i, v + i, p_next + i, m_next + i, v_next + i, c, lanes);
-    for (; i < n; ++i) adam_lanes<T, 1>(p + i, g + i, m + i, v + i, p_next + i, m_next + i, v_next + i, c, tail);
+        adam_lanes<T, L>(p + i, g + i, m + i, v + i, p_old + i, m_next + i, v_next + i, c, lanes);
+    for (; i < n; ++i) adam_lanes<T, 1>(p + i, g + i, m + i, v + i, p_old + i, m_next + i, v_next + i, c, tail);
     for (std::size_t lane = 0; lane < L; ++lane) tail |= lanes[lane];
     return tail == 0;
 }

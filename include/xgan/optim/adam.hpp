@@ -47,7 +47,7 @@ struct Adam {
         explicit state(std::size_t parameter_count)
             : m_{std::vector<T>(parameter_count, T(0)), std::vector<T>(parameter_count, T(0))},
               v_{std::vector<T>(parameter_count, T(0)), std::vector<T>(parameter_count, T(0))},
-              p_next_(parameter_count) {}
+              scratch_(parameter_count) {}
 
         // One update; throws std::runtime_error, changing nothing, where try_step refuses it.
         void step(const Adam& o, std::span<T> params, std::span<const T> grads) {
@@ -62,8 +62,8 @@ struct Adam {
         // ranges (Adam::validate) or spans of another size.
         [[nodiscard]] bool try_step(const Adam& o, std::span<T> params, std::span<const T> grads) {
             o.validate();
-            if (params.size() != p_next_.size() || grads.size() != p_next_.size())
-                XGAN_THROW(std::invalid_argument, "xgan::Adam: state sized for ", p_next_.size(), " parameters, got ",
+            if (params.size() != scratch_.size() || grads.size() != scratch_.size())
+                XGAN_THROW(std::invalid_argument, "xgan::Adam: state sized for ", scratch_.size(), " parameters, got ",
                            params.size(), " parameters and ", grads.size(), " gradients");
             const std::uint64_t t = steps_ + 1;
             const T beta1 = static_cast<T>(o.beta1), one_minus_beta1 = static_cast<T>(1.0 - o.beta1);
@@ -80,25 +80,25 @@ struct Adam {
             // Per element (vectorised, AVX2 where available; see detail/kernels_impl.hpp):
             //   m = m beta1 + g (1 - beta1),  v = v beta2 + (1 - beta2) g g,
             //   p = p + step_size m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-            // into the other moment buffers and p_next_, so that nothing has changed until
-            // every new value is known to be finite; then the moments change by swapping
-            // buffers, and only the parameters are copied. Large networks split it over
-            // xgan::threads() threads (core/threads.hpp).
+            // with the new moments in the other pair of buffers and the old parameters kept
+            // in scratch_ as they are overwritten. Kept (every new value finite): the
+            // buffers swap roles, nothing is copied. Refused: the parameters come back
+            // from scratch_, which keeps the refused values for refusal(). Large networks
+            // split it over xgan::threads() threads (core/threads.hpp).
             const std::size_t next = 1 - live_;
-            const T* const p = params.data();
+            T* const p = params.data();
             const T* const g = grads.data();
             std::atomic<bool> non_finite{false};
-            detail::parallel_for(p_next_.size(), [&](std::size_t begin, std::size_t end) {
+            detail::parallel_for(scratch_.size(), [&](std::size_t begin, std::size_t end) {
                 if (!detail::kernels::adam_update<T>(end - begin, p + begin, g + begin, m_[live_].data() + begin,
-                                                     v_[live_].data() + begin, p_next_.data() + begin,
+                                                     v_[live_].data() + begin, scratch_.data() + begin,
                                                      m_[next].data() + begin, v_[next].data() + begin, c))
                     non_finite.store(true, std::memory_order_relaxed);
             });
-            if (non_finite.load(std::memory_order_relaxed)) return false;
-            detail::parallel_for(p_next_.size(), [&](std::size_t begin, std::size_t end) {
-                std::copy(p_next_.begin() + static_cast<std::ptrdiff_t>(begin),
-                          p_next_.begin() + static_cast<std::ptrdiff_t>(end), params.begin() + static_cast<std::ptrdiff_t>(begin));
-            });
+            if (non_finite.load(std::memory_order_relaxed)) {
+                std::swap_ranges(params.begin(), params.end(), scratch_.begin());
+                return false;
+            }
             live_ = next;
             steps_ = t;
             return true;
@@ -112,10 +112,10 @@ struct Adam {
             const std::size_t next = 1 - live_;
             for (std::size_t i = 0; i < grads.size(); ++i)
                 if (!std::isfinite(grads[i])) return detail::message("the gradient of parameter ", i, " is ", grads[i]);
-            for (std::size_t i = 0; i < p_next_.size(); ++i)
-                if (!std::isfinite(p_next_[i]) || !std::isfinite(m_[next][i]) || !std::isfinite(v_[next][i]))
+            for (std::size_t i = 0; i < scratch_.size(); ++i)
+                if (!std::isfinite(scratch_[i]) || !std::isfinite(m_[next][i]) || !std::isfinite(v_[next][i]))
                     return detail::message("at parameter ", i, " (gradient ", i < grads.size() ? grads[i] : T(0),
-                                           ") the update gives the value ", p_next_[i], ", exp_avg ", m_[next][i],
+                                           ") the update gives the value ", scratch_[i], ", exp_avg ", m_[next][i],
                                            ", exp_avg_sq ", v_[next][i]);
             return "no value of the last update was non-finite";
         }
@@ -157,10 +157,10 @@ struct Adam {
 
     private:
         // Two buffers per moment: m_[live_] and v_[live_] hold the state; an update
-        // writes the others, which become live when it is kept. p_next_ holds the new
-        // parameters until then.
+        // writes the others, which become live when it is kept. scratch_: the parameters
+        // before an update; after a refused one, the values it would have given them.
         std::array<std::vector<T>, 2> m_, v_;
-        std::vector<T> p_next_;
+        std::vector<T> scratch_;
         std::size_t live_ = 0;
         std::uint64_t steps_ = 0;
     };

@@ -44,7 +44,7 @@ struct SGD {
     public:
         explicit state(std::size_t parameter_count)
             : buffer_{std::vector<T>(parameter_count, T(0)), std::vector<T>(parameter_count, T(0))},
-              p_next_(parameter_count) {}
+              scratch_(parameter_count) {}
 
         // One update; throws std::runtime_error, changing nothing, where try_step refuses it.
         void step(const SGD& o, std::span<T> params, std::span<const T> grads) {
@@ -59,29 +59,33 @@ struct SGD {
         // settings outside their ranges (SGD::validate) or spans of another size.
         [[nodiscard]] bool try_step(const SGD& o, std::span<T> params, std::span<const T> grads) {
             o.validate();
-            if (params.size() != p_next_.size() || grads.size() != p_next_.size())
-                XGAN_THROW(std::invalid_argument, "xgan::SGD: state sized for ", p_next_.size(), " parameters, got ",
+            if (params.size() != scratch_.size() || grads.size() != scratch_.size())
+                XGAN_THROW(std::invalid_argument, "xgan::SGD: state sized for ", scratch_.size(), " parameters, got ",
                            params.size(), " parameters and ", grads.size(), " gradients");
             const T lr = static_cast<T>(o.lr), momentum = static_cast<T>(o.momentum);
             const T keep = static_cast<T>(1.0 - o.dampening);
             const bool first = steps_ == 0;
-            // Into p_next_ and the other buffer, kept only when all of it is finite.
+            // The new buffer goes to the other one, the old parameters to scratch_ as they
+            // are overwritten; kept only when every new value is finite (as Adam's).
             const std::vector<T>& buffer = buffer_[live_];
             std::vector<T>& buffer_next = buffer_[1 - live_];
             bool finite = true;
             wrote_buffer_ = o.momentum != 0.0;
-            for (std::size_t i = 0, n = p_next_.size(); i < n; ++i) {
+            for (std::size_t i = 0, n = scratch_.size(); i < n; ++i) {
                 T d = grads[i];
                 if (o.momentum != 0.0) {
                     buffer_next[i] = first ? d : buffer[i] * momentum + keep * d;
                     d = o.nesterov ? d + momentum * buffer_next[i] : buffer_next[i];
                     finite &= std::isfinite(buffer_next[i]);
                 }
-                p_next_[i] = params[i] - lr * d;
-                finite &= std::isfinite(p_next_[i]) && std::isfinite(grads[i]);
+                scratch_[i] = params[i];
+                params[i] -= lr * d;
+                finite &= std::isfinite(params[i]) && std::isfinite(grads[i]);
             }
-            if (!finite) return false;
-            std::copy(p_next_.begin(), p_next_.end(), params.begin());
+            if (!finite) {
+                std::swap_ranges(params.begin(), params.end(), scratch_.begin());
+                return false;
+            }
             if (wrote_buffer_) live_ = 1 - live_;  // without momentum the buffer is not written
             ++steps_;
             return true;
@@ -94,14 +98,14 @@ struct SGD {
             for (std::size_t i = 0; i < grads.size(); ++i)
                 if (!std::isfinite(grads[i])) return detail::message("the gradient of parameter ", i, " is ", grads[i]);
             const std::vector<T>& buffer_next = buffer_[1 - live_];
-            for (std::size_t i = 0; i < p_next_.size(); ++i) {
+            for (std::size_t i = 0; i < scratch_.size(); ++i) {
                 const T gradient = i < grads.size() ? grads[i] : T(0);
-                if (wrote_buffer_ && (!std::isfinite(p_next_[i]) || !std::isfinite(buffer_next[i])))
+                if (wrote_buffer_ && (!std::isfinite(scratch_[i]) || !std::isfinite(buffer_next[i])))
                     return detail::message("at parameter ", i, " (gradient ", gradient, ") the update gives the value ",
-                                           p_next_[i], ", momentum_buffer ", buffer_next[i]);
-                if (!wrote_buffer_ && !std::isfinite(p_next_[i]))
+                                           scratch_[i], ", momentum_buffer ", buffer_next[i]);
+                if (!wrote_buffer_ && !std::isfinite(scratch_[i]))
                     return detail::message("at parameter ", i, " (gradient ", gradient, ") the update gives the value ",
-                                           p_next_[i]);
+                                           scratch_[i]);
             }
             return "no value of the last update was non-finite";
         }
@@ -136,10 +140,10 @@ struct SGD {
 
     private:
         // buffer_[live_] holds the momentum buffer; an update with momentum writes the
-        // other, which becomes live when the update is kept. p_next_ holds the new
-        // parameters until then.
+        // other, which becomes live when the update is kept. scratch_: the parameters
+        // before an update; after a refused one, the values it would have given them.
         std::array<std::vector<T>, 2> buffer_;
-        std::vector<T> p_next_;
+        std::vector<T> scratch_;
         std::size_t live_ = 0;
         bool wrote_buffer_ = false;  // whether the last update wrote the other buffer (momentum != 0)
         std::uint64_t steps_ = 0;
