@@ -255,9 +255,13 @@ int main(int argc, char** argv) {
     command_line.add_option("--grid-every", s.grid_every, "Write a sample grid and a checkpoint every N steps")
         .show_default()
         .check_range(1, 100000000);
-    command_line.add_option("--resume", s.resume, "Continue from this checkpoint").check_existing_file();
+    command_line
+        .add_option("--resume", s.resume,
+                    "Continue from this checkpoint; log.csv rows past its step (a killed run's) are removed")
+        .check_existing_file();
     command_line.add_flag("--overwrite", s.overwrite,
-                          "Delete the run in --output first (checkpoint.npz, log.csv, training.png, samples_*.png)");
+                          "Delete the previous run's checkpoint.npz, log.csv, training.png and samples_*.png in "
+                          "--output first; other files stay");
     command_line.add_flag("--batchnorm", s.batchnorm, "Put BatchNorm between the generator's layers");
     if (const auto exit_code = command_line.parse(argc, argv)) return *exit_code;
     try {
