@@ -25,24 +25,12 @@
 #include <utility>
 #include <vector>
 
-#include <xgan/io/checkpoint.hpp>
-#include <xgan/layers/batch_norm.hpp>
-#include <xgan/layers/dense.hpp>
-#include <xgan/layers/relu.hpp>
-#include <xgan/layers/sigmoid.hpp>
-#include <xgan/train/trainer.hpp>
+#include "checkpoint_trainer.hpp"
 
 namespace {
 
-using G = xgan::Sequential<xgan::Dense<2, 3>, xgan::BatchNorm, xgan::ReLU, xgan::Dense<3, 2>>;
-using D = xgan::Sequential<xgan::Dense<2, 3>, xgan::ReLU, xgan::Dense<3, 1>, xgan::Sigmoid>;
-using Trainer = xgan::AdversarialTrainer<G, D>;
-
-bool same(const Trainer& a, const Trainer& b) {
-    return a.generator() == b.generator() && a.discriminator() == b.discriminator() &&
-           a.generator_state() == b.generator_state() && a.discriminator_state() == b.discriminator_state() &&
-           a.rng() == b.rng() && a.steps() == b.steps();
-}
+using fuzz::Trainer;
+using fuzz::same;
 
 // The input's entries, in order.
 std::vector<std::pair<std::string, std::string>> decode_entries(std::string_view in) {

@@ -4,7 +4,7 @@
 // Any byte string must be either loaded or rejected with xgan::checkpoint_error; a
 // rejection must leave the trainer exactly as it was. A crash, a sanitizer report, a
 // leak, a hang or another exception type is a bug. The seeds (corpus/checkpoint/) are
-// real checkpoints of the small trainer below, written by `checkpoint_fuzzer --write-seeds DIR`.
+// real checkpoints of fuzz::Trainer (checkpoint_trainer.hpp), written by `checkpoint_fuzzer --write-seeds DIR`.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,26 +13,10 @@
 #include <string>
 #include <string_view>
 
-#include <xgan/io/checkpoint.hpp>
-#include <xgan/layers/batch_norm.hpp>
-#include <xgan/layers/dense.hpp>
-#include <xgan/layers/relu.hpp>
-#include <xgan/layers/sigmoid.hpp>
-#include <xgan/train/trainer.hpp>
+#include "checkpoint_trainer.hpp"
 
-namespace {
-
-using G = xgan::Sequential<xgan::Dense<2, 3>, xgan::BatchNorm, xgan::ReLU, xgan::Dense<3, 2>>;
-using D = xgan::Sequential<xgan::Dense<2, 3>, xgan::ReLU, xgan::Dense<3, 1>, xgan::Sigmoid>;
-using Trainer = xgan::AdversarialTrainer<G, D>;
-
-bool same(const Trainer& a, const Trainer& b) {
-    return a.generator() == b.generator() && a.discriminator() == b.discriminator() &&
-           a.generator_state() == b.generator_state() && a.discriminator_state() == b.discriminator_state() &&
-           a.rng() == b.rng() && a.steps() == b.steps();
-}
-
-}  // namespace
+using fuzz::Trainer;
+using fuzz::same;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const Trainer pristine({.seed = 1});
