@@ -60,13 +60,26 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 namespace bench {
 namespace {
 
-[[noreturn]] void usage(const char* program, const char* problem, const char* detail) {
+std::string joined(const std::vector<std::string>& names, const char* separator) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : separator) + n;
+    return out;
+}
+
+[[noreturn]] void usage(const char* program, const std::vector<std::string>& workloads, const char* problem,
+                        const char* detail) {
     std::fprintf(stderr, "%s: %s%s\n", program, problem, detail);
     std::fprintf(stderr,
-                 "usage: %s [--workload painting|mnist] [--threads N] [--steps N] [--repeats R] [--warmup W] "
+                 "usage: %s [--workload %s] [--threads N] [--steps N] [--repeats R] [--warmup W] "
                  "[--seed S]\n",
-                 program);
+                 program, joined(workloads, "|").c_str());
     std::exit(2);
+}
+
+long minor_faults() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_minflt;
 }
 
 std::uint64_t parse_count(const char* program, const char* text, const char* flag) {
@@ -81,11 +94,11 @@ std::uint64_t parse_count(const char* program, const char* text, const char* fla
 
 }  // namespace
 
-Settings parse_settings(int argc, char** argv, const char* program) {
+Settings parse_settings(int argc, char** argv, const char* program, const std::vector<std::string>& workloads) {
     Settings s;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (i + 1 >= argc) usage(program, "missing value after ", arg.c_str());
+        if (i + 1 >= argc) usage(program, workloads, "missing value after ", arg.c_str());
         const char* value = argv[++i];
         if (arg == "--workload") s.workload = value;
         else if (arg == "--threads") s.threads = static_cast<int>(parse_count(program, value, "--threads"));
@@ -93,19 +106,27 @@ Settings parse_settings(int argc, char** argv, const char* program) {
         else if (arg == "--repeats") s.repeats = parse_count(program, value, "--repeats");
         else if (arg == "--warmup") s.warmup = parse_count(program, value, "--warmup"), s.warmup_given = true;
         else if (arg == "--seed") s.seed = parse_count(program, value, "--seed");
-        else usage(program, "unknown option ", arg.c_str());
+        else usage(program, workloads, "unknown option ", arg.c_str());
     }
-    if (s.workload != "painting" && s.workload != "mnist")
-        usage(program, "--workload must be painting or mnist, got ", s.workload.c_str());
-    if (s.threads < 1) usage(program, "--threads must be at least 1", "");
-    const bool painting = s.workload == "painting";
-    if (s.steps == 0) s.steps = painting ? 2000 : 20;
-    if (s.repeats == 0) s.repeats = painting ? 7 : 5;
-    if (!s.warmup_given) s.warmup = painting ? 500 : 3;
+    if (std::find(workloads.begin(), workloads.end(), s.workload) == workloads.end()) {
+        const std::string problem = "--workload must be " + joined(workloads, " or ") + " here, got ";
+        usage(program, workloads, problem.c_str(), s.workload.c_str());
+    }
+    if (s.threads < 1) usage(program, workloads, "--threads must be at least 1", "");
+    // Defaults: a few seconds a repetition on one core of the reference machine.
+    struct Defaults {
+        std::size_t steps, repeats, warmup;
+    };
+    const Defaults d = s.workload == "painting" ? Defaults{2000, 7, 500}
+                       : s.workload == "mnist"  ? Defaults{20, 5, 3}
+                                                : Defaults{10, 5, 2};
+    if (s.steps == 0) s.steps = d.steps;
+    if (s.repeats == 0) s.repeats = d.repeats;
+    if (!s.warmup_given) s.warmup = d.warmup;
     return s;
 }
 
-std::size_t batch_of(const Settings& settings) { return settings.workload == "painting" ? 64 : 128; }
+std::size_t batch_of(const Settings& settings) { return settings.workload == "mnist" ? 128 : 64; }
 
 double Measurement::median() const {
     std::vector<double> sorted = steps_per_second;
@@ -119,18 +140,23 @@ Measurement measure(const Settings& settings, const std::function<void(std::size
     if (settings.warmup > 0) run(settings.warmup);
     Measurement m;
     std::uint64_t counted = 0;
+    long faults = 0;
     for (std::size_t r = 0; r < settings.repeats; ++r) {
         allocations.store(0);
+        const long faults_before = minor_faults();
         counting.store(true);
         const auto start = std::chrono::steady_clock::now();
         run(settings.steps);
         const auto stop = std::chrono::steady_clock::now();
         counting.store(false);
+        faults += minor_faults() - faults_before;
         counted += allocations.load();
         m.steps_per_second.push_back(static_cast<double>(settings.steps) /
                                      std::chrono::duration<double>(stop - start).count());
     }
-    m.allocations_per_step = static_cast<double>(counted) / static_cast<double>(settings.steps * settings.repeats);
+    const double steps = static_cast<double>(settings.steps * settings.repeats);
+    m.allocations_per_step = static_cast<double>(counted) / steps;
+    m.minor_faults_per_step = static_cast<double>(faults) / steps;
     return m;
 }
 
@@ -165,10 +191,10 @@ void print_result(const Settings& s, const std::string& implementation, const st
     std::printf("{\"benchmark\":%s,\"implementation\":%s,\"version\":%s,\"threads\":%d,\"batch\":%zu,"
                 "\"steps\":%zu,\"repeats\":%zu,\"warmup\":%zu,\"steps_per_s_median\":%.3f,\"steps_per_s_min\":%.3f,"
                 "\"steps_per_s_max\":%.3f,\"allocations_per_step\":%.4f,\"peak_rss_kib\":%ld,"
-                "\"final_d_loss\":%.6f,\"final_g_loss\":%.6f",
+                "\"final_d_loss\":%.6f,\"final_g_loss\":%.6f,\"minor_faults_per_step\":%.1f",
                 quoted(s.workload).c_str(), quoted(implementation).c_str(), quoted(version).c_str(), s.threads,
                 batch_of(s), s.steps, s.repeats, s.warmup, m.median(), m.min(), m.max(), m.allocations_per_step,
-                peak_rss_kib(), final_d_loss, final_g_loss);
+                peak_rss_kib(), final_d_loss, final_g_loss, m.minor_faults_per_step);
     // Every repetition in the order run: the machine's swings show as runs of slow ones.
     std::printf(",\"steps_per_s_each\":[");
     for (std::size_t r = 0; r < m.steps_per_second.size(); ++r)
