@@ -32,6 +32,39 @@
 #                nn.Sequential(Linear(4,6), LeakyReLU(0.2), Linear(6,3), Sigmoid): weights,
 #                input batch, output, upstream gradient dy, and the autograd gradients
 #                w.r.t. the input and every parameter (state_dict order and layout).
+#   conv.txt     float64 image layers, each in an nn.Sequential (so state_dict names are
+#                "0.weight", ...): parameters and buffers (state_dict order and layout; a 4-D
+#                weight is written as {shape[0], the rest} with its shape in a separate block),
+#                input x {N, C*H*W} in NCHW order, output y {N, C*H*W}, upstream gradient dy,
+#                and the autograd gradients of sum(y * dy) w.r.t. x and every parameter.
+#                N is the batch; cases, input C x H x W:
+#                  conv_k3_s2_p1      Conv2d(3, 4, 3, stride 2, padding 1) on 3x7x6, N=2
+#                  conv_k3            Conv2d(2, 5, 3) on 2x5x7, N=3
+#                  conv_k4_s2_p1      Conv2d(1, 2, 4, stride 2, padding 1) on 1x8x8, N=2
+#                  convt_k4_s2_p1     ConvTranspose2d(3, 2, 4, 2, 1) on 3x4x5, N=2 (weight {in, out, kh, kw})
+#                  convt_k3_s2_p1_op1 ConvTranspose2d(2, 3, 3, stride 2, padding 1, output_padding 1)
+#                                     on 2x3x3, N=2
+#                  convt_k3           ConvTranspose2d(2, 2, 3) on 2x4x3, N=3
+#                  maxpool_k2         MaxPool2d(2) on 3x6x5 (the last column is dropped), N=2
+#                  maxpool_k3_s2      MaxPool2d(3, stride 2) on 2x7x7 (overlapping windows), N=2;
+#                                     both max pools on inputs of distinct values, so no ties
+#                  avgpool_k2         AvgPool2d(2) on 3x6x5, N=2
+#                  avgpool_k3_s2      AvgPool2d(3, stride 2) on 2x7x7, N=2
+#                  upsample_x2        Upsample(scale_factor=2, mode="nearest") on 3x3x4, N=2
+#                  upsample_x3        Upsample(scale_factor=3, mode="nearest") on 1x2x3, N=2
+#                  batchnorm2d        BatchNorm2d(3) on 3x4x5, N=4, random weight and bias and random
+#                                     running statistics (num_batches_tracked 3) before the step;
+#                                     training mode: y, dx, gradients, then the buffers after the
+#                                     step (buffer_after.*); then eval mode on a new batch (eval.x,
+#                                     eval.y, eval.dy, eval.dx, eval.grad.*)
+#                  discriminator      Sequential(Conv2d(1, 4, 4, 2, 1), BatchNorm2d(4), LeakyReLU(0.2),
+#                                     Flatten, Linear(64, 1)) on 1x8x8, N=4, training mode
+#                  generator          Sequential(Linear(6, 36), Unflatten(1, (4, 3, 3)), BatchNorm2d(4),
+#                                     ReLU, ConvTranspose2d(4, 2, 4, 2, 1), Tanh) on 6, N=3, training mode
+#                In discriminator the convolution's bias gradient is zero in exact arithmetic
+#                (BatchNorm removes each channel's mean), so PyTorch's value is rounding noise;
+#                discriminator.scale.grad.0.bias gives the size of the terms that cancel there
+#                (per channel, the sum of |dL/d conv output|), against which the test measures it.
 import math
 import os
 import sys
@@ -323,6 +356,153 @@ def write_network():
     w.save()
 
 
+# ----------------------------------------------------------------------------------------
+# Image layers
+# ----------------------------------------------------------------------------------------
+
+def as_rows(t):
+    """A tensor of any rank as Writer.block takes it: rank > 2 as {shape[0], the rest}."""
+    t = t.detach().to(torch.float64)
+    return t.reshape(t.shape[0], -1) if t.dim() > 2 else t
+
+
+def write_tensor_with_shape(w, case, kind, name, t):
+    """A parameter or buffer: <case>.<kind>.<name> holds its values (a 4-D tensor as {shape[0],
+    the rest}) and, for rank >= 1, <case>.shape.<name> its dimensions (rank 0: one value)."""
+    t = t.detach().to(torch.float64)
+    if t.dim() >= 1:
+        w.block("%s.shape.%s" % (case, name), [float(d) for d in t.shape])
+    w.block("%s.%s.%s" % (case, kind, name), as_rows(t))
+
+
+def randomize(net, g):
+    """Parameters and buffers drawn from g: weights and biases N(0, 0.5^2), BatchNorm2d's
+    weight in [0.5, 1.5), its running mean N(0, 0.5^2), running variance in [0.5, 1.5) and
+    num_batches_tracked 3, so an update of the running statistics shows every term."""
+    f64 = dict(dtype=torch.float64)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g, **f64))
+                m.bias.copy_(0.5 * torch.randn(m.bias.shape, generator=g, **f64))
+                m.running_mean.copy_(0.5 * torch.randn(m.running_mean.shape, generator=g, **f64))
+                m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g, **f64))
+                m.num_batches_tracked.fill_(3)
+            elif isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+                m.weight.copy_(0.5 * torch.randn(m.weight.shape, generator=g, **f64))
+                m.bias.copy_(0.5 * torch.randn(m.bias.shape, generator=g, **f64))
+
+
+def run_image_case(w, name, net, x, g, eval_x=None, cancelling_bias=None):
+    """Writes one case (see the header). Runs net module by module so that intermediate
+    values are at hand for the checks; returns them."""
+    f64 = dict(dtype=torch.float64)
+    batch = x.shape[0]
+    params = list(net.named_parameters())
+    for pname, p in params:
+        write_tensor_with_shape(w, name, "param", pname, p)
+    buffers = list(net.named_buffers())
+    for bname, b in buffers:
+        write_tensor_with_shape(w, name, "buffer", bname, b)
+
+    x = x.detach().clone().requires_grad_(True)
+    values = [x]
+    for module in net:
+        values.append(module(values[-1]))
+    y = values[-1]
+    dy = torch.randn(y.shape, generator=g, **f64)
+    grads = torch.autograd.grad((y * dy).sum(), [x] + [p for _, p in params] + values[1:-1])
+    w.block(name + ".x", x.reshape(batch, -1))
+    w.block(name + ".y", y.reshape(batch, -1))
+    w.block(name + ".dy", dy.reshape(batch, -1))
+    w.block(name + ".dx", grads[0].reshape(batch, -1))
+    for (pname, _), gp in zip(params, grads[1:1 + len(params)]):
+        w.block("%s.grad.%s" % (name, pname), as_rows(gp))
+    for bname, b in buffers:
+        w.block("%s.buffer_after.%s" % (name, bname), as_rows(b))
+
+    if cancelling_bias is not None:
+        # The bias of module `index` feeds a BatchNorm2d: its gradient, the per-channel sum of
+        # dL/d(module output), is zero but for rounding. Its scale: the sum of the terms' sizes.
+        index, pname = cancelling_bias
+        d_out = grads[1 + len(params) + index]
+        scale = d_out.abs().sum(dim=(0, 2, 3))
+        got = dict(zip([n for n, _ in params], grads[1:1 + len(params)]))[pname]
+        assert (got.abs() <= 1e-13 * scale).all(), (name, got, scale)
+        w.block("%s.scale.grad.%s" % (name, pname), scale)
+
+    if eval_x is not None:
+        net.eval()
+        x2 = eval_x.detach().clone().requires_grad_(True)
+        y2 = net(x2)
+        dy2 = torch.randn(y2.shape, generator=g, **f64)
+        grads2 = torch.autograd.grad((y2 * dy2).sum(), [x2] + [p for _, p in params])
+        w.block(name + ".eval.x", x2.reshape(batch, -1))
+        w.block(name + ".eval.y", y2.reshape(batch, -1))
+        w.block(name + ".eval.dy", dy2.reshape(batch, -1))
+        w.block(name + ".eval.dx", grads2[0].reshape(batch, -1))
+        for (pname, _), gp in zip(params, grads2[1:]):
+            w.block("%s.eval.grad.%s" % (name, pname), as_rows(gp))
+    return values
+
+
+def distinct_values(shape, g):
+    """Values -2 .. 2 in a random order, no two equal: max pooling has no ties to break."""
+    n = math.prod(shape)
+    perm = torch.randperm(n, generator=g).to(torch.float64)
+    return ((perm - n / 2) * (4.0 / n) + 0.001).reshape(shape)
+
+
+def write_conv():
+    w = Writer("conv.txt", "Image layers (float64): forward values and autograd gradients.")
+    w.comment("Per case <name>: param.<p> and buffer.<b> (state_dict names and layout; a 4-D tensor as\n"
+              "{shape[0], the rest}), shape.<p> / shape.<b> (the tensor's dimensions; none for rank 0),\n"
+              "x {N, C*H*W} in NCHW order, y = net(x) {N, C*H*W}, dy the upstream gradient, and the\n"
+              "gradients of sum(y * dy): dx and grad.<p>. Networks with BatchNorm2d run in training mode;\n"
+              "buffer_after.<b> holds their buffers after the step. batchnorm2d then runs in eval mode on\n"
+              "eval.x (eval.y, eval.dy, eval.dx, eval.grad.<p>). scale.grad.<p>: see generate.py's header.")
+    f64 = dict(dtype=torch.float64)
+    nn = torch.nn
+    seq = lambda *modules: nn.Sequential(*modules).to(torch.float64)
+    cases = [
+        # name, module(s), input C x H x W (or features), batch
+        ("conv_k3_s2_p1", seq(nn.Conv2d(3, 4, 3, stride=2, padding=1)), (3, 7, 6), 2),
+        ("conv_k3", seq(nn.Conv2d(2, 5, 3)), (2, 5, 7), 3),
+        ("conv_k4_s2_p1", seq(nn.Conv2d(1, 2, 4, stride=2, padding=1)), (1, 8, 8), 2),
+        ("convt_k4_s2_p1", seq(nn.ConvTranspose2d(3, 2, 4, 2, 1)), (3, 4, 5), 2),
+        ("convt_k3_s2_p1_op1", seq(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)), (2, 3, 3), 2),
+        ("convt_k3", seq(nn.ConvTranspose2d(2, 2, 3)), (2, 4, 3), 3),
+        ("maxpool_k2", seq(nn.MaxPool2d(2)), (3, 6, 5), 2),
+        ("maxpool_k3_s2", seq(nn.MaxPool2d(3, stride=2)), (2, 7, 7), 2),
+        ("avgpool_k2", seq(nn.AvgPool2d(2)), (3, 6, 5), 2),
+        ("avgpool_k3_s2", seq(nn.AvgPool2d(3, stride=2)), (2, 7, 7), 2),
+        ("upsample_x2", seq(nn.Upsample(scale_factor=2, mode="nearest")), (3, 3, 4), 2),
+        ("upsample_x3", seq(nn.Upsample(scale_factor=3, mode="nearest")), (1, 2, 3), 2),
+        ("batchnorm2d", seq(nn.BatchNorm2d(3)), (3, 4, 5), 4),
+        ("discriminator", seq(nn.Conv2d(1, 4, 4, 2, 1), nn.BatchNorm2d(4), nn.LeakyReLU(0.2), nn.Flatten(),
+                              nn.Linear(64, 1)), (1, 8, 8), 4),
+        ("generator", seq(nn.Linear(6, 4 * 3 * 3), nn.Unflatten(1, (4, 3, 3)), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.ConvTranspose2d(4, 2, 4, 2, 1), nn.Tanh()), (6,), 3),
+    ]
+    for seed, (name, net, in_shape, batch) in enumerate(cases, start=300):
+        g = torch.Generator().manual_seed(seed)
+        randomize(net, g)
+        net.train()
+        if name.startswith("maxpool"):
+            x = distinct_values((batch,) + in_shape, g)
+        else:
+            x = torch.randn((batch,) + in_shape, generator=g, **f64)
+        eval_x = torch.randn((batch,) + in_shape, generator=g, **f64) if name == "batchnorm2d" else None
+        cancelling = (0, "0.bias") if name == "discriminator" else None
+        values = run_image_case(w, name, net, x, g, eval_x=eval_x, cancelling_bias=cancelling)
+        # Inputs of LeakyReLU / ReLU stay clear of the kink at 0, where the derivative is a convention.
+        if name == "discriminator":
+            assert values[2].abs().min().item() > 1e-6, name
+        if name == "generator":
+            assert values[3].abs().min().item() > 1e-6, name
+    w.save()
+
+
 def main():
     if not torch.__version__.startswith("1.13"):
         print("warning: these golden values are meant to come from PyTorch 1.13, this is %s" % torch.__version__,
@@ -331,6 +511,7 @@ def main():
     write_sgd()
     write_losses()
     write_network()
+    write_conv()
 
 
 if __name__ == "__main__":
