@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""W1 (the painting GAN) and W2 (the MNIST MLP GAN) in PyTorch: bench/run's PyTorch row.
+"""W1 (the painting GAN), W2 (the MNIST MLP GAN) and W3 (the DCGAN) in PyTorch: bench/run's PyTorch row.
 
-bench/README.md defines both workloads; xgan's row (bench/xgan_gan.cpp) and the other
+bench/README.md defines the workloads; xgan's row (bench/xgan_gan.cpp) and the other
 peers (bench/peers/) do exactly the same work.
 
 W1 `painting`, batch 64:
@@ -22,6 +22,17 @@ W2 `mnist`, batch 128:
     F.binary_cross_entropy_with_logits, PyTorch's idiomatic (fused, numerically stable)
     form of Sigmoid followed by BCE; the same function (bench/README.md). The real and
     the fake rows go through D as one batch of 256 (dropout active).
+W3 `dcgan`, batch 64:
+    G = Linear(100,6272)-Unflatten(128,7,7)-BatchNorm2d(128)-ReLU-ConvTranspose2d(128,64,4,2,1)-
+        BatchNorm2d(64)-ReLU-ConvTranspose2d(64,1,4,2,1)-Tanh                      (1x28x28)
+    D = Conv2d(1,64,4,2,1)-LReLU-Conv2d(64,128,4,2,1)-BatchNorm2d(128)-LReLU-Flatten-Linear(6272,1),
+    LeakyReLU slope 0.2, PyTorch's default initialisation, Adam(lr=2e-4, betas=(0.5, 0.999))
+    for both, BCE with logits, real label 1:
+        D_loss = mean BCE(D(x), 1) + mean BCE(D(G(z)), 0)
+        G_loss = mean BCE(D(G(z)), 1)
+    Both nets stay in training mode (BatchNorm normalises with the batch's statistics);
+    the real and the fake images go through D as one batch of 128, so D's BatchNorm sees
+    their joint statistics, as in W2's single pass.
 
 One step (both workloads): a D update on a real batch and G(z) (z fresh, G not
 differentiated: the fakes are made under no_grad), then a G update through D on fresh
@@ -34,8 +45,8 @@ losses agree to the printed digits (a check that the two do the same work).
 
 Real batches are made before timing and cycled through (W1: 64 batches of paintings
 a x^2 + a - 1, a ~ U(1, 2), at 15 points on [-1, 1]; W2: 8 batches of 128 x 784 values
-uniform in [-1, 1], stand-ins for the scaled pixels), so the timed loop is the training
-step alone.
+uniform in [-1, 1], stand-ins for the scaled pixels; W3: 8 batches of 64 x 1 x 28 x 28
+such values), so the timed loop is the training step alone.
 
 --threads N calls torch.set_num_threads(N) (ATen's OpenMP pool). It does not govern the
 BLAS behind nn.Linear (Debian: OpenBLAS through libblas.so.3, with its own threads), so
@@ -43,9 +54,10 @@ bench/run also exports OPENBLAS_NUM_THREADS / OMP_NUM_THREADS = N and
 OMP_WAIT_POLICY=PASSIVE (bench/README.md, Threads).
 
 Prints one JSON line (the fields of bench/README.md; allocations_per_step is null, as
-Python cannot count them; extra: cpu_steps_per_s_median, steps per CPU-second of the whole
-process, all threads) and one line for people.
-Usage: torch_gan.py [--workload painting|mnist] [--threads N] [--steps N] [--repeats R]
+Python cannot count them; minor_faults_per_step over the timed steps, as the C++ harness;
+extra: cpu_steps_per_s_median, steps per CPU-second of the whole process, all threads) and
+one line for people.
+Usage: torch_gan.py [--workload painting|mnist|dcgan] [--threads N] [--steps N] [--repeats R]
                     [--warmup W] [--seed S]
 Needs a Python with torch (Debian's python3-torch: /usr/bin/python3).
 """
@@ -65,9 +77,10 @@ except ImportError as error:  # pragma: no cover - reported by bench/run
     sys.exit(3)
 
 # Per workload: batch size and the harness' defaults (bench/harness/harness.cpp).
-BATCH = {"painting": 64, "mnist": 128}
+BATCH = {"painting": 64, "mnist": 128, "dcgan": 64}
 DEFAULTS = {"painting": {"steps": 2000, "repeats": 7, "warmup": 500},
-            "mnist": {"steps": 20, "repeats": 5, "warmup": 3}}
+            "mnist": {"steps": 20, "repeats": 5, "warmup": 3},
+            "dcgan": {"steps": 10, "repeats": 5, "warmup": 2}}
 
 
 def painting(seed):
@@ -169,9 +182,60 @@ def mnist(seed):
     return step, reals
 
 
+def dcgan(seed):
+    """W3: returns (step, reals); step(real) does one training step, returns (d_loss, g_loss)."""
+    batch, noise, real_batches = BATCH["dcgan"], 100, 8
+    torch.manual_seed(seed)
+    G = nn.Sequential(nn.Linear(noise, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
+                      nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+                      nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh())
+    # D's logit; the Sigmoid is inside binary_cross_entropy_with_logits.
+    D = nn.Sequential(nn.Conv2d(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                      nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+    G.train()
+    D.train()  # also during G's update: BatchNorm normalises with the batch's statistics
+    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    d_params = list(D.parameters())
+
+    reals = [torch.empty(batch, 1, 28, 28).uniform_(-1, 1) for _ in range(real_batches)]
+    real_labels = torch.ones(batch, 1)
+    fake_labels = torch.zeros(batch, 1)
+
+    def step(real):
+        # D update on the real and the fake images as one batch; G is not differentiated here.
+        with torch.no_grad():
+            fake = G(torch.randn(batch, noise))
+        logits = D(torch.cat((real, fake)))
+        d_loss = (F.binary_cross_entropy_with_logits(logits[:batch], real_labels) +
+                  F.binary_cross_entropy_with_logits(logits[batch:], fake_labels))
+        opt_D.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_D.step()
+
+        # G update through D (frozen: its parameters receive no gradient; still in
+        # training mode) on fresh noise, the non-saturating loss.
+        for p in d_params:
+            p.requires_grad_(False)
+        logits = D(G(torch.randn(batch, noise)))
+        g_loss = F.binary_cross_entropy_with_logits(logits, real_labels)
+        opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_G.step()
+        for p in d_params:
+            p.requires_grad_(True)
+        return d_loss, g_loss
+
+    return step, reals
+
+
+WORKLOADS = {"painting": painting, "mnist": mnist, "dcgan": dcgan}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workload", choices=("painting", "mnist"), default="painting")
+    parser.add_argument("--workload", choices=tuple(WORKLOADS), default="painting")
     parser.add_argument("--threads", type=int, default=1)
     # 0 or absent: the workload's default, as in the C++ harness.
     parser.add_argument("--steps", type=int, default=0)
@@ -189,7 +253,7 @@ def main():
     warmup = defaults["warmup"] if args.warmup is None else args.warmup
 
     torch.set_num_threads(args.threads)
-    step, reals = (painting if args.workload == "painting" else mnist)(args.seed)
+    step, reals = WORKLOADS[args.workload](args.seed)
 
     state = {"next": 0, "d_loss": None, "g_loss": None}
 
@@ -206,12 +270,14 @@ def main():
 
     if warmup > 0:
         run(warmup)
-    rates, cpu_rates = [], []
+    rates, cpu_rates, faults = [], [], 0
     for _ in range(repeats):
+        faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         cpu_start = time.process_time()
         start = time.perf_counter()
         run(steps)
         rates.append(steps / (time.perf_counter() - start))
+        faults += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
         # CPU time of the whole process (all threads, spinning ones included).
         cpu_rates.append(steps / (time.process_time() - cpu_start))
 
@@ -224,6 +290,7 @@ def main():
         "steps_per_s_max": round(max(rates), 3), "steps_per_s_each": [round(r, 3) for r in rates],
         "allocations_per_step": None, "peak_rss_kib": peak_rss_kib,
         "final_d_loss": round(state["d_loss"], 6), "final_g_loss": round(state["g_loss"], 6),
+        "minor_faults_per_step": round(faults / (steps * repeats), 1),
         "cpu_steps_per_s_median": round(cpu_median, 3)}, separators=(",", ":")))
     print(f"pytorch {torch.__version__} {args.workload}, {args.threads} thread(s): {median:.1f} steps/s median "
           f"(min {min(rates):.1f}, max {max(rates):.1f}) over {repeats} x {steps} steps "
