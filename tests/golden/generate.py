@@ -34,7 +34,8 @@
 #                w.r.t. the input and every parameter (state_dict order and layout).
 #   conv.txt     float64 image layers, each in an nn.Sequential (so state_dict names are
 #                "0.weight", ...): parameters and buffers (state_dict order and layout; a 4-D
-#                weight is written as {shape[0], the rest} with its shape in a separate block),
+#                weight is written as {shape[0], the rest} with its shape in a separate block;
+#                counts says how many tensors and values of each kind the network has),
 #                input x {N, C*H*W} in NCHW order, output y {N, C*H*W}, upstream gradient dy,
 #                and the autograd gradients of sum(y * dy) w.r.t. x and every parameter.
 #                N is the batch; cases, input C x H x W:
@@ -404,6 +405,8 @@ def run_image_case(w, name, net, x, g, eval_x=None, cancelling_bias=None):
     buffers = list(net.named_buffers())
     for bname, b in buffers:
         write_tensor_with_shape(w, name, "buffer", bname, b)
+    w.block(name + ".counts", [len(params), len(buffers), sum(p.numel() for _, p in params),
+                               sum(b.numel() for _, b in buffers)])
 
     x = x.detach().clone().requires_grad_(True)
     values = [x]
@@ -457,6 +460,7 @@ def write_conv():
     w = Writer("conv.txt", "Image layers (float64): forward values and autograd gradients.")
     w.comment("Per case <name>: param.<p> and buffer.<b> (state_dict names and layout; a 4-D tensor as\n"
               "{shape[0], the rest}), shape.<p> / shape.<b> (the tensor's dimensions; none for rank 0),\n"
+              "counts (parameter tensors, buffer tensors, parameter values, buffer values),\n"
               "x {N, C*H*W} in NCHW order, y = net(x) {N, C*H*W}, dy the upstream gradient, and the\n"
               "gradients of sum(y * dy): dx and grad.<p>. Networks with BatchNorm2d run in training mode;\n"
               "buffer_after.<b> holds their buffers after the step. batchnorm2d then runs in eval mode on\n"
