@@ -1,6 +1,6 @@
-// libtorch's row of bench/run: W1 (the painting GAN) and W2 (the MNIST MLP GAN) in
-// libtorch's C++ API, timed by the shared harness (bench/harness). bench/README.md
-// defines both workloads; this is the C++ twin of bench/peers/torch_gan.py (the same
+// libtorch's row of bench/run: W1 (the painting GAN), W2 (the MNIST MLP GAN) and W3 (the
+// DCGAN) in libtorch's C++ API, timed by the shared harness (bench/harness). bench/README.md
+// defines the workloads; this is the C++ twin of bench/peers/torch_gan.py (the same
 // modules, initialisation, losses and order of operations) and does the same work as
 // xgan's row (bench/xgan_gan.cpp).
 //
@@ -17,6 +17,14 @@
 //     D's Sigmoid is folded into the loss (D returns logits; binary_cross_entropy_with_logits,
 //     the fused and numerically stable form of the same function). Real and fake rows go
 //     through D as one batch of 256.
+// W3: G = Linear(100,6272)-Unflatten(128,7,7)-BatchNorm2d(128)-ReLU-ConvTranspose2d(128,64,4,2,1)-
+//         BatchNorm2d(64)-ReLU-ConvTranspose2d(64,1,4,2,1)-Tanh (1x28x28),
+//     D = Conv2d(1,64,4,2,1)-LReLU-Conv2d(64,128,4,2,1)-BatchNorm2d(128)-LReLU-Flatten-Linear(6272,1),
+//     batch 64, libtorch's default initialisation (PyTorch's), Adam(lr 2e-4, betas (0.5, 0.999))
+//     for both, BCE with logits, real label 1:
+//       D_loss = mean BCE(D(x), 1) + mean BCE(D(G(z)), 0),  G_loss = mean BCE(D(G(z)), 1).
+//     Both nets stay in training mode (BatchNorm with the batch's statistics); real and
+//     fake images go through D as one batch of 128.
 // One step: a D update on a real batch and G(z) (fakes made under NoGradGuard, so G is not
 // differentiated), then a G update through D on fresh noise with D frozen
 // (requires_grad_(false): no gradient, no update; in W2 still in training mode, so
@@ -33,7 +41,7 @@
 // objects, autograd nodes, small vectors. Tensor storage comes from c10's CPU allocator
 // (posix_memalign) and is not counted.
 //
-// Usage: xgan_bench_libtorch [--workload painting|mnist] [--threads N] [--steps N]
+// Usage: xgan_bench_libtorch [--workload painting|mnist|dcgan] [--threads N] [--steps N]
 //                            [--repeats R] [--warmup W] [--seed S]
 #include <cstddef>
 #include <cstdint>
@@ -212,13 +220,76 @@ Workload mnist() {
     return w;
 }
 
+// W3.
+Workload dcgan() {
+    constexpr std::int64_t batch = 64, noise = 100, real_batches = 8;
+    // One push_back per layer, in order (see the note on layer order above).
+    nn::Sequential G, D;
+    G->push_back(nn::Linear(noise, 128 * 7 * 7));
+    G->push_back(nn::Unflatten(nn::UnflattenOptions(1, {128, 7, 7})));
+    G->push_back(nn::BatchNorm2d(128));
+    G->push_back(nn::ReLU());
+    G->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(128, 64, 4).stride(2).padding(1)));
+    G->push_back(nn::BatchNorm2d(64));
+    G->push_back(nn::ReLU());
+    G->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(64, 1, 4).stride(2).padding(1)));
+    G->push_back(nn::Tanh());
+    // D's logit; the Sigmoid is inside binary_cross_entropy_with_logits.
+    D->push_back(nn::Conv2d(nn::Conv2dOptions(1, 64, 4).stride(2).padding(1)));
+    D->push_back(leaky_relu());
+    D->push_back(nn::Conv2d(nn::Conv2dOptions(64, 128, 4).stride(2).padding(1)));
+    D->push_back(nn::BatchNorm2d(128));
+    D->push_back(leaky_relu());
+    D->push_back(nn::Flatten());
+    D->push_back(nn::Linear(128 * 7 * 7, 1));
+    G->train();
+    D->train();  // also during G's update: BatchNorm normalises with the batch's statistics
+    const auto adam = torch::optim::AdamOptions(2e-4).betas({0.5, 0.999});
+    auto opt_G = std::make_shared<torch::optim::Adam>(G->parameters(), adam);
+    auto opt_D = std::make_shared<torch::optim::Adam>(D->parameters(), adam);
+
+    Workload w;
+    for (std::int64_t i = 0; i < real_batches; ++i) w.reals.push_back(torch::empty({batch, 1, 28, 28}).uniform_(-1, 1));
+    const Tensor real_labels = torch::ones({batch, 1});
+    const Tensor fake_labels = torch::zeros({batch, 1});
+    namespace F = torch::nn::functional;
+
+    w.step = [=, d_params = D->parameters()](const Tensor& real) mutable {
+        // D update on the real and the fake images as one batch; G is not differentiated here.
+        Tensor fake;
+        {
+            torch::NoGradGuard no_grad;
+            fake = G->forward(torch::randn({batch, noise}));
+        }
+        Tensor logits = D->forward(torch::cat({real, fake}));
+        Tensor d_loss = F::binary_cross_entropy_with_logits(logits.slice(0, 0, batch), real_labels) +
+                        F::binary_cross_entropy_with_logits(logits.slice(0, batch), fake_labels);
+        zero_grad_to_none(*opt_D);
+        d_loss.backward();
+        opt_D->step();
+
+        // G update through D (frozen: its parameters receive no gradient; still in
+        // training mode) on fresh noise, the non-saturating loss.
+        set_requires_grad(d_params, false);
+        logits = D->forward(G->forward(torch::randn({batch, noise})));
+        Tensor g_loss = F::binary_cross_entropy_with_logits(logits, real_labels);
+        zero_grad_to_none(*opt_G);
+        g_loss.backward();
+        opt_G->step();
+        set_requires_grad(d_params, true);
+        return std::pair{d_loss, g_loss};
+    };
+    return w;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench_libtorch");
+    const bench::Settings settings =
+        bench::parse_settings(argc, argv, "xgan_bench_libtorch", {"painting", "mnist", "dcgan"});
     torch::set_num_threads(settings.threads);
     torch::manual_seed(settings.seed);  // then G, D and the real batches, as torch_gan.py
-    Workload w = settings.workload == "painting" ? painting() : mnist();
+    Workload w = settings.workload == "painting" ? painting() : settings.workload == "mnist" ? mnist() : dcgan();
 
     std::size_t next = 0;
     Tensor d_loss, g_loss;
