@@ -18,6 +18,7 @@
 #include <xgan/config.hpp>
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
+#include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/kernels.hpp>
 #include <xgan/detail/shape_check.hpp>
@@ -26,17 +27,32 @@ namespace xgan {
 
 namespace detail {
 
-// Binds each specification to the width the previous layer produces.
-template <class T, std::size_t Width, class... Specs>
+// Binds each specification to the shape the previous layer produces.
+template <class T, class In, class... Specs>
 struct bind_stack {
     using type = std::tuple<>;
 };
 
-template <class T, std::size_t Width, class Spec, class... Rest>
-struct bind_stack<T, Width, Spec, Rest...> {
-    using layer = bind_layer_t<Spec, Width, T>;
+template <class T, class In, class Spec, class... Rest>
+struct bind_stack<T, In, Spec, Rest...> {
+    using layer = bind_layer_to_t<Spec, In, T>;
     using type = decltype(std::tuple_cat(std::declval<std::tuple<layer>>(),
-                                         std::declval<typename bind_stack<T, layer::output_size, Rest...>::type>()));
+                                         std::declval<typename bind_stack<T, output_shape_t<layer>, Rest...>::type>()));
+};
+
+template <class T, class In, class SpecTuple>
+struct bind_stack_tuple;
+template <class T, class In, class... Specs>
+struct bind_stack_tuple<T, In, std::tuple<Specs...>> : bind_stack<T, In, Specs...> {};
+
+// The specifications that become layers: all but a leading Input<...>.
+template <class... Specs>
+struct layer_specs {
+    using type = std::tuple<Specs...>;
+};
+template <std::size_t... N, class... Rest>
+struct layer_specs<Input<N...>, Rest...> {
+    using type = std::tuple<Rest...>;
 };
 
 template <class Layers>
@@ -48,27 +64,74 @@ struct caches_of<std::tuple<L...>> {
 
 template <class First>
 struct first_layer_fixes_input {
-    static_assert(required_input_size_v<First> > 0,
-                  "xgan::Sequential: the first layer must fix the input size (e.g. Dense<In, Out>); "
-                  "activations take their width from the layer before them");
+    static_assert(!std::is_void_v<fixed_input_shape_t<First>>,
+                  "xgan::Sequential: the first layer must fix the input size (e.g. Dense<In, Out>, or start the "
+                  "stack with xgan::Input<C, H, W>); activations, Conv2D and pooling take their input shape from "
+                  "the layer before them");
 };
 
-template <class T, class... Specs>
-using bound_stack_t =
-    typename bind_stack<T, std::max<std::size_t>(required_input_size_v<std::tuple_element_t<0, std::tuple<Specs...>>>, 1),
-                        Specs...>::type;
+// The shape of the network's input: what its first specification fixes (shape<1> when
+// it fixes none, which first_layer_fixes_input reports).
+template <class First>
+using stack_input_shape_t =
+    std::conditional_t<std::is_void_v<fixed_input_shape_t<First>>, shape<1>, fixed_input_shape_t<First>>;
 
-// A base of Sequential holding one check_layer_input per adjacent pair of layers, so the
-// shape rule is checked before anything else in the class and reported once.
-template <class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers> - 1>>
+template <class T, class... Specs>
+using bound_stack_t = typename bind_stack_tuple<T, stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>,
+                                                typename layer_specs<Specs...>::type>::type;
+
+// Whether specification Spec accepts input of shape In: its own rule (Spec::accepts<In>)
+// where it has one, else equality with the shape it fixes; specifications that take
+// any shape (activations) accept all.
+template <class Spec, class In>
+constexpr bool spec_accepts() {
+    if constexpr (requires { Spec::template accepts<In>; })
+        return Spec::template accepts<In>;
+    else if constexpr (!std::is_void_v<fixed_input_shape_t<Spec>>)
+        return std::is_same_v<fixed_input_shape_t<Spec>, In>;
+    else
+        return true;
+}
+
+// The check of the layer at Position (layer_index<I>) against the previous output
+// shape In: the specification's own check_input<Position, In> (a struct whose
+// static_asserts name its rule), else the size or shape rule of shape_check.hpp.
+template <class Position, class In, class Spec>
+struct input_check {
+    using type = no_check<Position>;
+};
+template <class Position, class In, class Spec>
+    requires(!requires { typename Spec::template check_input<Position, In>; } &&
+             !std::is_void_v<fixed_input_shape_t<Spec>>)
+struct input_check<Position, In, Spec> {
+    using fixed = fixed_input_shape_t<Spec>;
+    using type = std::conditional_t<
+        In::rank == 1 && fixed::rank == 1,
+        check_layer_input<Position, previous_output_size<In::size>, this_input_size<fixed::size>>,
+        check_layer_shape<Position, previous_output_shape<In>, this_input_shape<fixed>>>;
+};
+template <class Position, class In, class Spec>
+    requires requires { typename Spec::template check_input<Position, In>; }
+struct input_check<Position, In, Spec> {
+    using type = typename Spec::template check_input<Position, In>;
+};
+
+// A base of Sequential holding one input check per layer, so the shape rules are
+// checked before anything else in the class and each is reported once.
+template <class In, class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
 struct check_stack;
 
+template <class Layer, class In>
+struct previous_shape {
+    using type = output_shape_t<Layer>;
+};
 
-
-template <class Layers, class Specs, std::size_t... I>
-struct check_stack<Layers, Specs, std::index_sequence<I...>>
-    : check_layer_input<layer_index<I + 1>, previous_output_size<std::tuple_element_t<I, Layers>::output_size>,
-                        this_input_size<required_input_size_v<std::tuple_element_t<I + 1, Specs>>>>... {};
+template <class In, class Layers, class Specs, std::size_t... I>
+struct check_stack<In, Layers, Specs, std::index_sequence<I...>>
+    : input_check<layer_index<I>,
+                  typename std::conditional_t<I == 0, std::type_identity<In>,
+                                              previous_shape<std::tuple_element_t<(I > 0 ? I - 1 : 0), Layers>, In>>::type,
+                  std::tuple_element_t<I, Specs>>::type... {};
 
 // Whether a Dense layer D runs as one pass with the element-wise activation A next to
 // it: A names its element-wise Op as A::op, and D says whether its kernels can apply it
@@ -114,17 +177,30 @@ struct named_parameter {
 template <std::floating_point T, layer_spec... Specs>
     requires(sizeof...(Specs) > 0)
 class BasicSequential
-    // Check adjacent sizes only once the first layer has one (else that is the one error).
-    : std::conditional_t<(required_input_size_v<std::tuple_element_t<0, std::tuple<Specs...>>> > 0),
-                         detail::check_stack<detail::bound_stack_t<T, Specs...>, std::tuple<Specs...>>,
-                         detail::first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>> {
+    // Check adjacent shapes only once the first layer fixes one (else that is the one error).
+    : std::conditional_t<
+          !std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>,
+          detail::check_stack<detail::stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>,
+                              detail::bound_stack_t<T, Specs...>, typename detail::layer_specs<Specs...>::type>,
+          detail::first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>> {
 public:
     using value_type = T;
     using layers_type = detail::bound_stack_t<T, Specs...>;
     template <std::size_t I>
     using layer_type = std::tuple_element_t<I, layers_type>;
 
-    static constexpr std::size_t layer_count = sizeof...(Specs);
+    static constexpr std::size_t layer_count = std::tuple_size_v<layers_type>;
+    static_assert(layer_count > 0, "xgan::Sequential: a stack needs at least one layer after Input<...>");
+
+    // The shape of one sample entering the network, and leaving it: shape<784> or
+    // shape<1, 28, 28> (core/shape.hpp). Rows of a batch hold input_shape::size values.
+    using input_shape = detail::stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>;
+    using output_shape = output_shape_t<layer_type<layer_count - 1>>;
+    // The shape of values[I] of a Workspace: the input for I = 0, else layer I - 1's output.
+    template <std::size_t I>
+        requires(I <= layer_count)
+    using value_shape = typename std::conditional_t<I == 0, std::type_identity<input_shape>,
+                                                    detail::output_shape_of<layer_type<(I > 0 ? I - 1 : 0)>>>::type;
 
 private:
     template <std::size_t... I>
@@ -169,6 +245,7 @@ public:
 
     static constexpr std::size_t input_size = widths.front();
     static constexpr std::size_t output_size = widths.back();
+    static_assert(input_size == input_shape::size);
     static constexpr std::size_t parameter_count = offsets.back();
     static constexpr std::size_t buffer_count = buffer_offsets.back();
 
@@ -310,7 +387,10 @@ public:
         const auto& input = x.derived_cast();
         check_input(input);
         workspace.resize(input.shape()[0]);
-        workspace.input() = input;
+        if (input.dimension() == 2)
+            workspace.input() = input;
+        else  // {batch, C, H, W}: the same values in the same (row-major NCHW) order
+            std::copy(input.begin(), input.end(), workspace.input().begin());
         return forward<Stop>(workspace);
     }
 
@@ -459,12 +539,29 @@ public:
 private:
     template <class E>
     static void check_input(const E& x) {
-        if (x.dimension() != 2)
+        if constexpr (input_shape::rank == 3) {
+            if (x.dimension() == 4) {
+                const auto& s = x.shape();
+                if (s[1] != input_shape::channels || s[2] != input_shape::height || s[3] != input_shape::width)
+                    XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the input's images are ", s[1], "x",
+                               s[2], "x", s[3], " but the network's input shape is ", input_shape::text(),
+                               " (C x H x W)");
+                if (s[0] == 0)
+                    XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
+                return;
+            }
+            if (x.dimension() != 2)
+                XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the input must be a batch {batch, ",
+                           input_shape::channels, ", ", input_shape::height, ", ", input_shape::width,
+                           "} or its rows {batch, ", input_size, "}, got ", x.dimension(), " dimensions");
+        } else if (x.dimension() != 2) {
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the input must be a 2-D batch {batch, ",
                        input_size, "}, got ", x.dimension(), " dimensions");
+        }
         if (x.shape()[1] != input_size)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the input has ", x.shape()[1],
-                       " columns but the network's input size is ", input_size);
+                       " columns but the network's input size is ", input_size,
+                       input_shape::rank == 3 ? " (" + input_shape::text() + ", NCHW)" : std::string());
         if (x.shape()[0] == 0)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
     }
@@ -625,18 +722,20 @@ inline constexpr bool composable = [] {
     if constexpr (sizeof...(Specs) == 0 || !(layer_spec<Specs> && ...)) {
         return false;
     } else {
-        using specs = std::tuple<Specs...>;
-        if constexpr (required_input_size_v<std::tuple_element_t<0, specs>> == 0) {
+        using first = std::tuple_element_t<0, std::tuple<Specs...>>;
+        using specs = typename detail::layer_specs<Specs...>::type;
+        if constexpr (std::is_void_v<fixed_input_shape_t<first>> || std::tuple_size_v<specs> == 0) {
             return false;
         } else {
-            using layers =
-                typename detail::bind_stack<float, required_input_size_v<std::tuple_element_t<0, specs>>, Specs...>::type;
+            using in = detail::stack_input_shape_t<first>;
+            using layers = typename detail::bind_stack_tuple<float, in, specs>::type;
             return []<std::size_t... I>(std::index_sequence<I...>) {
-                return ((required_input_size_v<std::tuple_element_t<I + 1, specs>> == 0 ||
-                         required_input_size_v<std::tuple_element_t<I + 1, specs>> ==
-                             std::tuple_element_t<I, layers>::output_size) &&
-                        ... && true);
-            }(std::make_index_sequence<sizeof...(Specs) - 1>{});
+                return (detail::spec_accepts<std::tuple_element_t<I, specs>,
+                                             typename std::conditional_t<
+                                                 I == 0, std::type_identity<in>,
+                                                 detail::output_shape_of<std::tuple_element_t<(I > 0 ? I - 1 : 0), layers>>>::type>() &&
+                        ...);
+            }(std::make_index_sequence<std::tuple_size_v<specs>>{});
         }
     }
 }();

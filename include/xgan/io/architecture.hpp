@@ -23,48 +23,12 @@
 
 namespace xgan {
 
-// Layers not described otherwise: their sizes and parameter count.
+// How a checkpoint records a layer: the layer's own name() ("Dense(5, 128)", "ReLU",
+// "Conv2D(1, 64, k4, s2, p1)"; xgan::layer_name). Specialise it to name a layer of your
+// own that has no name().
 template <class L>
 struct layer_description {
-    static std::string text() {
-        return "Layer(" + std::to_string(L::input_size) + " -> " + std::to_string(L::output_size) + ", " +
-               std::to_string(L::parameter_count) + " parameters)";
-    }
-};
-
-template <std::size_t In, std::size_t Out, class T, class Init>
-struct layer_description<DenseLayer<In, Out, T, Init>> {
-    static std::string text() { return "Dense(" + std::to_string(In) + ", " + std::to_string(Out) + ")"; }
-};
-
-namespace detail {
-template <class Op> struct activation_name { static std::string text() { return "Activation"; } };
-template <> struct activation_name<relu_op> { static std::string text() { return "ReLU"; } };
-template <> struct activation_name<sigmoid_op> { static std::string text() { return "Sigmoid"; } };
-template <> struct activation_name<tanh_op> { static std::string text() { return "Tanh"; } };
-template <std::intmax_t N, std::intmax_t D>
-struct activation_name<leaky_relu_op<N, D>> {
-    static std::string text() { return "LeakyReLU(" + std::to_string(N) + "/" + std::to_string(D) + ")"; }
-};
-}  // namespace detail
-
-template <class Op, std::size_t Width, class T>
-struct layer_description<Activation<Op, Width, T>> {
-    static std::string text() { return detail::activation_name<Op>::text(); }
-};
-
-template <class Momentum, class Epsilon, std::size_t Width, class T>
-struct layer_description<BatchNormLayer<Momentum, Epsilon, Width, T>> {
-    static std::string text() {
-        return "BatchNorm(" + std::to_string(Width) + ", momentum " + std::to_string(Momentum::num) + "/" +
-               std::to_string(Momentum::den) + ", eps " + std::to_string(Epsilon::num) + "/" +
-               std::to_string(Epsilon::den) + ")";
-    }
-};
-
-template <std::intmax_t N, std::intmax_t D, std::size_t Width, class T>
-struct layer_description<DropoutLayer<N, D, Width, T>> {
-    static std::string text() { return "Dropout(" + std::to_string(N) + "/" + std::to_string(D) + ")"; }
+    static std::string text() { return layer_name<L>(); }
 };
 
 // "Sequential(Dense(5, 128), ReLU, Dense(128, 15))"

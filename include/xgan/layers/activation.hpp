@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstddef>
+#include <concepts>
 #include <span>
+#include <string>
 
 #include <xgan/config.hpp>
+#include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/core/threads.hpp>
 #include <xgan/detail/kernels.hpp>
@@ -19,15 +22,30 @@ namespace xgan {
 // detail/kernels.hpp, which runs them with AVX2 on CPUs that have it. Large matrices are
 // split over xgan::set_threads threads (element by element, so any split gives the same
 // values).
-template <class Op, std::size_t Width, class T>
+//
+// An Op also names itself for architecture records and summaries:
+//   static std::string name()                "ReLU", "LeakyReLU(1/5)"
+// Activation works on any shape (values element by element); Shape is the shape of
+// one sample, shape<Width> for a vector.
+template <class Op, std::size_t Width, class T, class Shape = shape<Width>>
 class Activation {
 public:
     static_assert(Width > 0, "xgan::Activation: width must be positive");
+    static_assert(Shape::size == Width, "xgan::Activation: Shape must hold Width values");
     using value_type = T;
     using op = Op;
+    using input_shape = Shape;
+    using output_shape = Shape;
     static constexpr std::size_t input_size = Width;
     static constexpr std::size_t output_size = Width;
     static constexpr std::size_t parameter_count = 0;
+
+    static std::string name() {
+        static_assert(requires { { Op::name() } -> std::convertible_to<std::string>; },
+                      "xgan::Activation: give the Op a name: static std::string name() (architecture records "
+                      "tell activations apart by it)");
+        return std::string(Op::name());
+    }
 
     void forward(std::span<const T>, const matrix<T>& x, matrix<T>& y) const {
         const T* in = x.data();
@@ -47,9 +65,11 @@ public:
     }
 };
 
-// The specification of an activation in a stack: takes the previous layer's width.
+// The specification of an activation in a stack: takes the previous layer's shape.
 template <class Op>
 struct activation_spec {
+    template <Shape In, class T>
+    using bind_to = Activation<Op, In::size, T, In>;
     template <std::size_t Width, class T>
     using bind = Activation<Op, Width, T>;
 };

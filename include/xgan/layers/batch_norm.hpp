@@ -40,6 +40,12 @@ public:
         {"running_var", 1, {Width, 0}, Width},
     }};
 
+    static std::string name() {
+        return "BatchNorm(" + std::to_string(Width) + ", momentum " + std::to_string(Momentum::num) + "/" +
+               std::to_string(Momentum::den) + ", eps " + std::to_string(Epsilon::num) + "/" +
+               std::to_string(Epsilon::den) + ")";
+    }
+
     struct cache_type {
         std::vector<T> mean = std::vector<T>(Width);     // statistics used by the last forward
         std::vector<T> inv_std = std::vector<T>(Width);  // 1 / sqrt(var + eps)

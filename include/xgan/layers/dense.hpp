@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <string>
 #include <type_traits>
 
 #include <xgan/core/layer.hpp>
@@ -41,8 +42,10 @@ public:
     static constexpr bool small = detail::kernels::small_dense_v<T, In, Out>;
     static constexpr std::array<parameter_block, 2> parameter_blocks{{
         {"weight", 2, {Out, In}, 0},
-        {"bias", 1, {Out, 0}, Out * In},
+        {"bias", 1, {Out}, Out * In},
     }};
+
+    static std::string name() { return "Dense(" + std::to_string(In) + ", " + std::to_string(Out) + ")"; }
 
     void initialize(std::span<T> params, Rng& rng) const {
         Init::initialize(params.first(Out * In), params.subspan(Out * In, Out), In, Out, rng);

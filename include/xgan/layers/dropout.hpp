@@ -9,21 +9,25 @@
 #include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <string>
 
 #include <xgan/config.hpp>
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
+#include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/core/threads.hpp>
 
 namespace xgan {
 
-template <std::intmax_t Numerator, std::intmax_t Denominator, std::size_t Width, class T>
+template <std::intmax_t Numerator, std::intmax_t Denominator, std::size_t Width, class T, class Shape = shape<Width>>
 class DropoutLayer {
 public:
     static_assert(Denominator > 0 && Numerator >= 0 && Numerator < Denominator,
                   "xgan::DropoutWithRate<Num, Den>: the rate Num / Den must lie in [0, 1)");
     using value_type = T;
+    using input_shape = Shape;
+    using output_shape = Shape;
     static constexpr std::size_t input_size = Width;
     static constexpr std::size_t output_size = Width;
     static constexpr std::size_t parameter_count = 0;
@@ -32,6 +36,8 @@ public:
     static_assert(Denominator < (std::intmax_t{1} << 47), "xgan::DropoutWithRate<Num, Den>: Den must be below 2^47");
     static constexpr std::uint64_t drop_threshold =
         Rng::bernoulli_threshold(static_cast<std::uint64_t>(Numerator), static_cast<std::uint64_t>(Denominator));
+
+    static std::string name() { return "Dropout(" + std::to_string(Numerator) + "/" + std::to_string(Denominator) + ")"; }
 
     struct cache_type {
         matrix<T> mask;  // 0 or 1 / (1 - rate) per value of the last training forward
@@ -98,6 +104,8 @@ private:
 // Dropout with rate Numerator / Denominator: DropoutWithRate<3, 10> drops 30%.
 template <std::intmax_t Numerator, std::intmax_t Denominator>
 struct DropoutWithRate {
+    template <Shape In, class T>
+    using bind_to = DropoutLayer<Numerator, Denominator, In::size, T, In>;
     template <std::size_t Width, class T>
     using bind = DropoutLayer<Numerator, Denominator, Width, T>;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <xgan/layers/activation.hpp>
 
@@ -13,6 +14,9 @@ template <std::intmax_t Numerator, std::intmax_t Denominator>
 struct leaky_relu_op {
     static_assert(Denominator > 0, "xgan::LeakyReLUWithSlope<Num, Den>: Den must be positive");
     template <class T> static constexpr T slope() { return T(Numerator) / T(Denominator); }
+    static std::string name() {
+        return "LeakyReLU(" + std::to_string(Numerator) + "/" + std::to_string(Denominator) + ")";
+    }
     template <class T> static T value(T x) { return x > T(0) ? x : slope<T>() * x; }
     template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : slope<T>() * dy; }
 };

@@ -4,11 +4,14 @@
 
 #include <cmath>
 
+#include <string>
+
 #include <xgan/layers/activation.hpp>
 
 namespace xgan {
 namespace detail {
 struct sigmoid_op {
+    static std::string name() { return "Sigmoid"; }
     // Written so that exp never overflows.
     template <class T> static T value(T x) {
         if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <string>
+
 #include <xgan/layers/activation.hpp>
 
 namespace xgan {
@@ -11,6 +13,7 @@ namespace detail {
 // (detail/kernels_impl.hpp), which is correctly rounded where std::tanh(float) may be
 // off by one ulp, so the two can differ in the last bit.
 struct tanh_op {
+    static std::string name() { return "Tanh"; }
     template <class T> static T value(T x) { return std::tanh(x); }
     template <class T> static T gradient(T, T y, T dy) { return dy * (T(1) - y * y); }
 };

@@ -142,6 +142,13 @@ GradientCheckResult check_layer_gradients(const GradientCheckOptions& options = 
     }
 }
 
+// Checks one layer specification bound to the input shape In, e.g.
+// check_layer_gradients<Conv2D<3, 4, 3, 2, 1>, shape<3, 7, 6>>().
+template <class L, Shape In>
+GradientCheckResult check_layer_gradients(const GradientCheckOptions& options = {}) {
+    return check_gradients(BasicSequential<double, bind_layer_to_t<L, In, double>>(options.seed), options);
+}
+
 // Checks a GAN loss's gradients with respect to the logits, for both players, at
 // random logits spread over [-spread, spread].
 template <class GanLoss>

@@ -120,7 +120,11 @@ private:
 template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
           class GanLoss = MinimaxLoss>
 class AdversarialTrainer
-    : detail::check_gan_sizes<detail::generator_output_size<G::output_size>, detail::discriminator_input_size<D::input_size>>,
+    : std::conditional_t<output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1,
+                         detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
+                                                 detail::discriminator_input_size<D::input_size>>,
+                         detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
+                                                  detail::discriminator_input_shape<input_shape_t<D>>>>,
       detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>> {
 public:
     using generator_type = G;
