@@ -1,6 +1,6 @@
-// The dlib row of bench/run: W1 (the painting GAN) and W2 (the MNIST MLP GAN) written
-// with dlib's DNN API (Debian's libdlib-dev), timed by the shared harness (bench/harness).
-// bench/README.md defines both workloads; this file implements exactly them.
+// The dlib row of bench/run: W1 (the painting GAN), W2 (the MNIST MLP GAN) and W3 (the
+// DCGAN) written with dlib's DNN API (Debian's libdlib-dev), timed by the shared harness
+// (bench/harness). bench/README.md defines the workloads; this file implements exactly them.
 //
 // It is written the way dlib's own GAN example (examples/dnn_dcgan_train_ex.cpp) trains
 // its DCGAN: G and D are two separate networks with their own vectors of adam solvers;
@@ -11,7 +11,7 @@
 // Where this file departs from the example, and why:
 // - No loss layer. W1's minimax losses and W2's BCE with real label 0.9 (one-sided label
 //   smoothing) cannot be expressed with dlib's loss_binary_log (labels +-1, log loss on
-//   the logit only). So the nets end without a loss layer, and without the final Sigmoid:
+//   the logit only); W3's BCE could, but is computed the same way as W2's. So the nets end without a loss layer, and without the final Sigmoid:
 //   the losses and their gradients with respect to D's logit are computed here (the same
 //   functions as BCE on sigmoid(logit), computed more accurately; bench/README.md allows
 //   it), and the gradient goes in through back_propagate_error(input, gradient).
@@ -21,14 +21,28 @@
 //   one batch gives the sum directly, with the same FLOPs.
 // - D frozen during G's update: all of D's learning-rate multipliers are set to 0
 //   (set_all_learning_rate_multipliers), which makes dlib's fc_ layer skip its parameter
-//   gradient (fc_::backward computes it only when the multiplier is non-zero), and D's
-//   update_parameters is not called in that phase. They are set back to 1 afterwards.
+//   gradient (fc_::backward and con_::backward compute it only when the multiplier is
+//   non-zero; bn_ computes its two small ones anyway), and D's update_parameters is not
+//   called in that phase. They are set back to 1 afterwards.
 // - Dropout. dlib's dropout_ is not "inverted": in training it zeroes with probability
 //   rate and does NOT scale the survivors by 1/(1-rate) (dlib instead scales by 1-rate at
 //   inference, replacing dropout with multiply). Keras and PyTorch scale in training, so
 //   each dropout here is followed by multiply_(1/(1-rate)) to give the same training
 //   function. D stays in training mode during G's update, as the workload asks: dlib's
 //   dropout is always active.
+// - W3 (bench/README.md has the mapping and its differences): PyTorch's Conv2d(k 4,
+//   stride 2, padding 1) is con_<n, 4, 4, 2, 2, 1, 1> and ConvTranspose2d(k 4, stride 2,
+//   padding 1) is cont_<n, 4, 4, 2, 2, 1, 1>; dlib's con/cont aliases take no padding and
+//   default it to 0 for stride 2, so cont<64, 4, 4, 2, 2> would give 7 -> 16, not 14.
+//   Unflatten is extract<0, 128, 7, 7> (a copy, where PyTorch's is a view); Flatten is
+//   implicit in fc. BatchNorm2d is bn_con with eps set to PyTorch's 1e-5 (dlib's default
+//   is 1e-4); bn_ always normalises with the batch's statistics when a batch has more than
+//   one sample (training mode). Its running statistics (not used in training) are dlib's
+//   running average over a window of 100 batches, not an exponential average with
+//   momentum 0.1. Initialisation is dlib's own default for every layer (the workload
+//   allows each framework's default). A start-up check computes D's first convolution
+//   and G's last transposed convolution with plain loops from the layers' parameters,
+//   PyTorch's definitions (no kernel flip, symmetric padding), and compares.
 //
 // Adam: dlib's adam(weight_decay = 0, momentum1, momentum2), learning rate passed to
 // update_parameters. One remaining difference from torch.optim.Adam: dlib adds eps = 1e-8
@@ -52,7 +66,7 @@
 // not link libopenblas by name; the JSON says which library provides cblas_sgemm and
 // whether the thread count could be set.
 //
-// Usage: xgan_bench_dlib [--workload painting|mnist] [--threads N] [--steps N] [--repeats R]
+// Usage: xgan_bench_dlib [--workload painting|mnist|dcgan] [--threads N] [--steps N] [--repeats R]
 //                        [--warmup W] [--seed S]
 #include <dlfcn.h>
 
@@ -99,6 +113,22 @@ using drop = dlib::multiply<dlib::dropout<S>>;
 using G = dlib::htan<dlib::fc<features, lrelu<dlib::fc<1024, lrelu<dlib::fc<512, lrelu<dlib::fc<256, Input>>>>>>>>;
 using D = dlib::fc<1, drop<lrelu<dlib::fc<256, drop<lrelu<dlib::fc<512, drop<lrelu<dlib::fc<1024, Input>>>>>>>>>>;
 }  // namespace w2
+
+namespace w3 {
+constexpr std::size_t batch = 64, noise = 100, side = 28, real_batches = 8;
+constexpr float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f, slope = 0.2f;
+constexpr double bn_eps = 1e-5;  // PyTorch's BatchNorm2d default
+// PyTorch's Conv2d(in, n, 4, stride=2, padding=1) and ConvTranspose2d(in, n, 4, stride=2, padding=1).
+template <long n, class S>
+using conv4s2 = dlib::add_layer<dlib::con_<n, 4, 4, 2, 2, 1, 1>, S>;
+template <long n, class S>
+using convt4s2 = dlib::add_layer<dlib::cont_<n, 4, 4, 2, 2, 1, 1>, S>;
+// G: fc 100 -> 6272, viewed as 128 x 7 x 7 (extract), BN, ReLU, 7 -> 14, BN, ReLU, 14 -> 28, tanh.
+using G = dlib::htan<convt4s2<1, dlib::relu<dlib::bn_con<convt4s2<64, dlib::relu<dlib::bn_con<
+    dlib::extract<0, 128, 7, 7, dlib::fc<128 * 7 * 7, Input>>>>>>>>>;
+// D: 28 -> 14, LReLU, 14 -> 7, BN, LReLU, fc 6272 -> 1 (the logit; fc flattens).
+using D = dlib::fc<1, dlib::leaky_relu<dlib::bn_con<conv4s2<128, dlib::leaky_relu<conv4s2<64, Input>>>>>>;
+}  // namespace w3
 
 // Every fc layer of a net, input side first: (parameter tensor, fan_in, fan_out).
 struct FcView {
@@ -213,12 +243,13 @@ struct Minimax {
     }
 };
 
-// W2, binary cross-entropy BCE(l, y) = softplus(l) - y l (= -[y log s + (1-y) log(1-s)],
-// s = sigmoid(l)), d/dl = s - y:
-//   D: mean BCE(l_real, 0.9) + mean BCE(l_fake, 0);  G: mean BCE(l_fake, 1).
+// W2 and W3, binary cross-entropy BCE(l, y) = softplus(l) - y l (= -[y log s + (1-y) log(1-s)],
+// s = sigmoid(l)), d/dl = s - y, real label y = real_label_percent / 100 (W2 0.9, W3 1):
+//   D: mean BCE(l_real, y) + mean BCE(l_fake, 0);  G: mean BCE(l_fake, 1).
+template <int real_label_percent>
 struct NonSaturating {
     static double d_loss(const float* logits, float* grad, std::size_t b) {
-        const double inv = 1.0 / static_cast<double>(b), y = w2::real_label;
+        const double inv = 1.0 / static_cast<double>(b), y = real_label_percent / 100.0;
         double loss = 0;
         for (std::size_t i = 0; i < b; ++i) {
             loss += softplus(logits[i]) - y * logits[i];
@@ -242,23 +273,30 @@ struct NonSaturating {
 };
 
 // ---- one GAN: the two nets, their solvers, the step ------------------------------------
+// The shape of one sample of D's input (a row of features: {features, 1, 1}; an image:
+// {channels, rows, columns}).
+struct SampleShape {
+    long long k, nr, nc;
+    std::size_t size() const { return static_cast<std::size_t>(k * nr * nc); }
+};
+
 template <class G, class D, class Loss>
 class Gan {
 public:
-    Gan(std::size_t batch, std::size_t noise, std::size_t features, float lr, float beta1, float beta2,
+    Gan(std::size_t batch, std::size_t noise, SampleShape sample, float lr, float beta1, float beta2,
         std::uint64_t seed)
         : batch_(batch),
-          features_(features),
+          features_(sample.size()),
           lr_(lr),
           g_solvers_(G::num_computational_layers, dlib::adam(0.0f, beta1, beta2)),
           d_solvers_(D::num_computational_layers, dlib::adam(0.0f, beta1, beta2)),
           rnd_(seed) {
         z_.set_size(static_cast<long long>(batch), static_cast<long long>(noise));
-        d_in_.set_size(static_cast<long long>(2 * batch), static_cast<long long>(features));
+        d_in_.set_size(static_cast<long long>(2 * batch), sample.k, sample.nr, sample.nc);
         // to_tensor once so that the input layers know their sample expansion factor (1).
         dlib::resizable_tensor scratch;
         const dlib::matrix<float> g_sample = dlib::zeros_matrix<float>(static_cast<long>(noise), 1);
-        const dlib::matrix<float> d_sample = dlib::zeros_matrix<float>(static_cast<long>(features), 1);
+        const dlib::matrix<float> d_sample = dlib::zeros_matrix<float>(static_cast<long>(features_), 1);
         g_.to_tensor(&g_sample, &g_sample + 1, scratch);
         d_.to_tensor(&d_sample, &d_sample + 1, scratch);
     }
@@ -370,10 +408,142 @@ int run_benchmark(const bench::Settings& settings, Gan& gan, const std::vector<d
     return 0;
 }
 
+// ---- W3's start-up check ---------------------------------------------------------------
+// PyTorch's definitions, in plain loops over NCHW tensors, k x k kernels, stride s, padding p:
+//   Conv2d:          out[n,o,y,x] = b[o] + sum_{i,u,v} in[n,i,s y-p+u, s x-p+v] W[o,i,u,v]
+//   ConvTranspose2d: out[n,o,s y-p+u, s x-p+v] += in[n,i,y,x] W[i,o,u,v], plus b[o]
+// Each returns the output as doubles, NCHW.
+std::vector<double> reference_conv(const dlib::tensor& in, const float* w, const float* bias, long out_k, long k,
+                                   long s, long p, long out_nr, long out_nc) {
+    const long n_k = in.k(), nr = in.nr(), nc = in.nc();
+    std::vector<double> out(static_cast<std::size_t>(in.num_samples() * out_k * out_nr * out_nc));
+    std::size_t at = 0;
+    for (long n = 0; n < in.num_samples(); ++n)
+        for (long o = 0; o < out_k; ++o)
+            for (long y = 0; y < out_nr; ++y)
+                for (long x = 0; x < out_nc; ++x) {
+                    double sum = bias[o];
+                    for (long i = 0; i < n_k; ++i)
+                        for (long u = 0; u < k; ++u)
+                            for (long v = 0; v < k; ++v) {
+                                const long iy = s * y - p + u, ix = s * x - p + v;
+                                if (iy < 0 || iy >= nr || ix < 0 || ix >= nc) continue;
+                                sum += static_cast<double>(in.host()[((n * n_k + i) * nr + iy) * nc + ix]) *
+                                       static_cast<double>(w[((o * n_k + i) * k + u) * k + v]);
+                            }
+                    out[at++] = sum;
+                }
+    return out;
+}
+
+std::vector<double> reference_conv_transpose(const dlib::tensor& in, const float* w, const float* bias, long out_k,
+                                             long k, long s, long p, long out_nr, long out_nc) {
+    const long n_k = in.k(), nr = in.nr(), nc = in.nc();
+    std::vector<double> out(static_cast<std::size_t>(in.num_samples() * out_k * out_nr * out_nc));
+    for (long n = 0; n < in.num_samples(); ++n)
+        for (long o = 0; o < out_k; ++o) {
+            double* plane = out.data() + (n * out_k + o) * out_nr * out_nc;
+            for (long q = 0; q < out_nr * out_nc; ++q) plane[q] = bias[o];
+            for (long i = 0; i < n_k; ++i)
+                for (long y = 0; y < nr; ++y)
+                    for (long x = 0; x < nc; ++x) {
+                        const double v_in = in.host()[((n * n_k + i) * nr + y) * nc + x];
+                        for (long u = 0; u < k; ++u)
+                            for (long v = 0; v < k; ++v) {
+                                const long oy = s * y - p + u, ox = s * x - p + v;
+                                if (oy < 0 || oy >= out_nr || ox < 0 || ox >= out_nc) continue;
+                                plane[oy * out_nc + ox] += v_in * static_cast<double>(w[((i * out_k + o) * k + u) * k + v]);
+                            }
+                    }
+        }
+    return out;
+}
+
+double max_abs_difference(const std::vector<double>& ref, const dlib::tensor& out) {
+    if (ref.size() != out.size()) {
+        std::fprintf(stderr, "xgan_bench_dlib: W3 check: %zu reference values, %zu outputs\n", ref.size(),
+                     static_cast<std::size_t>(out.size()));
+        std::exit(1);
+    }
+    double worst = 0;
+    for (std::size_t i = 0; i < ref.size(); ++i)
+        worst = std::max(worst, std::abs(ref[i] - static_cast<double>(out.host()[i])));
+    return worst;
+}
+
+int run_dcgan(const bench::Settings& settings, const BlasInfo& blas, std::mt19937_64& data_rng) {
+    using namespace w3;
+    // Stand-in images, 1 x 28 x 28, uniform in [-1, 1] like the scaled pixels.
+    std::vector<dlib::resizable_tensor> reals;
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (std::size_t r = 0; r < real_batches; ++r) {
+        reals.emplace_back(static_cast<long long>(batch), 1, static_cast<long long>(side), static_cast<long long>(side));
+        float* p = reals.back().host();
+        for (std::size_t i = 0; i < reals.back().size(); ++i) p[i] = u(data_rng);
+    }
+    using Dcgan = Gan<G, D, NonSaturating<100>>;
+    Dcgan gan(batch, noise, {1, static_cast<long long>(side), static_cast<long long>(side)}, lr, beta1, beta2,
+              settings.seed);
+    const auto set_bn = [](dlib::bn_<dlib::CONV_MODE>& l) {
+        l = dlib::bn_<dlib::CONV_MODE>(l.get_running_stats_window_size(), bn_eps);
+    };
+    dlib::visit_computational_layers(gan.generator(), set_bn);
+    dlib::visit_computational_layers(gan.discriminator(), set_bn);
+    dlib::visit_computational_layers(gan.discriminator(), [](dlib::leaky_relu_& l) { l = dlib::leaky_relu_(slope); });
+    int lrelus = 0, bns = 0;
+    dlib::visit_computational_layers(gan.discriminator(), [&](dlib::leaky_relu_& l) { lrelus += l.get_alpha() == slope; });
+    const auto count_bn = [&](dlib::bn_<dlib::CONV_MODE>& l) { bns += l.get_eps() == bn_eps; };
+    dlib::visit_computational_layers(gan.generator(), count_bn);
+    dlib::visit_computational_layers(gan.discriminator(), count_bn);
+    if (lrelus != 2 || bns != 3) {
+        std::fprintf(stderr, "xgan_bench_dlib: layer settings did not take (%d LeakyReLU 0.2, %d BatchNorm eps 1e-5)\n",
+                     lrelus, bns);
+        return 1;
+    }
+    gan.allocate();  // dlib's default initialisation, drawn when the layers are set up
+
+    // The shapes PyTorch's layers give: G 100 -> 128x7x7 -> 64x14x14 -> 1x28x28, D -> 64x14x14 -> 128x7x7 -> 1.
+    G& g = gan.generator();
+    D& d = gan.discriminator();
+    gan.noise_tensor() = 0;
+    const dlib::tensor& image = g.forward(gan.noise_tensor());
+    const auto shape_is = [](const dlib::tensor& t, long k, long nr, long nc) {
+        return t.k() == k && t.nr() == nr && t.nc() == nc;
+    };
+    d.forward(reals.front());
+    if (!shape_is(image, 1, 28, 28) || !shape_is(dlib::layer<4>(g).get_output(), 64, 14, 14) ||
+        !shape_is(dlib::layer<7>(g).get_output(), 128, 7, 7) || !shape_is(dlib::layer<4>(d).get_output(), 64, 14, 14) ||
+        !shape_is(dlib::layer<1>(d).get_output(), 128, 7, 7) || !shape_is(d.get_output(), 1, 1, 1)) {
+        std::fprintf(stderr, "xgan_bench_dlib: W3's layers do not give PyTorch's shapes (G's output %lldx%lldx%lld)\n",
+                     image.k(), image.nr(), image.nc());
+        return 1;
+    }
+
+    // D's first convolution (in place under its LeakyReLU) and G's last transposed
+    // convolution (under tanh), against the plain loops, on fresh noise and a real batch.
+    dlib::tt::tensor_rand check_rnd(settings.seed + 2);
+    check_rnd.fill_gaussian(gan.noise_tensor());
+    g.forward(gan.noise_tensor());
+    const auto& last = dlib::layer<1>(g).layer_details();
+    const float* last_w = last.get_layer_params().host();
+    std::vector<double> ref = reference_conv_transpose(dlib::layer<2>(g).get_output(), last_w,
+                                                       last_w + 64 * 1 * 4 * 4, 1, 4, 2, 1, 28, 28);
+    for (double& v : ref) v = std::tanh(v);
+    double err = max_abs_difference(ref, g.get_output());
+    d.forward(reals.front());
+    const auto& first = dlib::layer<5>(d).layer_details();
+    const float* first_w = first.get_layer_params().host();
+    ref = reference_conv(reals.front(), first_w, first_w + 64 * 1 * 4 * 4, 64, 4, 2, 1, 14, 14);
+    for (double& v : ref) v = v > 0 ? v : static_cast<double>(slope) * v;
+    err = std::max(err, max_abs_difference(ref, dlib::layer<4>(d).get_output()));
+    return run_benchmark(settings, gan, reals, err, blas, {});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
-    const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench_dlib");
+    const bench::Settings settings =
+        bench::parse_settings(argc, argv, "xgan_bench_dlib", {"painting", "mnist", "dcgan"});
     const BlasInfo blas = set_blas_threads(settings.threads);
     // dlib seeds its layers' own generators (dropout masks, default initialisation) from
     // std::rand().
@@ -397,7 +567,8 @@ int main(int argc, char** argv) try {
                 }
             }
         }
-        Gan<G, D, Minimax> gan(batch, noise, features, lr, beta1, beta2, settings.seed);
+        Gan<G, D, Minimax> gan(batch, noise, {static_cast<long long>(features), 1, 1}, lr, beta1, beta2,
+                               settings.seed);
         gan.allocate();
         initialise(gan.generator(), Init::torch_linear, init_rng);
         initialise(gan.discriminator(), Init::torch_linear, init_rng);
@@ -410,6 +581,8 @@ int main(int argc, char** argv) try {
         return run_benchmark(settings, gan, reals, err, blas, {});
     }
 
+    if (settings.workload == "dcgan") return run_dcgan(settings, blas, data_rng);
+
     using namespace w2;
     // Stand-in images, uniform in [-1, 1] like the scaled pixels.
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -418,7 +591,8 @@ int main(int argc, char** argv) try {
         float* p = reals.back().host();
         for (std::size_t i = 0; i < batch * features; ++i) p[i] = u(data_rng);
     }
-    Gan<G, D, NonSaturating> gan(batch, noise, features, lr, beta1, beta2, settings.seed);
+    Gan<G, D, NonSaturating<90>> gan(batch, noise, {static_cast<long long>(features), 1, 1}, lr, beta1, beta2,
+                                     settings.seed);
     dlib::visit_computational_layers(gan.generator(), [](dlib::leaky_relu_& l) { l = dlib::leaky_relu_(slope); });
     dlib::visit_computational_layers(gan.discriminator(), [](dlib::leaky_relu_& l) { l = dlib::leaky_relu_(slope); });
     dlib::visit_computational_layers(gan.discriminator(), [](dlib::dropout_& l) { l = dlib::dropout_(drop_rate); });
