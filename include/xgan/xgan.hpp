@@ -10,6 +10,8 @@
 #include <xgan/core/mt19937_64.hpp>
 #include <xgan/core/random.hpp>
 #include <xgan/core/sequential.hpp>
+#include <xgan/core/shape.hpp>
+#include <xgan/core/summary.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/core/threads.hpp>
 
