@@ -5,7 +5,7 @@ usage: bench/alternate.py PROGRAM... -- [BENCHMARK ARGS...]
 
 Runs the programs in turn, each with its own warm-up and one timed repetition, R
 rounds (R from --repeats in the arguments, else the harness's default: 7 for painting,
-5 for mnist), then prints, as the harness does, one JSON line per program, in the order
+5 for mnist and dcgan), then prints, as the harness does, one JSON line per program, in the order
 given, on stdout: steps/s median, min and max over that program's R repetitions. The
 machine's speed drifts over minutes (a VM with neighbours); timed one after the other,
 two programs see different phases of the drift, alternated they see the same, so their
