@@ -20,6 +20,11 @@ Option& Option::check_existing_file() {
     return *this;
 }
 
+Option& Option::check_one_of(const std::vector<std::string>& choices) {
+    option_->check(CLI::IsMember(choices));
+    return *this;
+}
+
 CommandLine::CommandLine(const std::string& description) : app_(std::make_unique<CLI::App>(description)) {}
 
 CommandLine::~CommandLine() = default;

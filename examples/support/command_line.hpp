@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -28,6 +29,8 @@ public:
     Option& check_range(std::uint64_t min, std::uint64_t max);
     // The value must name an existing file: "File does not exist: ...".
     Option& check_existing_file();
+    // The value must be one of `choices`; --help lists them.
+    Option& check_one_of(const std::vector<std::string>& choices);
 
 private:
     friend class CommandLine;
