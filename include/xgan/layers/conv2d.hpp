@@ -1,0 +1,242 @@
+// Conv2D<InC, OutC, Kernel, Stride, Padding>: a 2-D convolution (cross-correlation, as
+// PyTorch's nn.Conv2d) of an image C x H x W. Output height (H + 2 Padding - Kernel) /
+// Stride + 1 (rounded down), width likewise; weight {OutC, InC, KH, KW}, bias {OutC}.
+// Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW> is the same with a kernel, stride and
+// padding of their own along each axis.
+//
+// How it computes: im2col (detail/im2col.hpp) lays the input's patches out as columns
+// {InC KH KW, OH OW}, and one matrix product with the weight gives the output; the
+// input gradient is the transposed product followed by col2im, the weight gradient the
+// product of the output gradient with the columns forward kept. The products run over
+// the whole batch at once: the columns of all samples side by side, {InC KH KW, batch OH
+// OW}, one product, then a transpose to NCHW. On DCGAN's Conv2D<64, 128, 4, 2, 1> (64 x
+// 14 x 14, batch 64, one thread) that beat one product per sample (bench/conv_timing.cpp;
+// figures in docs/reference/layers-conv.md), because a product with 49 columns per
+// sample keeps BLAS far from its peak, while the transposes cost little.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <xgan/config.hpp>
+#include <xgan/core/layer.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/shape.hpp>
+#include <xgan/core/tensor.hpp>
+#include <xgan/detail/blas.hpp>
+#include <xgan/detail/im2col.hpp>
+#include <xgan/init/initializers.hpp>
+
+namespace xgan {
+
+namespace detail {
+// A convolution's output extent along one axis, (n + 2 pad - k) / stride + 1; 1 where
+// that is empty or undefined (the specification's check reports those).
+constexpr std::size_t conv_extent(std::size_t n, std::size_t k, std::size_t stride, std::size_t pad) {
+    return stride > 0 && n + 2 * pad >= k ? (n + 2 * pad - k) / stride + 1 : 1;
+}
+
+// Whether a convolution of InC channels, kernel KH x KW and padding PH, PW takes In.
+template <class In, std::size_t InC, std::size_t KH, std::size_t KW, std::size_t PH, std::size_t PW>
+constexpr bool conv2d_accepts() {
+    return ImageShape<In> && In::channels == InC && In::height + 2 * PH >= KH && In::width + 2 * PW >= KW;
+}
+}  // namespace detail
+
+// The concrete layer that Conv2D and Conv2DRect become after an image H x W (InC channels).
+template <std::size_t InC, std::size_t OutC, std::size_t KH, std::size_t KW, std::size_t SH, std::size_t SW,
+          std::size_t PH, std::size_t PW, std::size_t H, std::size_t W, class T>
+class Conv2DLayer {
+public:
+    using value_type = T;
+    static constexpr std::size_t out_height = detail::conv_extent(H, KH, SH, PH);
+    static constexpr std::size_t out_width = detail::conv_extent(W, KW, SW, PW);
+    using input_shape = shape<InC, H, W>;
+    using output_shape = shape<OutC, out_height, out_width>;
+    static constexpr std::size_t input_size = input_shape::size;
+    static constexpr std::size_t output_size = output_shape::size;
+    static constexpr std::size_t weight_count = OutC * InC * KH * KW;
+    static constexpr std::size_t parameter_count = weight_count + OutC;
+    static constexpr std::array<parameter_block, 2> parameter_blocks{{
+        {"weight", 4, {OutC, InC, KH, KW}, 0},
+        {"bias", 1, {OutC, 0, 0, 0}, weight_count},
+    }};
+    static constexpr detail::conv_geometry geometry{InC, H, W, KH, KW, SH, SW, PH, PW, out_height, out_width};
+
+    // "Conv2D(1, 64, k4, s2, p1)"; a non-square form names both axes: "Conv2D(1, 64, k3x5, s1x2, p0x1)".
+    static std::string name() {
+        const auto pair = [](std::size_t a, std::size_t b) {
+            return a == b ? std::to_string(a) : std::to_string(a) + "x" + std::to_string(b);
+        };
+        return "Conv2D(" + std::to_string(InC) + ", " + std::to_string(OutC) + ", k" + pair(KH, KW) + ", s" +
+               pair(SH, SW) + ", p" + pair(PH, PW) + ")";
+    }
+
+    // Scratch memory, sized by the first pass at a batch size and reused after.
+    struct cache_type {
+        std::vector<T> columns;  // forward's im2col columns, kept for the weight gradient
+        mutable std::vector<T> by_channel;         // {OutC, batch OH OW}: output or its gradient
+        mutable std::vector<T> gradient_columns;   // the columns' gradient, before col2im
+        std::size_t batch = 0;
+        detail::conv_products products = detail::default_conv_products;
+    };
+
+    // PyTorch's nn.Conv2d: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = InC KH KW.
+    void initialize(std::span<T> params, Rng& rng) const {
+        init::TorchLinear::initialize(params.first(weight_count), params.subspan(weight_count, OutC),
+                                      InC * KH * KW, OutC, rng);
+    }
+
+    // y = W * im2col(x) + b. Products chooses how the products run (bench/conv_timing.cpp
+    // compares the two); the backward passes follow the choice of the last forward.
+    template <detail::conv_products Products = detail::default_conv_products>
+    void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
+                 cache_type& cache, const ForwardContext& /*context*/) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = x.shape()[0];
+        const T* weight = params.data();
+        cache.batch = batch;
+        cache.products = Products;
+        cache.columns.resize(batch * rows * positions);
+        T* columns = cache.columns.data();
+        if constexpr (Products == detail::conv_products::whole_batch) {
+            const std::size_t ld = batch * positions;
+            for (std::size_t b = 0; b < batch; ++b)
+                detail::im2col(g, x.data() + b * input_size, columns + b * positions, ld);
+            cache.by_channel.resize(OutC * ld);
+            detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0),
+                            cache.by_channel.data(), ld);
+            detail::channels_to_samples(batch, OutC, positions, cache.by_channel.data(), y.data());
+        } else {
+            for (std::size_t b = 0; b < batch; ++b) {
+                T* sample_columns = columns + b * rows * positions;
+                detail::im2col(g, x.data() + b * input_size, sample_columns, positions);
+                detail::gemm<T>(false, false, OutC, positions, rows, T(1), weight, rows, sample_columns, positions,
+                                T(0), y.data() + b * output_size, positions);
+            }
+        }
+        detail::add_channel_bias(batch, OutC, positions, weight + weight_count, y.data());
+    }
+
+    // dx = col2im(W^T dy)
+    void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                        const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = dy.shape()[0];
+        const T* weight = params.data();
+        if (cache.products == detail::conv_products::whole_batch) {
+            const std::size_t ld = batch * positions;
+            cache.by_channel.resize(OutC * ld);
+            cache.gradient_columns.resize(rows * ld);
+            detail::samples_to_channels(batch, OutC, positions, dy.data(), cache.by_channel.data());
+            detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, cache.by_channel.data(), ld, T(0),
+                            cache.gradient_columns.data(), ld);
+            for (std::size_t b = 0; b < batch; ++b)
+                detail::col2im(g, cache.gradient_columns.data() + b * positions, ld, dx.data() + b * input_size);
+        } else {
+            cache.gradient_columns.resize(rows * positions);
+            for (std::size_t b = 0; b < batch; ++b) {
+                detail::gemm<T>(true, false, rows, positions, OutC, T(1), weight, rows, dy.data() + b * output_size,
+                                positions, T(0), cache.gradient_columns.data(), positions);
+                detail::col2im(g, cache.gradient_columns.data(), positions, dx.data() + b * input_size);
+            }
+        }
+    }
+
+    // dW += dy im2col(x)^T (with forward's columns), db += dy summed over samples and positions
+    void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                             const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = dy.shape()[0];
+        if (cache.batch != batch || cache.columns.size() != batch * rows * positions)
+            XGAN_THROW(std::logic_error, "xgan::Conv2D: the parameter gradient needs the forward pass of the same ",
+                       "batch first (forward saw ", cache.batch, " rows, the gradient has ", batch, ")");
+        const T* columns = cache.columns.data();
+        if (cache.products == detail::conv_products::whole_batch) {
+            const std::size_t ld = batch * positions;
+            cache.by_channel.resize(OutC * ld);
+            detail::samples_to_channels(batch, OutC, positions, dy.data(), cache.by_channel.data());
+            detail::gemm<T>(false, true, OutC, rows, ld, T(1), cache.by_channel.data(), ld, columns, ld, T(1),
+                            grad.data(), rows);
+        } else {
+            for (std::size_t b = 0; b < batch; ++b)
+                detail::gemm<T>(false, true, OutC, rows, positions, T(1), dy.data() + b * output_size, positions,
+                                columns + b * rows * positions, positions, T(1), grad.data(), rows);
+        }
+        detail::add_channel_sums(batch, OutC, positions, dy.data(), grad.data() + weight_count);
+    }
+
+    void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
+};
+
+// Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: a convolution whose kernel, stride and
+// padding differ between the axes (PyTorch's nn.Conv2d(InC, OutC, (KH, KW), (SH, SW), (PH, PW))).
+template <std::size_t InC, std::size_t OutC, std::size_t KH, std::size_t KW, std::size_t SH = 1, std::size_t SW = 1,
+          std::size_t PH = 0, std::size_t PW = 0>
+struct Conv2DRect {
+    static_assert(InC > 0 && OutC > 0,
+                  "xgan::Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: InC and OutC must be positive");
+    static_assert(KH > 0 && KW > 0, "xgan::Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: KH and KW must be positive");
+    static_assert(SH > 0 && SW > 0, "xgan::Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: SH and SW must be positive");
+
+    template <Shape In>
+    static constexpr bool accepts = detail::conv2d_accepts<In, InC, KH, KW, PH, PW>();
+
+    template <Shape In, class T>
+    using bind_to = Conv2DLayer<InC, OutC, KH, KW, SH, SW, PH, PW, In::height, In::width, T>;
+
+    template <class Position, Shape In>
+    struct check_input {
+        static_assert(ImageShape<In>,
+                      "xgan::Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: the input must be an image C x H x W, "
+                      "not a vector (after a vector layer such as Dense, put xgan::Unflatten<C, H, W> before it)");
+        static_assert(!ImageShape<In> || In::channels == InC,
+                      "xgan::Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: the input's channels must equal InC "
+                      "(change InC, or the channels of the layer before)");
+        static_assert(!ImageShape<In> || In::channels != InC ||
+                          (In::height + 2 * PH >= KH && In::width + 2 * PW >= KW),
+                      "xgan::Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: the kernel must fit in the padded input "
+                      "(H + 2 PH >= KH and W + 2 PW >= KW), else the output would be empty; use a smaller kernel, "
+                      "more padding or a larger input");
+    };
+};
+
+// Conv2D<InC, OutC, Kernel, Stride, Padding>: a convolution with a square kernel, the same
+// stride and padding along both axes (nn.Conv2d(InC, OutC, Kernel, Stride, Padding)).
+template <std::size_t InC, std::size_t OutC, std::size_t Kernel, std::size_t Stride = 1, std::size_t Padding = 0>
+struct Conv2D {
+    static_assert(InC > 0 && OutC > 0,
+                  "xgan::Conv2D<InC, OutC, Kernel, Stride, Padding>: InC and OutC must be positive");
+    static_assert(Kernel > 0, "xgan::Conv2D<InC, OutC, Kernel, Stride, Padding>: Kernel must be positive");
+    static_assert(Stride > 0, "xgan::Conv2D<InC, OutC, Kernel, Stride, Padding>: Stride must be positive");
+
+    template <Shape In>
+    static constexpr bool accepts = detail::conv2d_accepts<In, InC, Kernel, Kernel, Padding, Padding>();
+
+    template <Shape In, class T>
+    using bind_to = Conv2DLayer<InC, OutC, Kernel, Kernel, Stride, Stride, Padding, Padding, In::height, In::width, T>;
+
+    template <class Position, Shape In>
+    struct check_input {
+        static_assert(ImageShape<In>,
+                      "xgan::Conv2D<InC, OutC, Kernel, Stride, Padding>: the input must be an image C x H x W, not a "
+                      "vector (after a vector layer such as Dense, put xgan::Unflatten<C, H, W> before it)");
+        static_assert(!ImageShape<In> || In::channels == InC,
+                      "xgan::Conv2D<InC, OutC, Kernel, Stride, Padding>: the input's channels must equal InC "
+                      "(change InC, or the channels of the layer before)");
+        static_assert(!ImageShape<In> || In::channels != InC ||
+                          (In::height + 2 * Padding >= Kernel && In::width + 2 * Padding >= Kernel),
+                      "xgan::Conv2D<InC, OutC, Kernel, Stride, Padding>: the kernel must fit in the padded input "
+                      "(H + 2 Padding >= Kernel and W + 2 Padding >= Kernel), else the output would be empty; use a "
+                      "smaller kernel, more padding or a larger input");
+    };
+};
+
+}  // namespace xgan

@@ -1,0 +1,218 @@
+// ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: a transposed 2-D
+// convolution (PyTorch's nn.ConvTranspose2d), the adjoint of Conv2D<OutC, InC, Kernel,
+// Stride, Padding>: it spreads each input pixel over a Kernel x Kernel patch of the output.
+// Output height (H - 1) Stride - 2 Padding + Kernel + OutputPadding, width likewise;
+// weight {InC, OutC, Kernel, Kernel}, bias {OutC}.
+//
+// How it computes: its forward pass is Conv2D's input gradient (a product with the
+// transposed weight, then col2im, detail/im2col.hpp) and its input gradient Conv2D's
+// forward pass (im2col, then a product). As Conv2D, the products run over the whole batch
+// at once, with the samples side by side (see layers/conv2d.hpp for why).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <xgan/core/layer.hpp>
+#include <xgan/core/random.hpp>
+#include <xgan/core/shape.hpp>
+#include <xgan/core/tensor.hpp>
+#include <xgan/detail/blas.hpp>
+#include <xgan/detail/im2col.hpp>
+#include <xgan/init/initializers.hpp>
+
+namespace xgan {
+
+namespace detail {
+// A transposed convolution's output extent along one axis, (n - 1) stride - 2 pad + k +
+// output_pad; 1 where that is not positive (the specification's check reports it).
+constexpr std::size_t conv_transpose_extent(std::size_t n, std::size_t k, std::size_t stride, std::size_t pad,
+                                            std::size_t output_pad) {
+    const std::size_t full = (n > 0 ? n - 1 : 0) * stride + k + output_pad;
+    return full > 2 * pad ? full - 2 * pad : 1;
+}
+
+template <class In, std::size_t InC, std::size_t K, std::size_t S, std::size_t P, std::size_t OP>
+constexpr bool conv_transpose2d_accepts() {
+    return ImageShape<In> && In::channels == InC && OP < S && (In::height - 1) * S + K + OP > 2 * P &&
+           (In::width - 1) * S + K + OP > 2 * P;
+}
+}  // namespace detail
+
+// The concrete layer that ConvTranspose2D becomes after an image H x W (InC channels).
+template <std::size_t InC, std::size_t OutC, std::size_t K, std::size_t S, std::size_t P, std::size_t OP,
+          std::size_t H, std::size_t W, class T>
+class ConvTranspose2DLayer {
+public:
+    using value_type = T;
+    static constexpr std::size_t out_height = detail::conv_transpose_extent(H, K, S, P, OP);
+    static constexpr std::size_t out_width = detail::conv_transpose_extent(W, K, S, P, OP);
+    using input_shape = shape<InC, H, W>;
+    using output_shape = shape<OutC, out_height, out_width>;
+    static constexpr std::size_t input_size = input_shape::size;
+    static constexpr std::size_t output_size = output_shape::size;
+    static constexpr std::size_t weight_count = InC * OutC * K * K;
+    static constexpr std::size_t parameter_count = weight_count + OutC;
+    static constexpr std::array<parameter_block, 2> parameter_blocks{{
+        {"weight", 4, {InC, OutC, K, K}, 0},
+        {"bias", 1, {OutC, 0, 0, 0}, weight_count},
+    }};
+    // The convolution this layer is the adjoint of: from the output (OutC x out_height x
+    // out_width) to the input's grid (H x W).
+    static constexpr detail::conv_geometry geometry{OutC, out_height, out_width, K, K, S, S, P, P, H, W};
+
+    // "ConvTranspose2D(128, 64, k4, s2, p1, op0)"
+    static std::string name() {
+        return "ConvTranspose2D(" + std::to_string(InC) + ", " + std::to_string(OutC) + ", k" + std::to_string(K) +
+               ", s" + std::to_string(S) + ", p" + std::to_string(P) + ", op" + std::to_string(OP) + ")";
+    }
+
+    // Scratch memory, sized by the first pass at a batch size and reused after.
+    struct cache_type {
+        mutable std::vector<T> columns;     // {OutC K K, batch H W}: forward's product, or im2col(dy)
+        mutable std::vector<T> by_channel;  // {InC, batch H W}: the input or its gradient
+        detail::conv_products products = detail::default_conv_products;
+    };
+
+    // PyTorch's nn.ConvTranspose2d: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), where
+    // PyTorch takes fan_in from the weight's second dimension: OutC K K.
+    void initialize(std::span<T> params, Rng& rng) const {
+        init::TorchLinear::initialize(params.first(weight_count), params.subspan(weight_count, OutC), OutC * K * K,
+                                      InC, rng);
+    }
+
+    // y = col2im(W^T x) + b, W viewed as {InC, OutC K K}.
+    template <detail::conv_products Products = detail::default_conv_products>
+    void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
+                 cache_type& cache, const ForwardContext& /*context*/) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = x.shape()[0];
+        const T* weight = params.data();
+        cache.products = Products;
+        if constexpr (Products == detail::conv_products::whole_batch) {
+            const std::size_t ld = batch * positions;
+            cache.by_channel.resize(InC * ld);
+            cache.columns.resize(rows * ld);
+            detail::samples_to_channels(batch, InC, positions, x.data(), cache.by_channel.data());
+            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, cache.by_channel.data(), ld, T(0),
+                            cache.columns.data(), ld);
+            for (std::size_t b = 0; b < batch; ++b)
+                detail::col2im(g, cache.columns.data() + b * positions, ld, y.data() + b * output_size);
+        } else {
+            cache.columns.resize(rows * positions);
+            for (std::size_t b = 0; b < batch; ++b) {
+                detail::gemm<T>(true, false, rows, positions, InC, T(1), weight, rows, x.data() + b * input_size,
+                                positions, T(0), cache.columns.data(), positions);
+                detail::col2im(g, cache.columns.data(), positions, y.data() + b * output_size);
+            }
+        }
+        detail::add_channel_bias(batch, OutC, out_height * out_width, weight + weight_count, y.data());
+    }
+
+    // dx = W im2col(dy)
+    void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                        const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = dy.shape()[0];
+        const T* weight = params.data();
+        if (cache.products == detail::conv_products::whole_batch) {
+            const std::size_t ld = batch * positions;
+            gradient_columns(dy, cache);
+            cache.by_channel.resize(InC * ld);
+            detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, cache.columns.data(), ld, T(0),
+                            cache.by_channel.data(), ld);
+            detail::channels_to_samples(batch, InC, positions, cache.by_channel.data(), dx.data());
+        } else {
+            cache.columns.resize(rows * positions);
+            for (std::size_t b = 0; b < batch; ++b) {
+                detail::im2col(g, dy.data() + b * output_size, cache.columns.data(), positions);
+                detail::gemm<T>(false, false, InC, positions, rows, T(1), weight, rows, cache.columns.data(),
+                                positions, T(0), dx.data() + b * input_size, positions);
+            }
+        }
+    }
+
+    // dW += x im2col(dy)^T, db += dy summed over samples and positions
+    void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
+                             const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = dy.shape()[0];
+        if (cache.products == detail::conv_products::whole_batch) {
+            const std::size_t ld = batch * positions;
+            gradient_columns(dy, cache);
+            cache.by_channel.resize(InC * ld);
+            detail::samples_to_channels(batch, InC, positions, x.data(), cache.by_channel.data());
+            detail::gemm<T>(false, true, InC, rows, ld, T(1), cache.by_channel.data(), ld, cache.columns.data(), ld,
+                            T(1), grad.data(), rows);
+        } else {
+            cache.columns.resize(rows * positions);
+            for (std::size_t b = 0; b < batch; ++b) {
+                detail::im2col(g, dy.data() + b * output_size, cache.columns.data(), positions);
+                detail::gemm<T>(false, true, InC, rows, positions, T(1), x.data() + b * input_size, positions,
+                                cache.columns.data(), positions, T(1), grad.data(), rows);
+            }
+        }
+        detail::add_channel_sums(batch, OutC, out_height * out_width, dy.data(), grad.data() + weight_count);
+    }
+
+    void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
+
+private:
+    // cache.columns = im2col of every sample of dy, side by side: {OutC K K, batch H W}.
+    static void gradient_columns(const matrix<T>& dy, const cache_type& cache) {
+        constexpr detail::conv_geometry g = geometry;
+        const std::size_t batch = dy.shape()[0];
+        const std::size_t ld = batch * g.positions();
+        cache.columns.resize(g.rows() * ld);
+        for (std::size_t b = 0; b < batch; ++b)
+            detail::im2col(g, dy.data() + b * output_size, cache.columns.data() + b * g.positions(), ld);
+    }
+};
+
+// ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>, as written in a stack
+// (nn.ConvTranspose2d(InC, OutC, Kernel, Stride, Padding, OutputPadding)).
+template <std::size_t InC, std::size_t OutC, std::size_t Kernel, std::size_t Stride = 1, std::size_t Padding = 0,
+          std::size_t OutputPadding = 0>
+struct ConvTranspose2D {
+    static_assert(InC > 0 && OutC > 0, "xgan::ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: "
+                                       "InC and OutC must be positive");
+    static_assert(Kernel > 0,
+                  "xgan::ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: Kernel must be positive");
+    static_assert(Stride > 0,
+                  "xgan::ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: Stride must be positive");
+
+    template <Shape In>
+    static constexpr bool accepts = detail::conv_transpose2d_accepts<In, InC, Kernel, Stride, Padding, OutputPadding>();
+
+    template <Shape In, class T>
+    using bind_to =
+        ConvTranspose2DLayer<InC, OutC, Kernel, Stride, Padding, OutputPadding, In::height, In::width, T>;
+
+    template <class Position, Shape In>
+    struct check_input {
+        static_assert(ImageShape<In>,
+                      "xgan::ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: the input must be an "
+                      "image C x H x W, not a vector (after a vector layer such as Dense, put "
+                      "xgan::Unflatten<C, H, W> before it)");
+        static_assert(!ImageShape<In> || In::channels == InC,
+                      "xgan::ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: the input's channels "
+                      "must equal InC (change InC, or the channels of the layer before)");
+        static_assert(!ImageShape<In> || In::channels != InC || OutputPadding < Stride,
+                      "xgan::ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: OutputPadding must "
+                      "be smaller than Stride (as in PyTorch; it only picks among the output sizes a stride allows)");
+        static_assert(!ImageShape<In> || In::channels != InC || OutputPadding >= Stride ||
+                          ((In::height - 1) * Stride + Kernel + OutputPadding > 2 * Padding &&
+                           (In::width - 1) * Stride + Kernel + OutputPadding > 2 * Padding),
+                      "xgan::ConvTranspose2D<InC, OutC, Kernel, Stride, Padding, OutputPadding>: the output would be "
+                      "empty ((H - 1) Stride - 2 Padding + Kernel + OutputPadding must be positive); use less padding "
+                      "or a larger kernel");
+    };
+};
+
+}  // namespace xgan
