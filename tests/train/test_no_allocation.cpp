@@ -20,6 +20,8 @@
 
 #include <xgan/io/paintings.hpp>
 #include <xgan/xgan.hpp>
+#include <xgan/layers/conv2d.hpp>
+#include <xgan/layers/conv_transpose2d.hpp>
 
 namespace {
 
@@ -131,6 +133,10 @@ using BatchNormG = Sequential<Dense<5, 32>, BatchNorm, ReLU, Dense<32, 15>>;
 using LargeG = Sequential<Dense<5, 64>, ReLU, Dense<64, 300>, ReLU, Dense<300, 15>>;
 using LargeD = Sequential<Dense<15, 300>, LeakyReLU, Dropout, Dense<300, 64>, LeakyReLU, Dense<64, 1>, Sigmoid>;
 
+// A small convolutional GAN: G makes 3 x 6 x 6 images from 2 x 3 x 3 noise, D scores them.
+using ConvG = Sequential<Input<2, 3, 3>, ConvTranspose2D<2, 4, 4, 2, 1>, ReLU, Conv2D<4, 3, 3, 1, 1>, Tanh>;
+using ConvD = Sequential<Input<3, 6, 6>, Conv2D<3, 4, 4, 2, 1>, LeakyReLU, Conv2D<4, 1, 3>, Sigmoid>;
+
 static_assert(AdversarialTrainer<PaintingG, DropoutD>::joint_discriminator_pass);
 static_assert(!AdversarialTrainer<PaintingG, BatchNormD>::joint_discriminator_pass);
 static_assert(!LargeG::layer_type<2>::small && !LargeD::layer_type<3>::small);
@@ -144,8 +150,11 @@ Counts allocations_after_warm_up(typename Trainer::Options options, int steps = 
     Rng data(2);
     std::vector<matrix<T>> batches;
     for (int i = 0; i <= steps; ++i) {
-        matrix<T> real({64, 15});
-        paintings::artist_works(real, data);
+        matrix<T> real({64, Trainer::discriminator_type::input_size});
+        if constexpr (Trainer::discriminator_type::input_size == 15)
+            paintings::artist_works(real, data);
+        else  // images in [-1, 1]
+            data.fill_uniform(std::span<T>(real.data(), real.size()), -1.0, 1.0);
         batches.push_back(std::move(real));
     }
     trainer.step(batches[0]);
@@ -225,5 +234,8 @@ TEMPLATE_TEST_CASE("a training step allocates nothing after the first", "[alloca
     }
     SECTION("large layers: BLAS products") {
         check_no_allocation<rebind_scalar_t<LargeG, TestType>, rebind_scalar_t<LargeD, TestType>>();
+    }
+    SECTION("convolutions: im2col and col2im scratch sized once") {
+        check_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvD, TestType>>();
     }
 }
