@@ -1,6 +1,7 @@
-// BatchNorm: normalises each feature over the batch, then scales and shifts it
-// (PyTorch's nn.BatchNorm1d). Training mode uses the batch's statistics and folds them
-// into running statistics; inference mode uses the running statistics.
+// BatchNorm: normalises each feature of a vector over the batch (PyTorch's
+// nn.BatchNorm1d), or each channel of an image over the batch, rows and columns
+// (nn.BatchNorm2d), then scales and shifts it. Training mode uses the batch's statistics
+// and folds them into running statistics; inference mode uses the running statistics.
 #pragma once
 
 #include <algorithm>
@@ -12,11 +13,13 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <xgan/config.hpp>
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
+#include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 
 namespace xgan {
@@ -166,10 +169,210 @@ public:
     }
 };
 
+// BatchNorm over the channels of an image shape In (PyTorch's nn.BatchNorm2d): each
+// channel's mean and variance are taken over the batch, the rows and the columns, so a
+// statistic sums batch x H x W values. Parameters weight and bias {C}; buffers
+// running_mean and running_var {C} and num_batches_tracked, a scalar counting the
+// training passes folded into them (PyTorch's int64, here a T: exact up to 2^24 in float).
+template <class Momentum, class Epsilon, Shape In, class T>
+class BatchNorm2DLayer {
+public:
+    using value_type = T;
+    using input_shape = In;
+    using output_shape = In;
+    static constexpr std::size_t channels = In::channels;
+    static constexpr std::size_t plane = In::height * In::width;  // values per channel of one sample
+    static constexpr std::size_t input_size = In::size;
+    static constexpr std::size_t output_size = In::size;
+    static constexpr std::size_t parameter_count = 2 * channels;
+    static constexpr std::size_t buffer_count = 2 * channels + 1;
+    static constexpr double momentum = static_cast<double>(Momentum::num) / static_cast<double>(Momentum::den);
+    static constexpr double epsilon = static_cast<double>(Epsilon::num) / static_cast<double>(Epsilon::den);
+    static constexpr std::array<parameter_block, 2> parameter_blocks{{
+        {"weight", 1, {channels, 0}, 0},
+        {"bias", 1, {channels, 0}, channels},
+    }};
+    static constexpr std::array<parameter_block, 3> buffer_blocks{{
+        {"running_mean", 1, {channels, 0}, 0},
+        {"running_var", 1, {channels, 0}, channels},
+        {"num_batches_tracked", 0, {}, 2 * channels},
+    }};
+
+    static std::string name() {
+        return "BatchNorm2D(" + std::to_string(channels) + ", momentum " + std::to_string(Momentum::num) + "/" +
+               std::to_string(Momentum::den) + ", eps " + std::to_string(Epsilon::num) + "/" +
+               std::to_string(Epsilon::den) + ")";
+    }
+
+    struct cache_type {
+        std::vector<T> mean = std::vector<T>(channels);      // statistics used by the last forward
+        std::vector<T> inv_std = std::vector<T>(channels);   // 1 / sqrt(var + eps)
+        std::vector<T> variance = std::vector<T>(channels);  // the batch's biased variance
+        std::size_t count = 0;  // values per channel in the last forward: batch x H x W
+        bool batch_statistics = false;  // training mode: normalised with the batch's own
+    };
+
+    void initialize(std::span<T> params, Rng&) const {
+        std::fill(params.begin(), params.begin() + channels, T(1));
+        std::fill(params.begin() + channels, params.end(), T(0));
+    }
+    void initialize_buffers(std::span<T> buffers) const {
+        std::fill(buffers.begin(), buffers.begin() + channels, T(0));
+        std::fill(buffers.begin() + channels, buffers.begin() + 2 * channels, T(1));
+        buffers[2 * channels] = T(0);
+    }
+
+    void forward(std::span<const T> params, std::span<const T> buffers, const matrix<T>& x, matrix<T>& y,
+                 cache_type& cache, const ForwardContext& context) const {
+        const std::size_t batch = x.shape()[0];
+        cache.count = batch * plane;
+        cache.batch_statistics = context.mode == Mode::training;
+        if (cache.batch_statistics) {
+            if (cache.count < 2)
+                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm2D: training mode needs at least 2 values per "
+                           "channel (batch x H x W), got ", batch, " x ", In::height, " x ", In::width,
+                           " (use Mode::inference for a single 1 x 1 sample)");
+            const double n = static_cast<double>(cache.count);
+            for (std::size_t c = 0; c < channels; ++c) {
+                double sum = 0;
+                for (std::size_t r = 0; r < batch; ++r) {
+                    const T* row = x.data() + r * input_size + c * plane;
+                    for (std::size_t i = 0; i < plane; ++i) sum += static_cast<double>(row[i]);
+                }
+                const double mean = sum / n;
+                double squares = 0;
+                for (std::size_t r = 0; r < batch; ++r) {
+                    const T* row = x.data() + r * input_size + c * plane;
+                    for (std::size_t i = 0; i < plane; ++i) {
+                        const double d = static_cast<double>(row[i]) - mean;
+                        squares += d * d;
+                    }
+                }
+                const double variance = squares / n;
+                cache.mean[c] = static_cast<T>(mean);
+                cache.variance[c] = static_cast<T>(variance);
+                cache.inv_std[c] = static_cast<T>(1.0 / std::sqrt(variance + epsilon));
+            }
+        } else {
+            for (std::size_t c = 0; c < channels; ++c) {
+                cache.mean[c] = buffers[c];
+                cache.inv_std[c] =
+                    static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[channels + c]) + epsilon));
+            }
+        }
+        const T* gamma = params.data();
+        const T* beta = params.data() + channels;
+        for (std::size_t c = 0; c < channels; ++c) {
+            const T mean = cache.mean[c], inv_std = cache.inv_std[c];
+            for (std::size_t r = 0; r < batch; ++r) {
+                const T* in = x.data() + r * input_size + c * plane;
+                T* out = y.data() + r * input_size + c * plane;
+                for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * inv_std * gamma[c] + beta[c];
+            }
+        }
+    }
+
+    // "" unless the buffers hold what no training run leaves there: a negative running
+    // variance, or a num_batches_tracked that is not a count (negative or fractional).
+    std::string fault(std::span<const T>, std::span<const T> buffers) const {
+        std::ostringstream text;
+        for (std::size_t c = 0; c < channels; ++c)
+            if (buffers[channels + c] < T(0)) {
+                text << "running_var[" << c << "] is " << buffers[channels + c] << " (a variance cannot be negative)";
+                return text.str();
+            }
+        const T tracked = buffers[2 * channels];
+        if (!(tracked >= T(0)) || std::floor(tracked) != tracked) {
+            text << "num_batches_tracked is " << tracked << " (a count of training passes: 0, 1, 2, ...)";
+            return text.str();
+        }
+        return {};
+    }
+
+    // running = (1 - momentum) running + momentum batch, with the unbiased batch variance
+    // (n / (n - 1), n = batch x H x W); one more batch tracked.
+    void update_buffers(std::span<T> buffers, const cache_type& cache) const {
+        if (!cache.batch_statistics) return;
+        const double n = static_cast<double>(cache.count);
+        for (std::size_t c = 0; c < channels; ++c) {
+            buffers[c] = static_cast<T>((1 - momentum) * buffers[c] + momentum * cache.mean[c]);
+            buffers[channels + c] =
+                static_cast<T>((1 - momentum) * buffers[channels + c] + momentum * cache.variance[c] * n / (n - 1));
+        }
+        buffers[2 * channels] += T(1);
+    }
+
+    // As BatchNormLayer, per channel with N = batch x H x W:
+    // dx = gamma inv_std / N (N dy - sum(dy) - xhat sum(dy xhat)).
+    void backward_input(std::span<const T> params, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                        matrix<T>& dx, const cache_type& cache) const {
+        const std::size_t batch = x.shape()[0];
+        const T* gamma = params.data();
+        for (std::size_t c = 0; c < channels; ++c) {
+            const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
+            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
+            if (!cache.batch_statistics) {
+                for (std::size_t r = 0; r < batch; ++r) {
+                    const T* g = dy.data() + r * input_size + c * plane;
+                    T* d = dx.data() + r * input_size + c * plane;
+                    for (std::size_t i = 0; i < plane; ++i) d[i] = static_cast<T>(g[i] * scale);
+                }
+                continue;
+            }
+            double sum_dy = 0, sum_dy_xhat = 0;
+            for (std::size_t r = 0; r < batch; ++r) {
+                const T* in = x.data() + r * input_size + c * plane;
+                const T* g = dy.data() + r * input_size + c * plane;
+                for (std::size_t i = 0; i < plane; ++i) {
+                    const double xhat = (static_cast<double>(in[i]) - mean) * inv_std;
+                    sum_dy += g[i];
+                    sum_dy_xhat += g[i] * xhat;
+                }
+            }
+            const double n = static_cast<double>(batch * plane);
+            for (std::size_t r = 0; r < batch; ++r) {
+                const T* in = x.data() + r * input_size + c * plane;
+                const T* g = dy.data() + r * input_size + c * plane;
+                T* d = dx.data() + r * input_size + c * plane;
+                for (std::size_t i = 0; i < plane; ++i) {
+                    const double xhat = (static_cast<double>(in[i]) - mean) * inv_std;
+                    d[i] = static_cast<T>(scale / n * (n * g[i] - sum_dy - xhat * sum_dy_xhat));
+                }
+            }
+        }
+    }
+
+    // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
+    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                             std::span<T> grad, const cache_type& cache) const {
+        const std::size_t batch = x.shape()[0];
+        for (std::size_t c = 0; c < channels; ++c) {
+            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
+            double dgamma = 0, dbeta = 0;
+            for (std::size_t r = 0; r < batch; ++r) {
+                const T* in = x.data() + r * input_size + c * plane;
+                const T* g = dy.data() + r * input_size + c * plane;
+                for (std::size_t i = 0; i < plane; ++i) {
+                    const double xhat = (static_cast<double>(in[i]) - mean) * inv_std;
+                    dgamma += g[i] * xhat;
+                    dbeta += g[i];
+                }
+            }
+            grad[c] += static_cast<T>(dgamma);
+            grad[channels + c] += static_cast<T>(dbeta);
+        }
+    }
+};
+
 // BatchNorm with momentum and epsilon as std::ratio: BatchNormWith<std::ratio<1, 100>, std::ratio<1, 1000>>
-// is Keras' BatchNormalization (its momentum 0.99 is PyTorch's 0.01).
+// is Keras' BatchNormalization (its momentum 0.99 is PyTorch's 0.01). After a vector it
+// normalises each feature (BatchNormLayer, nn.BatchNorm1d), after an image each channel
+// (BatchNorm2DLayer, nn.BatchNorm2d).
 template <class Momentum, class Epsilon>
 struct BatchNormWith {
+    template <Shape In, class T>
+    using bind_to = std::conditional_t<ImageShape<In>, BatchNorm2DLayer<Momentum, Epsilon, In, T>,
+                                       BatchNormLayer<Momentum, Epsilon, In::size, T>>;
     template <std::size_t Width, class T>
     using bind = BatchNormLayer<Momentum, Epsilon, Width, T>;
 };
