@@ -22,9 +22,12 @@
 #include <xgan/layers/dense.hpp>
 #include <xgan/layers/dropout.hpp>
 #include <xgan/layers/leaky_relu.hpp>
+#include <xgan/layers/pool2d.hpp>
 #include <xgan/layers/relu.hpp>
+#include <xgan/layers/reshape.hpp>
 #include <xgan/layers/sigmoid.hpp>
 #include <xgan/layers/tanh.hpp>
+#include <xgan/layers/upsample.hpp>
 
 #include <xgan/losses/logistic.hpp>
 #include <xgan/losses/loss.hpp>
