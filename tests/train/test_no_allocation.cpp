@@ -136,6 +136,10 @@ using LargeD = Sequential<Dense<15, 300>, LeakyReLU, Dropout, Dense<300, 64>, Le
 // A small convolutional GAN: G makes 3 x 6 x 6 images from 2 x 3 x 3 noise, D scores them.
 using ConvG = Sequential<Input<2, 3, 3>, ConvTranspose2D<2, 4, 4, 2, 1>, ReLU, Conv2D<4, 3, 3, 1, 1>, Tanh>;
 using ConvD = Sequential<Input<3, 6, 6>, Conv2D<3, 4, 4, 2, 1>, LeakyReLU, Conv2D<4, 1, 3>, Sigmoid>;
+// Pooling, upsampling, reshaping and BatchNorm over channels: G makes 3 x 6 x 6 images.
+using PoolG = Sequential<Dense<5, 27>, Unflatten<3, 3, 3>, BatchNorm, ReLU, Upsample2D<4>, MaxPool2D<2>, Tanh>;
+using PoolD = Sequential<Input<3, 6, 6>, AvgPool2D<2, 1>, BatchNorm, LeakyReLU, MaxPool2D<3, 2>, Upsample2D<2>,
+                         Flatten, Dense<48, 1>, Sigmoid>;
 
 static_assert(AdversarialTrainer<PaintingG, DropoutD>::joint_discriminator_pass);
 static_assert(!AdversarialTrainer<PaintingG, BatchNormD>::joint_discriminator_pass);
@@ -237,5 +241,8 @@ TEMPLATE_TEST_CASE("a training step allocates nothing after the first", "[alloca
     }
     SECTION("convolutions: im2col and col2im scratch sized once") {
         check_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvD, TestType>>();
+    }
+    SECTION("pooling, upsampling, Flatten, Unflatten, BatchNorm over channels: argmax indices sized once") {
+        check_no_allocation<rebind_scalar_t<PoolG, TestType>, rebind_scalar_t<PoolD, TestType>>();
     }
 }
