@@ -55,6 +55,10 @@ struct layer_specs<Input<N...>, Rest...> {
     using type = std::tuple<Rest...>;
 };
 
+// A stack holds at least one layer: Input<...> alone is not a network.
+template <class... Specs>
+concept stack_has_a_layer_after_input = std::tuple_size_v<typename layer_specs<Specs...>::type> > 0;
+
 template <class Layers>
 struct caches_of;
 template <class... L>
@@ -175,7 +179,7 @@ struct named_parameter {
 // A network of scalar T. Usually spelled Sequential<...> (float); BasicSequential<double, ...>
 // runs the same stack in double precision (the gradient checker does).
 template <std::floating_point T, layer_spec... Specs>
-    requires(sizeof...(Specs) > 0)
+    requires(sizeof...(Specs) > 0 && detail::stack_has_a_layer_after_input<Specs...>)
 class BasicSequential
     // Check adjacent shapes only once the first layer fixes one (else that is the one error).
     : std::conditional_t<
@@ -190,7 +194,6 @@ public:
     using layer_type = std::tuple_element_t<I, layers_type>;
 
     static constexpr std::size_t layer_count = std::tuple_size_v<layers_type>;
-    static_assert(layer_count > 0, "xgan::Sequential: a stack needs at least one layer after Input<...>");
 
     // The shape of one sample entering the network, and leaving it: shape<784> or
     // shape<1, 28, 28> (core/shape.hpp). Rows of a batch hold input_shape::size values.

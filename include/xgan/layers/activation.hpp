@@ -41,10 +41,15 @@ public:
     static constexpr std::size_t parameter_count = 0;
 
     static std::string name() {
-        static_assert(requires { { Op::name() } -> std::convertible_to<std::string>; },
-                      "xgan::Activation: give the Op a name: static std::string name() (architecture records "
-                      "tell activations apart by it)");
-        return std::string(Op::name());
+        constexpr bool named = requires {
+            { Op::name() } -> std::convertible_to<std::string>;
+        };
+        static_assert(named, "xgan::Activation: give the Op a name: static std::string name() (architecture records "
+                             "tell activations apart by it)");
+        if constexpr (named)
+            return std::string(Op::name());
+        else
+            return {};
     }
 
     void forward(std::span<const T>, const matrix<T>& x, matrix<T>& y) const {
