@@ -15,11 +15,12 @@
 // hence the floor: an element far smaller than its neighbours is held to 1e-12 of their
 // typical size. A wrong index or formula moves elements by O(1) of that size, 1e12 times the
 // tolerance. An independent evaluation of every case in double (plain loops over the
-// definitions, no BLAS) is within 1.2e-15 of PyTorch's numbers measured this way,
-// while its plain relative error reaches 1.4e-10 at one cancelling element (batchnorm2d's
-// eval.y); xgan's layers are within 1.3e-15 (XGAN_GOLDEN_REPORT=1). Where a whole gradient is zero in exact arithmetic (a convolution's bias
-// before BatchNorm2d: BatchNorm removes each channel's mean), the file gives the size of the
-// terms that cancel (scale.grad.<p>) as the floor instead.
+// definitions, no BLAS) is within 1.2e-15 of PyTorch's numbers measured this way, while its
+// plain relative error reaches 1.4e-10 at one cancelling element (batchnorm2d's eval.y);
+// xgan's layers are within 1.3e-15 (XGAN_GOLDEN_REPORT=1). Where a whole gradient is zero
+// in exact arithmetic (a convolution's bias before BatchNorm2d: BatchNorm removes each
+// channel's mean), the file gives the size of the terms that cancel (scale.grad.<p>) as the
+// floor instead.
 // Set XGAN_GOLDEN_REPORT=1 to print the worst error of every comparison.
 #include <catch2/catch.hpp>
 
