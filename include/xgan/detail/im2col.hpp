@@ -86,7 +86,8 @@ void col2im(const conv_geometry& g, const T* columns, std::size_t ld, T* image) 
                 for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                     const T* line = in + oh * ow_count;
                     T* out = plane + (oh * g.stride_h + ki - g.pad_h) * g.width;
-                    for (std::size_t ow = cols.first; ow < cols.last; ++ow) out[ow * g.stride_w + kj - g.pad_w] += line[ow];
+                    for (std::size_t ow = cols.first; ow < cols.last; ++ow)
+                        out[ow * g.stride_w + kj - g.pad_w] += line[ow];
                 }
             }
         }
@@ -139,12 +140,18 @@ void add_channel_sums(std::size_t batch, std::size_t channels, std::size_t posit
     }
 }
 
-// How a convolution layer runs its products over a batch: one product per sample (the
-// columns of one sample at a time), or one product over the whole batch (the columns
-// of all samples side by side, {rows, batch * positions}, and a transpose to NCHW).
-enum class conv_products { per_sample, whole_batch };
+// How many samples a convolution layer puts side by side in one product: their columns
+// form one matrix {rows, samples * positions}, and the product's result is transposed
+// back to NCHW. 1 is one product per sample; all_samples one product over the whole
+// batch. In between, the columns of a group stay in cache while the product is large
+// enough for BLAS to run near its peak (layers/conv2d.hpp says which value and why).
+inline constexpr std::size_t all_samples = 0;
+inline constexpr std::size_t default_conv_group = 8;
 
-// What Conv2D and ConvTranspose2D use (layers/conv2d.hpp says why).
-inline constexpr conv_products default_conv_products = conv_products::whole_batch;
+// The number of samples in the group that starts at `start`.
+constexpr std::size_t group_size(std::size_t group, std::size_t batch, std::size_t start) {
+    const std::size_t n = group == all_samples ? batch : group;
+    return std::min(n, batch - start);
+}
 
 }  // namespace xgan::detail

@@ -18,11 +18,9 @@
 #include <array>
 #include <cstddef>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <xgan/config.hpp>
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
 #include <xgan/core/shape.hpp>
@@ -76,13 +74,12 @@ public:
                pair(SH, SW) + ", p" + pair(PH, PW) + ")";
     }
 
-    // Scratch memory, sized by the first pass at a batch size and reused after.
+    // Scratch memory for one group of samples (detail::default_conv_group), sized by the
+    // first pass at a batch size and reused after.
     struct cache_type {
-        std::vector<T> columns;  // forward's im2col columns, kept for the weight gradient
-        mutable std::vector<T> by_channel;         // {OutC, batch OH OW}: output or its gradient
-        mutable std::vector<T> gradient_columns;   // the columns' gradient, before col2im
-        std::size_t batch = 0;
-        detail::conv_products products = detail::default_conv_products;
+        mutable std::vector<T> columns;     // {InC KH KW, group OH OW}: im2col, or its gradient
+        mutable std::vector<T> by_channel;  // {OutC, group OH OW}: output or its gradient
+        std::size_t group = detail::default_conv_group;
     };
 
     // PyTorch's nn.Conv2d: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = InC KH KW.
@@ -91,33 +88,28 @@ public:
                                       InC * KH * KW, OutC, rng);
     }
 
-    // y = W * im2col(x) + b. Products chooses how the products run (bench/conv_timing.cpp
-    // compares the two); the backward passes follow the choice of the last forward.
-    template <detail::conv_products Products = detail::default_conv_products>
+    // y = W im2col(x) + b, Group samples per product (detail::all_samples: the whole batch);
+    // bench/conv_timing.cpp compares group sizes. The backward passes use the same groups.
+    template <std::size_t Group = detail::default_conv_group>
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = x.shape()[0];
         const T* weight = params.data();
-        cache.batch = batch;
-        cache.products = Products;
-        cache.columns.resize(batch * rows * positions);
-        T* columns = cache.columns.data();
-        if constexpr (Products == detail::conv_products::whole_batch) {
-            const std::size_t ld = batch * positions;
-            for (std::size_t b = 0; b < batch; ++b)
-                detail::im2col(g, x.data() + b * input_size, columns + b * positions, ld);
-            cache.by_channel.resize(OutC * ld);
-            detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0),
-                            cache.by_channel.data(), ld);
-            detail::channels_to_samples(batch, OutC, positions, cache.by_channel.data(), y.data());
-        } else {
-            for (std::size_t b = 0; b < batch; ++b) {
-                T* sample_columns = columns + b * rows * positions;
-                detail::im2col(g, x.data() + b * input_size, sample_columns, positions);
-                detail::gemm<T>(false, false, OutC, positions, rows, T(1), weight, rows, sample_columns, positions,
-                                T(0), y.data() + b * output_size, positions);
+        cache.group = Group;
+        for (std::size_t start = 0; start < batch; start += step(Group, batch)) {
+            const std::size_t n = detail::group_size(Group, batch, start), ld = n * positions;
+            T* columns = reserve(cache.columns, rows * ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
+            T* out = y.data() + start * output_size;
+            if (n == 1) {  // {OutC, positions} is the sample's NCHW row
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+            } else {
+                T* product = reserve(cache.by_channel, OutC * ld);
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
+                detail::channels_to_samples(n, OutC, positions, product, out);
             }
         }
         detail::add_channel_bias(batch, OutC, positions, weight + weight_count, y.data());
@@ -130,50 +122,52 @@ public:
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
         const T* weight = params.data();
-        if (cache.products == detail::conv_products::whole_batch) {
-            const std::size_t ld = batch * positions;
-            cache.by_channel.resize(OutC * ld);
-            cache.gradient_columns.resize(rows * ld);
-            detail::samples_to_channels(batch, OutC, positions, dy.data(), cache.by_channel.data());
-            detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, cache.by_channel.data(), ld, T(0),
-                            cache.gradient_columns.data(), ld);
-            for (std::size_t b = 0; b < batch; ++b)
-                detail::col2im(g, cache.gradient_columns.data() + b * positions, ld, dx.data() + b * input_size);
-        } else {
-            cache.gradient_columns.resize(rows * positions);
-            for (std::size_t b = 0; b < batch; ++b) {
-                detail::gemm<T>(true, false, rows, positions, OutC, T(1), weight, rows, dy.data() + b * output_size,
-                                positions, T(0), cache.gradient_columns.data(), positions);
-                detail::col2im(g, cache.gradient_columns.data(), positions, dx.data() + b * input_size);
-            }
+        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+            const T* gradient = by_channel(dy, start, n, cache);
+            T* columns = reserve(cache.columns, rows * ld);
+            detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::col2im(g, columns + b * positions, ld, dx.data() + (start + b) * input_size);
         }
     }
 
-    // dW += dy im2col(x)^T (with forward's columns), db += dy summed over samples and positions
-    void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+    // dW += dy im2col(x)^T, db += dy summed over samples and positions
+    void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
-        if (cache.batch != batch || cache.columns.size() != batch * rows * positions)
-            XGAN_THROW(std::logic_error, "xgan::Conv2D: the parameter gradient needs the forward pass of the same ",
-                       "batch first (forward saw ", cache.batch, " rows, the gradient has ", batch, ")");
-        const T* columns = cache.columns.data();
-        if (cache.products == detail::conv_products::whole_batch) {
-            const std::size_t ld = batch * positions;
-            cache.by_channel.resize(OutC * ld);
-            detail::samples_to_channels(batch, OutC, positions, dy.data(), cache.by_channel.data());
-            detail::gemm<T>(false, true, OutC, rows, ld, T(1), cache.by_channel.data(), ld, columns, ld, T(1),
-                            grad.data(), rows);
-        } else {
-            for (std::size_t b = 0; b < batch; ++b)
-                detail::gemm<T>(false, true, OutC, rows, positions, T(1), dy.data() + b * output_size, positions,
-                                columns + b * rows * positions, positions, T(1), grad.data(), rows);
+        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+            const T* gradient = by_channel(dy, start, n, cache);
+            T* columns = reserve(cache.columns, rows * ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
+            detail::gemm<T>(false, true, OutC, rows, ld, T(1), gradient, ld, columns, ld, T(1), grad.data(), rows);
         }
         detail::add_channel_sums(batch, OutC, positions, dy.data(), grad.data() + weight_count);
     }
 
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
+
+private:
+    static std::size_t step(std::size_t group, std::size_t batch) { return group == detail::all_samples ? batch : group; }
+
+    // v's storage for `size` values: grows on the first pass at a batch size, not after.
+    static T* reserve(std::vector<T>& v, std::size_t size) {
+        if (v.size() < size) v.resize(size);
+        return v.data();
+    }
+
+    // Samples [start, start + n) of dy as {OutC, n OH OW}: the sample itself for n = 1.
+    static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
+        const T* first = dy.data() + start * output_size;
+        if (n == 1) return first;
+        T* out = reserve(cache.by_channel, OutC * n * geometry.positions());
+        detail::samples_to_channels(n, OutC, geometry.positions(), first, out);
+        return out;
+    }
 };
 
 // Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW>: a convolution whose kernel, stride and

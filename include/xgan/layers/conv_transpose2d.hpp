@@ -70,11 +70,12 @@ public:
                ", s" + std::to_string(S) + ", p" + std::to_string(P) + ", op" + std::to_string(OP) + ")";
     }
 
-    // Scratch memory, sized by the first pass at a batch size and reused after.
+    // Scratch memory for one group of samples (detail::default_conv_group), sized by the
+    // first pass at a batch size and reused after.
     struct cache_type {
-        mutable std::vector<T> columns;     // {OutC K K, batch H W}: forward's product, or im2col(dy)
-        mutable std::vector<T> by_channel;  // {InC, batch H W}: the input or its gradient
-        detail::conv_products products = detail::default_conv_products;
+        mutable std::vector<T> columns;     // {OutC K K, group H W}: W^T x, or im2col(dy)
+        mutable std::vector<T> by_channel;  // {InC, group H W}: the input or its gradient
+        std::size_t group = detail::default_conv_group;
     };
 
     // PyTorch's nn.ConvTranspose2d: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), where
@@ -84,31 +85,23 @@ public:
                                       InC, rng);
     }
 
-    // y = col2im(W^T x) + b, W viewed as {InC, OutC K K}.
-    template <detail::conv_products Products = detail::default_conv_products>
+    // y = col2im(W^T x) + b, W viewed as {InC, OutC K K}, Group samples per product
+    // (detail::all_samples: the whole batch). The backward passes use the same groups.
+    template <std::size_t Group = detail::default_conv_group>
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = x.shape()[0];
         const T* weight = params.data();
-        cache.products = Products;
-        if constexpr (Products == detail::conv_products::whole_batch) {
-            const std::size_t ld = batch * positions;
-            cache.by_channel.resize(InC * ld);
-            cache.columns.resize(rows * ld);
-            detail::samples_to_channels(batch, InC, positions, x.data(), cache.by_channel.data());
-            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, cache.by_channel.data(), ld, T(0),
-                            cache.columns.data(), ld);
-            for (std::size_t b = 0; b < batch; ++b)
-                detail::col2im(g, cache.columns.data() + b * positions, ld, y.data() + b * output_size);
-        } else {
-            cache.columns.resize(rows * positions);
-            for (std::size_t b = 0; b < batch; ++b) {
-                detail::gemm<T>(true, false, rows, positions, InC, T(1), weight, rows, x.data() + b * input_size,
-                                positions, T(0), cache.columns.data(), positions);
-                detail::col2im(g, cache.columns.data(), positions, y.data() + b * output_size);
-            }
+        cache.group = Group;
+        for (std::size_t start = 0; start < batch; start += step(Group, batch)) {
+            const std::size_t n = detail::group_size(Group, batch, start), ld = n * positions;
+            const T* input = by_channel(x, start, n, cache);
+            T* columns = reserve(cache.columns, rows * ld);
+            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::col2im(g, columns + b * positions, ld, y.data() + (start + b) * output_size);
         }
         detail::add_channel_bias(batch, OutC, out_height * out_width, weight + weight_count, y.data());
     }
@@ -120,19 +113,16 @@ public:
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
         const T* weight = params.data();
-        if (cache.products == detail::conv_products::whole_batch) {
-            const std::size_t ld = batch * positions;
-            gradient_columns(dy, cache);
-            cache.by_channel.resize(InC * ld);
-            detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, cache.columns.data(), ld, T(0),
-                            cache.by_channel.data(), ld);
-            detail::channels_to_samples(batch, InC, positions, cache.by_channel.data(), dx.data());
-        } else {
-            cache.columns.resize(rows * positions);
-            for (std::size_t b = 0; b < batch; ++b) {
-                detail::im2col(g, dy.data() + b * output_size, cache.columns.data(), positions);
-                detail::gemm<T>(false, false, InC, positions, rows, T(1), weight, rows, cache.columns.data(),
-                                positions, T(0), dx.data() + b * input_size, positions);
+        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+            const T* columns = gradient_columns(dy, start, n, cache);
+            T* out = dx.data() + start * input_size;
+            if (n == 1) {  // {InC, H W} is the sample's NCHW row
+                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+            } else {
+                T* product = reserve(cache.by_channel, InC * ld);
+                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
+                detail::channels_to_samples(n, InC, positions, product, out);
             }
         }
     }
@@ -143,20 +133,11 @@ public:
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
-        if (cache.products == detail::conv_products::whole_batch) {
-            const std::size_t ld = batch * positions;
-            gradient_columns(dy, cache);
-            cache.by_channel.resize(InC * ld);
-            detail::samples_to_channels(batch, InC, positions, x.data(), cache.by_channel.data());
-            detail::gemm<T>(false, true, InC, rows, ld, T(1), cache.by_channel.data(), ld, cache.columns.data(), ld,
-                            T(1), grad.data(), rows);
-        } else {
-            cache.columns.resize(rows * positions);
-            for (std::size_t b = 0; b < batch; ++b) {
-                detail::im2col(g, dy.data() + b * output_size, cache.columns.data(), positions);
-                detail::gemm<T>(false, true, InC, rows, positions, T(1), x.data() + b * input_size, positions,
-                                cache.columns.data(), positions, T(1), grad.data(), rows);
-            }
+        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+            const T* columns = gradient_columns(dy, start, n, cache);
+            const T* input = by_channel(x, start, n, cache);
+            detail::gemm<T>(false, true, InC, rows, ld, T(1), input, ld, columns, ld, T(1), grad.data(), rows);
         }
         detail::add_channel_sums(batch, OutC, out_height * out_width, dy.data(), grad.data() + weight_count);
     }
@@ -164,14 +145,30 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    // cache.columns = im2col of every sample of dy, side by side: {OutC K K, batch H W}.
-    static void gradient_columns(const matrix<T>& dy, const cache_type& cache) {
-        constexpr detail::conv_geometry g = geometry;
-        const std::size_t batch = dy.shape()[0];
-        const std::size_t ld = batch * g.positions();
-        cache.columns.resize(g.rows() * ld);
-        for (std::size_t b = 0; b < batch; ++b)
-            detail::im2col(g, dy.data() + b * output_size, cache.columns.data() + b * g.positions(), ld);
+    static std::size_t step(std::size_t group, std::size_t batch) { return group == detail::all_samples ? batch : group; }
+
+    // v's storage for `size` values: grows on the first pass at a batch size, not after.
+    static T* reserve(std::vector<T>& v, std::size_t size) {
+        if (v.size() < size) v.resize(size);
+        return v.data();
+    }
+
+    // Samples [start, start + n) of x as {InC, n H W}: the sample itself for n = 1.
+    static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, const cache_type& cache) {
+        const T* first = x.data() + start * input_size;
+        if (n == 1) return first;
+        T* out = reserve(cache.by_channel, InC * n * geometry.positions());
+        detail::samples_to_channels(n, InC, geometry.positions(), first, out);
+        return out;
+    }
+
+    // im2col of samples [start, start + n) of dy, side by side: {OutC K K, n H W}.
+    static const T* gradient_columns(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
+        const std::size_t ld = n * geometry.positions();
+        T* columns = reserve(cache.columns, geometry.rows() * ld);
+        for (std::size_t b = 0; b < n; ++b)
+            detail::im2col(geometry, dy.data() + (start + b) * output_size, columns + b * geometry.positions(), ld);
+        return columns;
     }
 };
 
