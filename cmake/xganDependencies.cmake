@@ -26,3 +26,23 @@ if(NOT TARGET xgan_stb)
     INTERFACE_INCLUDE_DIRECTORIES "${XGAN_STB_INCLUDE_DIR}"
     INTERFACE_LINK_LIBRARIES "${XGAN_STB_LIBRARY}")
 endif()
+
+# oneDNN (Debian's libdnnl-dev), optional: dnnl_sgemm for float products when
+# XGAN_GEMM_BACKEND is onednn (docs/performance.md, "Product backends"); the benchmarks
+# use it where it is installed. Found directly: Debian's dnnl CMake package requires
+# OpenCL's development files, which the CPU library does not need.
+if(NOT TARGET xgan_onednn)
+  find_path(XGAN_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.h)
+  find_library(XGAN_DNNL_LIBRARY dnnl)
+  if(XGAN_DNNL_INCLUDE_DIR AND XGAN_DNNL_LIBRARY)
+    add_library(xgan_onednn INTERFACE IMPORTED)
+    set_target_properties(xgan_onednn PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${XGAN_DNNL_INCLUDE_DIR}"
+      INTERFACE_LINK_LIBRARIES "${XGAN_DNNL_LIBRARY}"
+      INTERFACE_COMPILE_DEFINITIONS XGAN_GEMM_ONEDNN)
+  endif()
+endif()
+if(XGAN_GEMM_BACKEND STREQUAL "onednn" AND NOT TARGET xgan_onednn)
+  message(FATAL_ERROR "xgan: XGAN_GEMM_BACKEND is onednn but oneDNN (oneapi/dnnl/dnnl.h, libdnnl) was not found; "
+                      "on Debian: apt-get install libdnnl-dev, or configure with -DXGAN_GEMM_BACKEND=blas")
+endif()

@@ -5,10 +5,23 @@
 // cxxblas::gemm would cost every translation unit about half a second of parsing for
 // this one call.
 // Raw pointers keep the hot path free of temporaries and views.
+//
+// With XGAN_GEMM_ONEDNN defined (CMake: -DXGAN_GEMM_BACKEND=onednn), float products go to
+// oneDNN's dnnl_sgemm instead, whose AVX-512 kernels run on CPUs where OpenBLAS is held to
+// its AVX2 ones (docs/performance.md, "Product backends"); double stays on CBLAS. oneDNN
+// takes its thread count from OpenMP (OMP_NUM_THREADS), not from OpenBLAS's.
 #pragma once
 
 #include <cstddef>
 #include <type_traits>
+
+#ifdef XGAN_GEMM_ONEDNN
+#include <stdexcept>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include <xgan/config.hpp>
+#endif
 
 #include <xtensor-blas/xblas_config.hpp>  // HAVE_CBLAS, unless XTENSOR_USE_FLENS_BLAS
 #ifdef HAVE_CBLAS
@@ -23,6 +36,19 @@ namespace xgan::detail {
 template <class T>
 void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+#ifdef XGAN_GEMM_ONEDNN
+    if constexpr (std::is_same_v<T, float>) {
+        const auto dim = [](std::size_t i) { return static_cast<dnnl_dim_t>(i); };
+        const dnnl_status_t status = dnnl_sgemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', dim(m), dim(n), dim(k),
+                                                alpha, a, dim(lda), b, dim(ldb), beta, c, dim(ldc));
+        if (status != dnnl_success)
+            XGAN_THROW(std::runtime_error, "xgan::detail::gemm: oneDNN's dnnl_sgemm failed with status ",
+                       static_cast<int>(status), status == dnnl_invalid_arguments ? " (invalid arguments)" : "",
+                       " on C[", m, ", ", n, "] = op(A) op(B), k = ", k, ", transposes ", transpose_a ? "T" : "N",
+                       transpose_b ? "T" : "N", ", lda ", lda, ", ldb ", ldb, ", ldc ", ldc);
+        return;
+    }
+#endif
 #ifdef HAVE_CBLAS
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         const auto index = [](std::size_t i) { return static_cast<CBLAS_INT>(i); };
