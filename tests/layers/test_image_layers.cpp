@@ -372,6 +372,11 @@ TEST_CASE("composable<...> accepts image stacks and rejects each rule's violatio
     STATIC_REQUIRE_FALSE(composable<Input<3, 2, 2>, Dense<12, 4>>);
     STATIC_REQUIRE_FALSE(composable<Dense<5, 12>, Unflatten<3, 2, 2>, ReLU, Dense<12, 4>>);
     STATIC_REQUIRE(composable<Dense<5, 12>, Unflatten<3, 2, 2>, ReLU, Flatten, Dense<12, 4>>);
+    // Sizes of 0.
+    STATIC_REQUIRE_FALSE(composable<Input<3, 4, 4>, MaxPool2D<2, 0>>);
+    STATIC_REQUIRE_FALSE(composable<Input<3, 4, 4>, AvgPool2D<0>>);
+    STATIC_REQUIRE_FALSE(composable<Input<3, 4, 4>, Upsample2D<0>>);
+    STATIC_REQUIRE_FALSE(composable<Dense<5, 12>, Unflatten<3, 0, 4>>);
     // What composable says is what the specifications accept.
     STATIC_REQUIRE(MaxPool2D<3>::accepts<shape<1, 3, 3>>);
     STATIC_REQUIRE_FALSE(MaxPool2D<3>::accepts<shape<1, 3, 2>>);

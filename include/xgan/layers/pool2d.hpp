@@ -34,6 +34,7 @@ using pooled_shape_t = shape<In::channels, (In::height >= Kernel ? (In::height -
 template <std::size_t Kernel, std::size_t Stride, Shape In, class T>
 class MaxPool2DLayer {
 public:
+    static_assert(Kernel > 0 && Stride > 0, "xgan::MaxPool2DLayer<Kernel, Stride, In, T>: the kernel and the stride must be positive");
     using value_type = T;
     using input_shape = In;
     using output_shape = detail::pooled_shape_t<Kernel, Stride, In>;
@@ -100,6 +101,7 @@ public:
 template <std::size_t Kernel, std::size_t Stride, Shape In, class T>
 class AvgPool2DLayer {
 public:
+    static_assert(Kernel > 0 && Stride > 0, "xgan::AvgPool2DLayer<Kernel, Stride, In, T>: the kernel and the stride must be positive");
     using value_type = T;
     using input_shape = In;
     using output_shape = detail::pooled_shape_t<Kernel, Stride, In>;
@@ -152,20 +154,22 @@ public:
 // MaxPool2D<Kernel, Stride = Kernel>: the largest value of each window (nn.MaxPool2d).
 template <std::size_t Kernel, std::size_t Stride = Kernel>
 struct MaxPool2D {
-    static_assert(Kernel > 0 && Stride > 0, "xgan::MaxPool2D<Kernel, Stride>: the kernel and the stride must be positive");
-
+    // (sizes of 0 become 1 here, so that the type exists; check_input reports them)
     template <Shape In, class T>
     using bind_to = MaxPool2DLayer<std::max<std::size_t>(Kernel, 1), std::max<std::size_t>(Stride, 1), In, T>;
 
     template <Shape In>
-    static constexpr bool accepts = ImageShape<In> && Kernel <= In::height && Kernel <= In::width;
+    static constexpr bool accepts =
+        Kernel > 0 && Stride > 0 && ImageShape<In> && Kernel <= In::height && Kernel <= In::width;
 
     template <class Position, Shape In>
     struct check_input {
-        static_assert(ImageShape<In>,
+        static_assert(Kernel > 0 && Stride > 0,
+                      "xgan::MaxPool2D<Kernel, Stride>: the kernel and the stride must be positive");
+        static_assert(Kernel == 0 || Stride == 0 || ImageShape<In>,
                       "xgan::MaxPool2D<Kernel, Stride>: the input must be an image shape<C, H, W>, not a vector "
                       "(put xgan::Unflatten<C, H, W> before it, or start the stack with xgan::Input<C, H, W>)");
-        static_assert(!ImageShape<In> || (Kernel <= In::height && Kernel <= In::width),
+        static_assert(Kernel == 0 || Stride == 0 || !ImageShape<In> || (Kernel <= In::height && Kernel <= In::width),
                       "xgan::MaxPool2D<Kernel, Stride>: the kernel must fit in the input image, Kernel <= H and "
                       "Kernel <= W (pooling adds no padding: use a smaller kernel, or pool a larger image)");
     };
@@ -174,20 +178,22 @@ struct MaxPool2D {
 // AvgPool2D<Kernel, Stride = Kernel>: the mean of each window (nn.AvgPool2d).
 template <std::size_t Kernel, std::size_t Stride = Kernel>
 struct AvgPool2D {
-    static_assert(Kernel > 0 && Stride > 0, "xgan::AvgPool2D<Kernel, Stride>: the kernel and the stride must be positive");
-
+    // (sizes of 0 become 1 here, so that the type exists; check_input reports them)
     template <Shape In, class T>
     using bind_to = AvgPool2DLayer<std::max<std::size_t>(Kernel, 1), std::max<std::size_t>(Stride, 1), In, T>;
 
     template <Shape In>
-    static constexpr bool accepts = ImageShape<In> && Kernel <= In::height && Kernel <= In::width;
+    static constexpr bool accepts =
+        Kernel > 0 && Stride > 0 && ImageShape<In> && Kernel <= In::height && Kernel <= In::width;
 
     template <class Position, Shape In>
     struct check_input {
-        static_assert(ImageShape<In>,
+        static_assert(Kernel > 0 && Stride > 0,
+                      "xgan::AvgPool2D<Kernel, Stride>: the kernel and the stride must be positive");
+        static_assert(Kernel == 0 || Stride == 0 || ImageShape<In>,
                       "xgan::AvgPool2D<Kernel, Stride>: the input must be an image shape<C, H, W>, not a vector "
                       "(put xgan::Unflatten<C, H, W> before it, or start the stack with xgan::Input<C, H, W>)");
-        static_assert(!ImageShape<In> || (Kernel <= In::height && Kernel <= In::width),
+        static_assert(Kernel == 0 || Stride == 0 || !ImageShape<In> || (Kernel <= In::height && Kernel <= In::width),
                       "xgan::AvgPool2D<Kernel, Stride>: the kernel must fit in the input image, Kernel <= H and "
                       "Kernel <= W (pooling adds no padding: use a smaller kernel, or pool a larger image)");
     };

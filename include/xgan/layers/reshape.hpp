@@ -21,6 +21,7 @@ namespace xgan {
 template <Shape In, Shape Out, class T>
 class ReshapeLayer {
 public:
+    static_assert(Out::size > 0, "xgan::ReshapeLayer<In, Out>: Out must hold at least one value");
     using value_type = T;
     using input_shape = In;
     using output_shape = Out;
@@ -59,17 +60,18 @@ struct Flatten {
 // after a generator's first Dense layer.
 template <std::size_t C, std::size_t H, std::size_t W>
 struct Unflatten {
-    static_assert(C > 0 && H > 0 && W > 0, "xgan::Unflatten<C, H, W>: every dimension must be positive");
-
+    // (dimensions of 0 become 1 here, so that the type exists; check_input reports them)
     template <Shape In, class T>
-    using bind_to = ReshapeLayer<In, shape<C, H, W>, T>;
+    using bind_to =
+        ReshapeLayer<In, shape<std::max<std::size_t>(C, 1), std::max<std::size_t>(H, 1), std::max<std::size_t>(W, 1)>, T>;
 
     template <Shape In>
-    static constexpr bool accepts = VectorShape<In> && In::size == C * H * W;
+    static constexpr bool accepts = C > 0 && H > 0 && W > 0 && VectorShape<In> && In::size == C * H * W;
 
     template <class Position, Shape In>
     struct check_input {
-        static_assert(accepts<In>,
+        static_assert(C > 0 && H > 0 && W > 0, "xgan::Unflatten<C, H, W>: every dimension must be positive");
+        static_assert(C * H * W == 0 || accepts<In>,
                       "xgan::Unflatten<C, H, W>: the input must be a vector of exactly C * H * W values (the "
                       "previous layer's output shape is shown after the layer_index; make its output size "
                       "C * H * W, or Flatten an image first)");

@@ -19,6 +19,7 @@ namespace xgan {
 template <std::size_t Factor, Shape In, class T>
 class Upsample2DLayer {
 public:
+    static_assert(Factor > 0, "xgan::Upsample2DLayer<Factor, In, T>: the factor must be positive");
     using value_type = T;
     using input_shape = In;
     using output_shape = shape<In::channels, In::height * Factor, In::width * Factor>;
@@ -68,17 +69,17 @@ public:
 // convolution in a generator that avoids transposed convolutions.
 template <std::size_t Factor>
 struct Upsample2D {
-    static_assert(Factor > 0, "xgan::Upsample2D<Factor>: the factor must be positive");
-
+    // (a factor of 0 becomes 1 here, so that the type exists; check_input reports it)
     template <Shape In, class T>
     using bind_to = Upsample2DLayer<std::max<std::size_t>(Factor, 1), In, T>;
 
     template <Shape In>
-    static constexpr bool accepts = ImageShape<In>;
+    static constexpr bool accepts = Factor > 0 && ImageShape<In>;
 
     template <class Position, Shape In>
     struct check_input {
-        static_assert(ImageShape<In>,
+        static_assert(Factor > 0, "xgan::Upsample2D<Factor>: the factor must be positive");
+        static_assert(Factor == 0 || ImageShape<In>,
                       "xgan::Upsample2D<Factor>: the input must be an image shape<C, H, W>, not a vector (put "
                       "xgan::Unflatten<C, H, W> before it, or start the stack with xgan::Input<C, H, W>)");
     };
