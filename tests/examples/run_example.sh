@@ -7,7 +7,10 @@
 # CASE: painting, sine (01, 02: the SVG), mnist-outputs (03: sample grids, log, plot,
 # checkpoint), mnist-resume (03: a run killed after its last checkpoint and resumed
 # equals an uninterrupted one), mnist-refuses (03: a folder holding another run is left
-# alone), mnist-overwrite (03: --overwrite deletes the previous run's files only).
+# alone), mnist-overwrite (03: --overwrite deletes the previous run's files only),
+# dcgan-outputs (04: sample grids, log, plot, checkpoint), dcgan-resume (04: killed and
+# resumed equals uninterrupted), dcgan-variants (04: each generator and discriminator
+# trains; a checkpoint of one network does not load into another).
 # WORK_DIR is emptied first. EXAMPLE_OUTPUTS is tests/examples/example_outputs.cpp built.
 set -eu
 
@@ -25,6 +28,9 @@ fail() {
 # steps cross epoch boundaries (where the data order is redrawn from the seed).
 mnist() { "$example" --data images.idx --batch 4 "$@"; }
 mnist_data() { "$outputs" idx images.idx 10; }
+
+# Example 04 the same way (BatchNorm trains on batches of 4 as on 64).
+dcgan() { "$example" --data images.idx --batch 4 "$@"; }
 
 # Size, modification time and checksum of every file under a folder.
 snapshot() { find "$1" -type f -printf '%p %s %T@ ' -exec cksum {} \; | sort; }
@@ -100,6 +106,62 @@ case "$case_name" in
     "$outputs" png run/samples_000001.png run/training.png
     [ ! -e run/samples_000002.png ] || fail "--overwrite left the previous run's samples_000002.png"
     [ "$(cat run/notes.txt)" = "the user's notes" ] || fail "--overwrite deleted or changed a file it did not write"
+    ;;
+
+  dcgan-outputs)
+    mnist_data
+    dcgan --steps 4 --grid-every 2 --output run > run.txt
+    "$outputs" png run/samples_000002.png run/samples_000004.png run/training.png
+    "$outputs" log run/log.csv 1 4
+    "$outputs" checkpoint run/checkpoint.npz 4
+    # The networks' summaries: the layers and the shapes between them.
+    for expected in "ConvTranspose2D(128, 64, k4, s2, p1, op0)" "64x14x14" "Conv2D(64, 128, k4, s2, p1)" "128x7x7"; do
+      grep -qF "$expected" run.txt || fail "the printed summaries lack '$expected'"
+    done
+    ;;
+
+  dcgan-resume)
+    mnist_data
+    dcgan --steps 7 --grid-every 7 --output straight
+
+    # A kill after step 4: the checkpoint of step 3, the log to step 4 (see mnist-resume).
+    dcgan --steps 3 --grid-every 3 --output killed
+    cp killed/checkpoint.npz checkpoint_3.npz
+    dcgan --steps 4 --grid-every 3 --output killed --resume killed/checkpoint.npz
+    cp checkpoint_3.npz killed/checkpoint.npz
+    "$outputs" log killed/log.csv 1 4
+
+    dcgan --steps 7 --grid-every 3 --output killed --resume killed/checkpoint.npz
+    "$outputs" checkpoint killed/checkpoint.npz 7
+    "$outputs" same-checkpoint straight/checkpoint.npz killed/checkpoint.npz
+    cmp straight/log.csv killed/log.csv || fail "the resumed run's log differs from the uninterrupted run's"
+    cmp straight/samples_000007.png killed/samples_000007.png || fail "the resumed run's last samples differ"
+    ;;
+
+  dcgan-variants)
+    mnist_data
+    for generator in transposed upsample; do
+      for discriminator in dcgan small; do
+        run=$generator-$discriminator
+        dcgan --steps 2 --grid-every 2 --generator $generator --discriminator $discriminator --output $run > $run.txt
+        "$outputs" log $run/log.csv 1 2
+        "$outputs" checkpoint $run/checkpoint.npz 2
+        "$outputs" png $run/samples_000002.png
+      done
+    done
+    grep -qF "Upsample2D" upsample-small.txt || fail "--generator upsample: no Upsample2D in the summary"
+    grep -qF "MaxPool2D" upsample-small.txt || fail "--discriminator small: no MaxPool2D in the summary"
+    if grep -qF "Upsample2D" transposed-dcgan.txt; then fail "--generator transposed has an Upsample2D"; fi
+    # The four runs trained four different pairs of networks.
+    distinct=$(for f in ./*-*/log.csv; do cksum < "$f"; done | sort -u | wc -l)
+    [ "$distinct" -eq 4 ] || fail "the four variants wrote $distinct different logs, expected 4"
+
+    # A checkpoint names its networks: the other generator's is refused.
+    if dcgan --steps 3 --generator upsample --output transposed-dcgan --resume transposed-dcgan/checkpoint.npz \
+        2> refused.txt; then
+      fail "an upsample generator resumed from a transposed generator's checkpoint"
+    fi
+    grep -qF "the checkpoint's generator is" refused.txt || fail "wrong resume refused with: $(cat refused.txt)"
     ;;
 
   *) fail "unknown case" ;;
