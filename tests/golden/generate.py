@@ -66,6 +66,29 @@
 #                (BatchNorm removes each channel's mean), so PyTorch's value is rounding noise;
 #                discriminator.scale.grad.0.bias gives the size of the terms that cancel there
 #                (per channel, the sum of |dL/d conv output|), against which the test measures it.
+#   dcgan_step.txt  two whole training steps of a small DCGAN as xgan::AdversarialTrainer takes
+#                them (dcgan_step's docstring), in float32 and float64, batch 6, BatchNorm in
+#                training mode: G = Sequential(Linear(8, 36), Unflatten(1, (4, 3, 3)), BatchNorm2d(4),
+#                ReLU, ConvTranspose2d(4, 2, 4, 2, 1), BatchNorm2d(2), ReLU, ConvTranspose2d(2, 1, 4, 2,
+#                1), Tanh) (noise 8 -> 1x12x12), D = Sequential(Conv2d(1, 4, 4, 2, 1), LeakyReLU(0.2),
+#                Conv2d(4, 8, 4, 2, 1), BatchNorm2d(8), LeakyReLU(0.2), Flatten, Linear(72, 1)) (a
+#                logit), DCGAN's initialisation (seed 500), Adam(lr 2e-4, betas (0.5, 0.999)) for
+#                both, BCE with logits with real label 0.9 for D and 1 for G (xgan's
+#                NonSaturatingLoss{.real_label = 0.9}, Example 03's). Written: the networks before
+#                the first step (G.param.<p>, G.buffer.<b>, G.shape.<t>, G.counts as in conv.txt,
+#                and D.*; float32 values, which the float64 run starts from too), the settings,
+#                for step s = 1, 2 the real batch real.<s> {6, 144} in [-1, 1) and the noise
+#                noise.d.<s> (D's update) and noise.g.<s> (G's update) {6, 8}, then per dtype
+#                (f32, f64) and step: <dtype>.step<s>.d_loss, g_loss, d_accuracy (mean sigmoid of
+#                the real logits), d_fake (mean sigmoid of the logits in G's update), and
+#                <dtype>.step<s>.<G|D>.param.<p> / .buffer.<b> after the step. A bias feeding a
+#                BatchNorm2d has a gradient that is zero in exact arithmetic, so its Adam step is
+#                driven by rounding: <dtype>.step<s>.<net>.allow.param.<p> and .allow.buffer.<b>
+#                (the running mean it feeds) give the absolute difference that rounding can
+#                explain (derived in write_dcgan_step). The script checks that no ReLU /
+#                LeakyReLU input lies within 1e-5 of the kink, and prints how far PyTorch's
+#                float32 step is from its float64 step (also the file's last comment).
+import copy
 import math
 import os
 import sys
@@ -507,6 +530,217 @@ def write_conv():
     w.save()
 
 
+# ----------------------------------------------------------------------------------------
+# A whole DCGAN training step
+# ----------------------------------------------------------------------------------------
+
+DCGAN_BATCH = 6
+DCGAN_NOISE = 8
+DCGAN_STEPS = 2
+DCGAN_ADAM = dict(lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
+DCGAN_REAL_LABEL = 0.9
+BN_MOMENTUM = 0.1
+# Layers whose bias feeds a BatchNorm2d per channel (so its gradient is zero in exact
+# arithmetic), and that BatchNorm2d: "<net>.<layer index>".
+DCGAN_CANCELLING = {"G": (4, 5), "D": (2, 3)}
+
+
+def dcgan_networks():
+    nn = torch.nn
+    G = nn.Sequential(nn.Linear(DCGAN_NOISE, 4 * 3 * 3), nn.Unflatten(1, (4, 3, 3)), nn.BatchNorm2d(4), nn.ReLU(),
+                      nn.ConvTranspose2d(4, 2, 4, 2, 1), nn.BatchNorm2d(2), nn.ReLU(),
+                      nn.ConvTranspose2d(2, 1, 4, 2, 1), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1, 4, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(4, 8, 4, 2, 1), nn.BatchNorm2d(8),
+                      nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(8 * 3 * 3, 1))
+    # The DCGAN paper's initialisation (as PyTorch's DCGAN tutorial): convolution weights
+    # N(0, 0.02^2), BatchNorm weight N(1, 0.02^2) and bias 0; the rest PyTorch's default.
+    for net in (G, D):
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+                nn.init.zeros_(m.bias)
+    return G, D
+
+
+class CancellingSums:
+    """Per-channel sums of |dL/d output| of the layers in DCGAN_CANCELLING, over the passes
+    whose gradient updates that network (D: the two passes of D's update; G: G's update),
+    with the number of terms each channel's sum has: the size of the terms whose float sum is
+    the bias's gradient."""
+
+    def __init__(self, G, D):
+        self.phase = None
+        self.sums = {}
+        self.terms = {}
+        self.hooks = []
+        for name, net in (("G", G), ("D", D)):
+            layer = net[DCGAN_CANCELLING[name][0]]
+            self.hooks.append(layer.register_forward_hook(self.forward_hook(name)))
+
+    def forward_hook(self, name):
+        def hook(module, inputs, output):
+            if self.phase != name:
+                return
+
+            def gradient_hook(g):
+                g = g.detach().to(torch.float64)
+                self.sums[name] = self.sums.get(name, 0) + g.abs().sum(dim=(0, 2, 3))
+                self.terms[name] = self.terms.get(name, 0) + g.numel() // g.shape[1]
+            output.register_hook(gradient_hook)
+        return hook
+
+    def remove(self):
+        for h in self.hooks:
+            h.remove()
+
+
+def dcgan_step(G, D, opt_g, opt_d, real, z_d, z_g, sums):
+    """One step as xgan::AdversarialTrainer::step takes it (k = 1) with NonSaturatingLoss:
+    D's update on the real batch and G(z_d) (two passes through D, real then fake, each
+    folding its batch statistics into D's running ones), then G's update on G(z_g) through D
+    in training mode but with D's buffers left as they were (xgan's G update sees D as const).
+    G's BatchNorm running statistics take both of G's passes. `sums`: a CancellingSums."""
+    bce = F.binary_cross_entropy_with_logits
+    sums.phase = "D"
+    opt_d.zero_grad()
+    real_logits = D(real)
+    fake = G(z_d)
+    fake_logits = D(fake.detach())
+    d_loss = (bce(real_logits, torch.full_like(real_logits, DCGAN_REAL_LABEL)) +
+              bce(fake_logits, torch.zeros_like(fake_logits)))
+    d_loss.backward()
+    opt_d.step()
+
+    sums.phase = "G"
+    opt_g.zero_grad()
+    fake = G(z_g)
+    kept = [b.detach().clone() for b in D.buffers()]
+    logits = D(fake)
+    g_loss = bce(logits, torch.ones_like(logits))
+    g_loss.backward()
+    with torch.no_grad():  # after backward: autograd checks that BatchNorm's buffers are as it saw them
+        for b, k in zip(D.buffers(), kept):
+            b.copy_(k)
+    sums.phase = None
+    opt_g.step()
+    return dict(d_loss=d_loss.item(), g_loss=g_loss.item(), d_accuracy=torch.sigmoid(real_logits).mean().item(),
+                d_fake=torch.sigmoid(logits).mean().item())
+
+
+def kink_inputs(G, D):
+    """The inputs of every ReLU / LeakyReLU in the step's passes (before it runs)."""
+    seen = []
+    hooks = [m.register_forward_pre_hook(lambda m, x: seen.append(x[0].detach().abs().min().item()))
+             for net in (G, D) for m in net if isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU))]
+    return hooks, seen
+
+
+def write_dcgan_step():
+    w = Writer("dcgan_step.txt", "Whole DCGAN training steps (float32 and float64), as PyTorch takes them.")
+    w.comment("See generate.py's header (dcgan_step.txt) for the networks and the step. G.param.<p>, G.buffer.<b>,\n"
+              "G.shape.<t>, G.counts and\n"
+              "the same for D: the networks before the first step (float32 values). real.<s> {6, 144} and\n"
+              "noise.d.<s>, noise.g.<s> {6, 8} for step s = 1, 2. <dtype>.step<s>.<stat> and\n"
+              "<dtype>.step<s>.<net>.param.<p> / .buffer.<b> after step s; <dtype>.step<s>.<net>.allow.<kind>.<t>:\n"
+              "an absolute allowance on top of the tolerance for tensors the rounding of a cancelling sum moves.")
+    g = torch.Generator().manual_seed(500)
+    torch.manual_seed(500)
+    G, D = dcgan_networks()
+    for net_name, net in (("G", G), ("D", D)):
+        params = list(net.named_parameters())
+        buffers = list(net.named_buffers())
+        for pname, p in params:
+            write_tensor_with_shape(w, net_name, "param", pname, p)
+        for bname, b in buffers:
+            write_tensor_with_shape(w, net_name, "buffer", bname, b)
+        w.block(net_name + ".counts", [len(params), len(buffers), sum(p.numel() for _, p in params),
+                                       sum(b.numel() for _, b in buffers)])
+    inputs = []
+    for s in range(1, DCGAN_STEPS + 1):
+        real = torch.rand((DCGAN_BATCH, 1, 12, 12), generator=g) * 2 - 1
+        z_d = torch.randn((DCGAN_BATCH, DCGAN_NOISE), generator=g)
+        z_g = torch.randn((DCGAN_BATCH, DCGAN_NOISE), generator=g)
+        w.block("real.%d" % s, real.reshape(DCGAN_BATCH, -1))
+        w.block("noise.d.%d" % s, z_d)
+        w.block("noise.g.%d" % s, z_g)
+        inputs.append((real, z_d, z_g))
+    w.block("lr", DCGAN_ADAM["lr"])
+    w.block("beta1", DCGAN_ADAM["betas"][0])
+    w.block("beta2", DCGAN_ADAM["betas"][1])
+    w.block("eps", DCGAN_ADAM["eps"])
+    w.block("real_label", DCGAN_REAL_LABEL)
+
+    results = {}
+    for dtype, tag in ((torch.float32, "f32"), (torch.float64, "f64")):
+        g_net, d_net = copy.deepcopy(G).to(dtype), copy.deepcopy(D).to(dtype)
+        opt_g = torch.optim.Adam(g_net.parameters(), **DCGAN_ADAM)
+        opt_d = torch.optim.Adam(d_net.parameters(), **DCGAN_ADAM)
+        unit = torch.finfo(dtype).eps / 2
+        bias_allow = {"G": 0.0, "D": 0.0}
+        for s, (real, z_d, z_g) in enumerate(inputs, start=1):
+            hooks, seen = kink_inputs(g_net, d_net)
+            sums = CancellingSums(g_net, d_net)
+            stats = dcgan_step(g_net, d_net, opt_g, opt_d, real.to(dtype), z_d.to(dtype), z_g.to(dtype), sums)
+            sums.remove()
+            for h in hooks:
+                h.remove()
+            # Inputs of ReLU / LeakyReLU stay clear of the kink at 0 (float32 rounding cannot flip a side).
+            assert min(seen) > 1e-5, (tag, s, min(seen))
+            prefix = "%s.step%d" % (tag, s)
+            for k in ("d_loss", "g_loss", "d_accuracy", "d_fake"):
+                w.block("%s.%s" % (prefix, k), stats[k])
+                results[(tag, s, k)] = torch.tensor([stats[k]], dtype=torch.float64)
+            for net_name, net in (("G", g_net), ("D", d_net)):
+                for pname, p in net.named_parameters():
+                    w.block("%s.%s.param.%s" % (prefix, net_name, pname), as_rows(p))
+                    results[(tag, s, net_name, pname)] = p.detach().to(torch.float64).reshape(-1).clone()
+                for bname, b in net.named_buffers():
+                    w.block("%s.%s.buffer.%s" % (prefix, net_name, bname), as_rows(b.reshape(1) if b.dim() == 0 else b))
+                    results[(tag, s, net_name, bname)] = b.detach().to(torch.float64).reshape(-1).clone()
+                # A bias whose exact gradient is 0 (it feeds a BatchNorm2d, which removes each
+                # channel's mean) gets the rounding of a sum of n terms of total size S as its
+                # gradient: at most n u S (u the unit roundoff). Adam turns gradients of at most
+                # B into a step of at most lr min(1.06, B / eps) (1.06: the bound of
+                # |m_hat| / sqrt(v_hat) for t <= 2 and beta1 0.5, sqrt(5 / 4.5)), of either sign
+                # on either side: the two sides' biases may differ by twice that per step.
+                # BatchNorm2d removes the bias from its output, but its running mean takes it in,
+                # by the momentum in each pass after the biases first differ (both passes of a
+                # step: 1 - 0.9^2 = 0.19 of the difference).
+                layer, bn = DCGAN_CANCELLING[net_name]
+                before = bias_allow[net_name]
+                noise = sums.terms[net_name] * unit * sums.sums[net_name].max().item()
+                bias_allow[net_name] += 2 * DCGAN_ADAM["lr"] * min(1.06, noise / DCGAN_ADAM["eps"])
+                w.block("%s.%s.allow.param.%d.bias" % (prefix, net_name, layer), bias_allow[net_name])
+                if before > 0:
+                    w.block("%s.%s.allow.buffer.%d.running_mean" % (prefix, net_name, bn),
+                            (1 - (1 - BN_MOMENTUM) ** 2) * before)
+
+    # How far PyTorch's float32 step is from its float64 step, per tensor, relative to
+    # max(|float64 value|, the tensor's rms) (the test's measure): the float32 problem is well
+    # conditioned only if this is far below test_golden_step's float32 tolerance.
+    worst = []
+    for key, v32 in results.items():
+        if key[0] != "f32":
+            continue
+        v64 = results[("f64",) + key[1:]]
+        rms = v64.pow(2).mean().sqrt()
+        err = ((v32 - v64).abs() / torch.maximum(v64.abs(), rms.expand_as(v64))).max().item()
+        name = ".".join(str(k) for k in key[1:])
+        cancelling = any(name.endswith("%s.%d.bias" % (n, l)) or name.endswith("%s.%d.running_mean" % (n, b))
+                         for n, (l, b) in DCGAN_CANCELLING.items())
+        worst.append((err, name, cancelling))
+    worst.sort(reverse=True)
+    print("dcgan_step: float32 against float64, worst tensors:")
+    for err, name, cancelling in worst[:8]:
+        print("  %-40s %.3g%s" % (name, err, " (cancelling)" if cancelling else ""))
+    plain = max(err for err, _, c in worst if not c)
+    w.comment("PyTorch's float32 step against its float64 step: worst %.3g (relative to max(|value|, rms));\n"
+              "the tensors with an allowance left out." % plain)
+    w.save()
+
+
 def main():
     if not torch.__version__.startswith("1.13"):
         print("warning: these golden values are meant to come from PyTorch 1.13, this is %s" % torch.__version__,
@@ -516,6 +750,7 @@ def main():
     write_losses()
     write_network()
     write_conv()
+    write_dcgan_step()
 
 
 if __name__ == "__main__":

@@ -197,6 +197,34 @@ public:
         return stats;
     }
 
+    // step(real_batch) with the noise given instead of drawn from the trainer's Rng:
+    // d_noise {discriminator_steps x batch, G::input_size} (rows [k batch, (k + 1) batch)
+    // feed the k-th discriminator update) and g_noise {batch, G::input_size} (the generator
+    // update). The Rng still draws everything else (Dropout's masks), and step(real_batch)
+    // is unchanged. For reproducing a step elsewhere, e.g. with PyTorch on the same noise
+    // (tests/golden/test_golden_step.cpp). Throws, changing nothing, on noise of another
+    // shape or holding a value that is not finite.
+    template <class E, class ND, class NG>
+    StepStats step(const xt::xexpression<E>& real_batch, const xt::xexpression<ND>& d_noise,
+                   const xt::xexpression<NG>& g_noise) {
+        check_options();
+        const auto& real = real_batch.derived_cast();
+        check_real_batch(real);
+        const std::size_t batch = real.shape()[0];
+        const std::size_t d_rows = options_.discriminator_steps * batch;
+        check_noise("d_noise", "discriminator_steps x batch", d_noise.derived_cast(), d_rows);
+        check_noise("g_noise", "batch", g_noise.derived_cast(), batch);
+        given_noise_.resize((d_rows + batch) * G::input_size);
+        auto end = std::copy(d_noise.derived_cast().begin(), d_noise.derived_cast().end(), given_noise_.begin());
+        std::copy(g_noise.derived_cast().begin(), g_noise.derived_cast().end(), end);
+        noise_ = given_noise_;
+        struct forget {
+            std::span<const T>& noise;
+            ~forget() { noise = {}; }
+        } forget_noise{noise_};  // also when the step throws
+        return step(real_batch);
+    }
+
     // One discriminator update: real batch labelled real, G(z) labelled fake.
     // Fills d_accuracy and d_loss. Throws, with both networks and optimizer states
     // unchanged, on a bad batch or optimizer setting, a non-finite loss, or an update
@@ -282,7 +310,7 @@ private:
         detail::validate_settings(options_.generator_optimizer);
         bind_rng();
         return generator_update(generator_, g_, g_gradient_, g_state_, g_update_, options_.generator_optimizer,
-                                std::as_const(discriminator_), d_fake_, options_.loss, rng_, batch, steps_,
+                                std::as_const(discriminator_), d_fake_, options_.loss, rng_, noise_, batch, steps_,
                                 within_step);
     }
 
@@ -300,7 +328,7 @@ private:
     template <class E>
     StepStats train_discriminator_separately(const E& real, std::size_t batch) {
         const auto& real_logits = discriminator_.template forward<logit_layers>(d_real_, real);
-        draw_fakes(generator_, g_, rng_, batch);
+        draw_fakes(generator_, g_, rng_, noise_, batch);
         d_fake_.resize(batch);
         std::copy(g_.output().begin(), g_.output().end(), d_fake_.input().begin());
         const auto& fake_logits = discriminator_.template forward<logit_layers>(d_fake_);
@@ -334,7 +362,7 @@ private:
         } else {
             std::copy(real.begin(), real.end(), input);
         }
-        draw_fakes(generator_, g_, rng_, batch);
+        draw_fakes(generator_, g_, rng_, noise_, batch);
         std::copy(g_.output().begin(), g_.output().end(), input + batch * D::input_size);
         discriminator_.template draw_masks<logit_layers>(d_joint_, batch, 2 * batch);  // and the fake rows'
         const matrix<T>& logits = discriminator_.template forward<logit_layers>(d_joint_);
@@ -382,9 +410,10 @@ private:
                                       typename GeneratorOptimizer::template state<T>& g_state,
                                       detail::guarded_update<GeneratorOptimizer, T, G::parameter_count>& g_update,
                                       const GeneratorOptimizer& optimizer, const D& discriminator,
-                                      typename D::Workspace& d_ws, const GanLoss& loss, Rng& rng, std::size_t batch,
-                                      std::uint64_t step, bool within_step) {
-        draw_fakes(generator, g_ws, rng, batch);
+                                      typename D::Workspace& d_ws, const GanLoss& loss, Rng& rng,
+                                      std::span<const T>& noise, std::size_t batch, std::uint64_t step,
+                                      bool within_step) {
+        draw_fakes(generator, g_ws, rng, noise, batch);
         d_ws.resize(batch);
         std::copy(g_ws.output().begin(), g_ws.output().end(), d_ws.input().begin());
         const auto& fake_logits = discriminator.template forward<logit_layers>(d_ws);
@@ -412,9 +441,18 @@ private:
 
     // Fills G's workspace with fresh noise and runs G forward. The caller folds what G's
     // stateful layers saw into their buffers (update_buffers) once its update is kept.
-    static void draw_fakes(const G& generator, typename G::Workspace& g_ws, Rng& rng, std::size_t batch) {
+    // The noise is drawn from rng, or, when `given` is not empty (step with noise), taken
+    // from its front, which is then dropped.
+    static void draw_fakes(const G& generator, typename G::Workspace& g_ws, Rng& rng, std::span<const T>& given,
+                           std::size_t batch) {
         g_ws.resize(batch);
-        rng.fill_normal(std::span<T>(g_ws.input().data(), g_ws.input().size()));
+        const std::span<T> noise(g_ws.input().data(), g_ws.input().size());
+        if (given.empty()) {
+            rng.fill_normal(noise);
+        } else {
+            std::copy_n(given.begin(), noise.size(), noise.begin());
+            given = given.subspan(noise.size());
+        }
         generator.forward(g_ws);
     }
 
@@ -446,6 +484,23 @@ private:
                            i / columns, ", column ", i % columns, "; the networks were left unchanged");
     }
 
+    // Noise given to step: {rows, G::input_size}, every value finite.
+    template <class N>
+    static void check_noise(const char* name, const char* rows_meaning, const N& noise, std::size_t rows) {
+        const bool shaped = noise.dimension() == 2 && noise.shape()[0] == rows && noise.shape()[1] == G::input_size;
+        if (!shaped) {
+            std::string got = "{";
+            for (std::size_t d = 0; d < noise.dimension(); ++d) got += (d ? ", " : "") + std::to_string(noise.shape()[d]);
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: ", name, " must be {", rows, ", ",
+                       G::input_size, "} (", rows_meaning, " rows of G's input size), got ", got, "}");
+        }
+        std::size_t i = 0;
+        for (auto it = noise.begin(); it != noise.end(); ++it, ++i)
+            if (!std::isfinite(static_cast<double>(*it)))
+                XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: ", name, " holds ", *it, " at row ",
+                           i / G::input_size, ", column ", i % G::input_size, "; the networks were left unchanged");
+    }
+
     static double mean_probability(const matrix<T>& logits) {
         double sum = 0;
         for (const T l : logits) sum += static_cast<double>(detail::sigmoid(l));
@@ -469,6 +524,9 @@ private:
     detail::guarded_update<GeneratorOptimizer, T, G::parameter_count> g_update_;
     detail::guarded_update<DiscriminatorOptimizer, T, D::parameter_count> d_update_;
     std::uint64_t steps_ = 0;
+    // The noise given to step (empty otherwise), and the part not yet used.
+    std::vector<T> given_noise_;
+    std::span<const T> noise_;
 };
 
 }  // namespace xgan
