@@ -28,9 +28,10 @@
 // (dcgan only where include/ has the image layers: bench/run --before builds this file
 // against older trees.)
 
-// g++ 12 at -O3 warns, wrongly, that std::string's concatenation in xgan::shape<...>::text()
-// (inlined into Sequential's input check) copies overlapping memory (GCC bug 105651,
-// fixed in g++ 13). Every C++ row builds with -Werror; this keeps W3's from failing on it.
+// g++ 12 at -O3 warns, wrongly, that the std::string concatenation "x" + std::string in
+// xgan::shape<...>::text() (inlined into Sequential's input check) copies overlapping
+// memory (GCC bug 105329). Every C++ row builds with -Werror; this keeps W3's from
+// failing on it.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
