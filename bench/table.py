@@ -18,8 +18,8 @@ import json
 import statistics
 import sys
 
-NAMES = {"sgemm": "sgemm ceiling (OpenBLAS only)", "xgan": "xgan", "pytorch": "PyTorch",
-         "libtorch": "libtorch", "dlib": "dlib"}
+NAMES = {"sgemm": "sgemm ceiling (OpenBLAS only)", "xgan": "xgan", "xgan-onednn": "xgan (oneDNN sgemm)",
+         "pytorch": "PyTorch", "libtorch": "libtorch", "dlib": "dlib"}
 PEERS = ("pytorch", "libtorch", "dlib")
 TUNED = "-tuned"  # the label suffix of a peer's row run with glibc's malloc tuned
 WORKLOADS = {"painting": "W1 painting GAN (batch 64)", "mnist": "W2 MNIST MLP GAN (batch 128)",
@@ -61,8 +61,9 @@ def rate(x):
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
 
 
-def print_peer_summary(block, xgan):
-    """xgan against the fastest peer at its best and against every peer at its defaults."""
+def print_peer_summary(block, xgan, who="xgan"):
+    """xgan (row xgan, called `who`) against the fastest peer at its best and against every
+    peer at its defaults."""
     best = {}  # peer -> its faster row (default or malloc tuned)
     for r in block:
         peer = peer_of(r)
@@ -75,10 +76,10 @@ def print_peer_summary(block, xgan):
         print(f"fastest peer at its best: {name(fastest)}, {rate(fastest['steps_per_s_median'])} steps/s "
               "(no xgan row to compare)")
         return
-    print(f"xgan against the fastest peer at its best ({name(fastest)}): {ratio(xgan, fastest):.2f}x")
+    print(f"{who} against the fastest peer at its best ({name(fastest)}): {ratio(xgan, fastest):.2f}x")
     defaults = [r for r in block if peer_of(r) and not label_of(r).endswith(TUNED)]
     if defaults:
-        print("xgan against each peer at its defaults: " +
+        print(f"{who} against each peer at its defaults: " +
               ", ".join(f"{name(r)} {ratio(xgan, r):.2f}x" for r in defaults))
 
 
@@ -119,14 +120,18 @@ def main():
         for line in [header, ["-" * w for w in widths]] + lines:
             print("  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
                             for i, (x, w) in enumerate(zip(line, widths))))
-        fingerprints = {r.get("parameter_fingerprint") for r in block if r.get("parameter_fingerprint")}
+        # The oneDNN row rounds its products differently: its parameters are not compared.
+        printed = [r for r in block if r.get("parameter_fingerprint") and r.get("label") != "xgan-onednn"]
+        fingerprints = {r["parameter_fingerprint"] for r in printed}
         if len(fingerprints) > 1:
             print("note: the xgan rows' parameter fingerprints differ: "
-                  + ", ".join(f"{r['label']}={r['parameter_fingerprint']}" for r in block
-                              if r.get("parameter_fingerprint")))
-        elif len([r for r in block if r.get("parameter_fingerprint")]) > 1:
+                  + ", ".join(f"{r['label']}={r['parameter_fingerprint']}" for r in printed))
+        elif len(printed) > 1:
             print(f"the xgan rows end with bit-identical parameters (fingerprint {fingerprints.pop()})")
         print_peer_summary(block, xgan)
+        onednn = next((r for r in block if r.get("label") == "xgan-onednn"), None)
+        if onednn is not None:
+            print_peer_summary(block, onednn, NAMES["xgan-onednn"])
     print()
     print("xgan is: xgan's steps/s over the row's. of sgemm: the row's steps/s over the sgemm ceiling's, i.e. the "
           "share of OpenBLAS's speed on the step's own products. Between the rows run alternately (the ceiling and "
