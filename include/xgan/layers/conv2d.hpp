@@ -5,14 +5,17 @@
 // padding of their own along each axis.
 //
 // How it computes: im2col (detail/im2col.hpp) lays the input's patches out as columns
-// {InC KH KW, OH OW}, and one matrix product with the weight gives the output; the
-// input gradient is the transposed product followed by col2im, the weight gradient the
-// product of the output gradient with the columns forward kept. The products run over
-// the whole batch at once: the columns of all samples side by side, {InC KH KW, batch OH
-// OW}, one product, then a transpose to NCHW. On DCGAN's Conv2D<64, 128, 4, 2, 1> (64 x
-// 14 x 14, batch 64, one thread) that beat one product per sample (bench/conv_timing.cpp;
-// figures in docs/reference/layers-conv.md), because a product with 49 columns per
-// sample keeps BLAS far from its peak, while the transposes cost little.
+// {InC KH KW, OH OW}, and a matrix product with the weight gives the output; the input
+// gradient is the transposed product followed by col2im, the weight gradient the product
+// of the output gradient with the columns. The products run over groups of 8 samples
+// (detail::default_conv_group): the group's columns side by side, {InC KH KW, 8 OH OW},
+// one product, then a transpose to NCHW. Why not one product per sample, or one over the
+// whole batch: for DCGAN's Conv2D<64, 128, 4, 2, 1> on 64 x 14 x 14 a sample's product
+// is only 49 columns wide, too narrow for BLAS's blocking, while a whole batch's columns
+// (12.8 MB at batch 64) fall out of cache, so im2col and col2im run at memory speed (8 ms
+// each in a probe on a busy machine, against 1 ms for the same work a sample at a time).
+// A group of 8 is 392 columns wide and 1.6 MB. bench/conv_timing.cpp times the three
+// passes for group sizes 1, 4, 8, 16 and 64 (docs/reference/layers-conv.md).
 #pragma once
 
 #include <array>
@@ -152,7 +155,9 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    static std::size_t step(std::size_t group, std::size_t batch) { return group == detail::all_samples ? batch : group; }
+    static std::size_t step(std::size_t group, std::size_t batch) {
+        return group == detail::all_samples ? batch : group;
+    }
 
     // v's storage for `size` values: grows on the first pass at a batch size, not after.
     static T* reserve(std::vector<T>& v, std::size_t size) {

@@ -6,8 +6,8 @@
 //
 // How it computes: its forward pass is Conv2D's input gradient (a product with the
 // transposed weight, then col2im, detail/im2col.hpp) and its input gradient Conv2D's
-// forward pass (im2col, then a product). As Conv2D, the products run over the whole batch
-// at once, with the samples side by side (see layers/conv2d.hpp for why).
+// forward pass (im2col, then a product). As Conv2D, the products run over groups of 8
+// samples side by side (layers/conv2d.hpp says why).
 #pragma once
 
 #include <array>
@@ -145,7 +145,9 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    static std::size_t step(std::size_t group, std::size_t batch) { return group == detail::all_samples ? batch : group; }
+    static std::size_t step(std::size_t group, std::size_t batch) {
+        return group == detail::all_samples ? batch : group;
+    }
 
     // v's storage for `size` values: grows on the first pass at a batch size, not after.
     static T* reserve(std::vector<T>& v, std::size_t size) {
