@@ -44,5 +44,5 @@ if(NOT TARGET xgan_onednn)
 endif()
 if(XGAN_GEMM_BACKEND STREQUAL "onednn" AND NOT TARGET xgan_onednn)
   message(FATAL_ERROR "xgan: XGAN_GEMM_BACKEND is onednn but oneDNN (oneapi/dnnl/dnnl.h, libdnnl) was not found; "
-                      "on Debian: apt-get install libdnnl-dev, or configure with -DXGAN_GEMM_BACKEND=blas")
+                      "on Debian: apt-get install libdnnl-dev, or build xgan with -DXGAN_GEMM_BACKEND=blas")
 endif()
