@@ -2,7 +2,9 @@
 // run_example.sh. Each command exits 0 when the check holds, and otherwise 1 with a line
 // on stderr naming the file and what is wrong with it.
 //
-//   example_outputs idx PATH COUNT          writes a raw IDX file of COUNT 28x28 images
+//   example_outputs idx PATH COUNT [ROWS COLS]
+//                                           writes a raw IDX file of COUNT images of 28x28
+//                                           (or ROWS x COLS)
 //   example_outputs png PATH...             each is a whole PNG: signature, chunks with
 //                                           their CRCs, IHDR first, IDAT, IEND last
 //   example_outputs svg PATH TEXT           an SVG document, complete, that holds TEXT
@@ -57,11 +59,13 @@ std::uint32_t big_endian(std::string_view bytes, std::size_t at) {
 }
 
 // Images whose pixels vary (a gradient shifted per image), so the data is not constant.
-void write_idx(const std::string& path, std::size_t count) {
+void write_idx(const std::string& path, std::size_t count, std::uint32_t rows = 28, std::uint32_t cols = 28) {
     std::string bytes = {0, 0, 8, 3};
-    for (const std::uint32_t size : {static_cast<std::uint32_t>(count), 28u, 28u})
+    for (const std::uint32_t size : {static_cast<std::uint32_t>(count), rows, cols})
         for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(size >> shift & 0xFF));
-    for (std::size_t i = 0; i < count * 784; ++i) bytes.push_back(static_cast<char>((i * 7 + i / 784 * 13) % 256));
+    const std::size_t pixels = std::size_t{rows} * cols;
+    for (std::size_t i = 0; i < count * pixels; ++i)
+        bytes.push_back(static_cast<char>((i * 7 + i / pixels * 13) % 256));
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out) fail(path, "cannot write");
@@ -147,6 +151,9 @@ int main(int argc, char** argv) {
     };
     try {
         if (command("idx", 2)) write_idx(args[1], number(argv[3]));
+        else if (command("idx", 4))
+            write_idx(args[1], number(argv[3]), static_cast<std::uint32_t>(number(argv[4])),
+                      static_cast<std::uint32_t>(number(argv[5])));
         else if (!args.empty() && args[0] == "png" && args.size() > 1)
             for (std::size_t i = 1; i < args.size(); ++i) check_png(args[i]);
         else if (command("svg", 2)) check_svg(args[1], args[2]);

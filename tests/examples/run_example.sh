@@ -8,9 +8,10 @@
 # checkpoint), mnist-resume (03: a run killed after its last checkpoint and resumed
 # equals an uninterrupted one), mnist-refuses (03: a folder holding another run is left
 # alone), mnist-overwrite (03: --overwrite deletes the previous run's files only),
-# dcgan-outputs (04: sample grids, log, plot, checkpoint), dcgan-resume (04: killed and
-# resumed equals uninterrupted), dcgan-variants (04: each generator and discriminator
-# trains; a checkpoint of one network does not load into another).
+# dcgan-outputs (04: sample grids, log, plot, checkpoint; images of another shape are
+# refused), dcgan-resume (04: killed and resumed equals uninterrupted), dcgan-variants
+# (04: each generator and discriminator trains; a checkpoint of one network does not
+# load into another).
 # WORK_DIR is emptied first. EXAMPLE_OUTPUTS is tests/examples/example_outputs.cpp built.
 set -eu
 
@@ -109,6 +110,13 @@ case "$case_name" in
     ;;
 
   dcgan-outputs)
+    # Images of 14x56 hold 784 pixels too, but they are not D's 1x28x28.
+    "$outputs" idx wide.idx 10 14 56
+    if "$example" --data wide.idx --batch 4 --steps 1 --output wide 2> wide.txt; then fail "trained on 14x56 images"; fi
+    grep -qF "the discriminator reads 1x28x28 images but wide.idx holds 14x56 images" wide.txt ||
+      fail "14x56 images refused with: $(cat wide.txt)"
+    [ ! -e wide ] || fail "a refused run created its output folder"
+
     mnist_data
     dcgan --steps 4 --grid-every 2 --output run > run.txt
     "$outputs" png run/samples_000002.png run/samples_000004.png run/training.png
