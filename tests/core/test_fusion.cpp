@@ -104,7 +104,9 @@ void check_matches_unfused(const Net& net, std::size_t batch, std::initializer_l
     net.backward(ws, std::span<T>(gradient), true);
     CHECK(gradient == Unfused<Net>(net, x, dout, 2).gradient);
 
-    // The input-only pass of a frozen network gives the same input gradient.
+    // The input-only pass of a frozen network gives the same input gradient, without
+    // reading what the passes before it left in the workspace's gradients.
+    for (std::size_t i = 0; i < Net::layer_count; ++i) ws.gradients[i].fill(T(-3));
     ws.gradients[Net::layer_count] = dout;
     CHECK(bool(net.backward_input(ws) == reference.gradients[0]));
 }
@@ -153,4 +155,55 @@ TEST_CASE("a forward pass stopped between a Dense layer and its ReLU writes the 
     CHECK(bool(net.forward<2>(ws, x) == reference.values[2]));
     CHECK(bool(net.forward<3>(ws, x) == reference.values[3]));  // the three layers in one call
     CHECK(bool(ws.values[2] == reference.values[2]));
+}
+
+namespace {
+using detail::backward_role;
+using detail::forward_role;
+template <class Net, std::size_t Stop = Net::layer_count>
+using plan_of = detail::fusion_plan<typename Net::layers_type, Stop>;
+template <class... R>
+constexpr auto roles(R... r) {
+    return std::array{r...};
+}
+}  // namespace
+
+TEST_CASE("the fusion plan: which layer runs which pass", "[sequential][fusion]") {
+    using forward_role::pair;
+    using forward_role::second;
+    using forward_role::third;
+    using forward_role::triple;
+    constexpr forward_role alone = forward_role::alone;
+    constexpr backward_role by_next = backward_role::done_by_next;
+    constexpr backward_role through = backward_role::through_previous;
+    constexpr backward_role with_gradient = backward_role::through_previous_with_gradient;
+    constexpr backward_role own = backward_role::alone;
+
+    using G = Sequential<Dense<5, 128>, ReLU, Dense<128, 15>>;
+    STATIC_REQUIRE(plan_of<G>::forward == roles(triple, second, third));
+    STATIC_REQUIRE(plan_of<G>::backward == roles(own, by_next, through));
+    // Steps stay inside [0, Stop): stopped after the ReLU, a pair; after the Dense, alone.
+    STATIC_REQUIRE(plan_of<G, 2>::forward == roles(pair, second, alone));
+    STATIC_REQUIRE(plan_of<G, 2>::backward == roles(own, own, own));
+    STATIC_REQUIRE(plan_of<G, 1>::forward == roles(alone, alone, alone));
+
+    // A one-output Dense takes its parameter gradient in the same step; Sigmoid fuses with nothing.
+    using D = Sequential<Dense<15, 128>, LeakyReLU, Dense<128, 1>, Sigmoid>;
+    STATIC_REQUIRE(plan_of<D>::forward == roles(triple, second, third, alone));
+    STATIC_REQUIRE(plan_of<D>::backward == roles(own, by_next, with_gradient, own));
+
+    // A triple is not formed when its third layer starts a pair itself.
+    using Chain = BasicSequential<double, Dense<13, 24>, LeakyReLU, Dense<24, 9>, ReLU, Dense<9, 3>>;
+    STATIC_REQUIRE(plan_of<Chain>::forward == roles(pair, second, triple, second, third));
+    STATIC_REQUIRE(plan_of<Chain>::backward == roles(own, by_next, through, by_next, through));
+
+    // No rule, no step: a Dense too large for the kernels, a LeakyReLU with a negative
+    // slope (its gradient cannot be read off its output), an activation before the first Dense.
+    STATIC_REQUIRE(plan_of<Sequential<Dense<784, 256>, ReLU, Dense<256, 1>>>::forward == roles(alone, alone, alone));
+    using Negative = Sequential<Dense<4, 8>, LeakyReLUWithSlope<-1, 5>, Dense<8, 2>>;
+    STATIC_REQUIRE(plan_of<Negative>::forward == roles(alone, alone, alone));
+    STATIC_REQUIRE(plan_of<Negative>::backward == roles(own, own, own));
+    using Leading = Sequential<Input<4>, ReLU, Dense<4, 2>>;
+    STATIC_REQUIRE(plan_of<Leading>::forward == roles(alone, alone));
+    STATIC_REQUIRE(plan_of<Leading>::backward == roles(by_next, through));
 }

@@ -20,7 +20,8 @@
 #include <xgan/core/random.hpp>
 #include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
-#include <xgan/detail/kernels.hpp>
+#include <xgan/detail/cpu_dispatch.hpp>
+#include <xgan/detail/plan.hpp>
 #include <xgan/detail/shape_check.hpp>
 
 namespace xgan {
@@ -137,29 +138,6 @@ struct check_stack<In, Layers, Specs, std::index_sequence<I...>>
                                               previous_shape<std::tuple_element_t<(I > 0 ? I - 1 : 0), Layers>, In>>::type,
                   std::tuple_element_t<I, Specs>>::type... {};
 
-// Whether a Dense layer D runs as one pass with the element-wise activation A next to
-// it: A names its element-wise Op as A::op, and D says whether its kernels can apply it
-// (D::fuses_with<Op>; see layers/dense.hpp).
-template <class D, class A>
-struct fuses_pair : std::false_type {};
-template <class D, class A>
-    requires requires {
-        typename A::op;
-        { D::template fuses_with<typename A::op> } -> std::convertible_to<bool>;
-    }
-struct fuses_pair<D, A> : std::bool_constant<D::template fuses_with<typename A::op>> {};
-
-// Whether a Dense layer D, the activation A after it and the Dense layer N after that run
-// as one forward call (D::forward_activated_then).
-template <class D, class A, class N>
-struct fuses_triple : std::false_type {};
-template <class D, class A, class N>
-    requires requires {
-        typename A::op;
-        { D::template fuses_with_then<typename A::op, N> } -> std::convertible_to<bool>;
-    }
-struct fuses_triple<D, A, N> : std::bool_constant<D::template fuses_with_then<typename A::op, N>> {};
-
 }  // namespace detail
 
 // What Sequential::backward does with the parameter gradient it is handed.
@@ -273,11 +251,13 @@ public:
         const matrix<T>& output() const { return values[layer_count]; }
 
         // values[0] is the input, values[i + 1] the output of layer i. One exception: a
-        // small Dense layer i followed by ReLU or LeakyReLU runs as one pass with it and
-        // does not write its own output values[i + 1] (docs/performance.md).
+        // step of the fusion plan that runs layer i with the layers after it (a small
+        // Dense layer and the ReLU or LeakyReLU after it) does not write layer i's own
+        // output values[i + 1] (detail/plan.hpp; docs/performance.md).
         std::array<matrix<T>, layer_count + 1> values;
-        // gradients[i] = dLoss / dvalues[i], except, likewise, the gradient between a
-        // ReLU-like activation and the small Dense layer after it.
+        // gradients[i] = dLoss / dvalues[i], except, likewise, the gradient that a
+        // step through two layers passes over (between a ReLU-like activation and the
+        // small Dense layer after it).
         std::array<matrix<T>, layer_count + 1> gradients;
         // What stateful layers keep from forward for backward (Dropout's mask, ...).
         typename detail::caches_of<layers_type>::type caches;
@@ -407,39 +387,25 @@ public:
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::forward: the batch is empty (0 rows)");
         const ForwardContext context{mode_, workspace.rng, workspace.masks_drawn};
         workspace.masks_drawn = false;
-        const bool fuse = fusion_active();
+        using plan = detail::fusion_plan<layers_type, Stop>;
+        const bool fuse = detail::kernels::products_on_kernels();
         for_each_index<Stop>([&]<std::size_t I>() {
-            const auto& layer = std::get<I>(layers_);
-            if constexpr (dense_activation_dense<I, Stop>()) {
-                if (fuse)  // layers I, I + 1 and I + 2: writes values[I + 2] and values[I + 3]
-                    layer.template forward_activated_then<typename layer_type<I + 1>::op, layer_type<I + 2>>(
-                        parameters_of<I>(), workspace.values[I], workspace.values[I + 2], parameters_of<I + 2>(),
+            constexpr detail::forward_role role = plan::forward[I];
+            if constexpr (role == detail::forward_role::alone) {
+                layer_forward<I>(workspace, context);
+            } else if (fuse) {
+                const auto& layer = std::get<I>(layers_);
+                if constexpr (role == detail::forward_role::triple)  // writes values[I + 2] and values[I + 3]
+                    rule_of<I>::template forward_triple<layer_type<I + 1>, layer_type<I + 2>>(
+                        layer, parameters_of<I>(), workspace.values[I], workspace.values[I + 2], parameters_of<I + 2>(),
                         workspace.values[I + 3]);
-                else  // the kernels are off (XGAN_KERNELS=blas)
-                    layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
-                return;
-            } else if constexpr (dense_then_activation<I, Stop>()) {
-                if (fuse)  // this Dense layer writes the activation's output; values[I + 1] is skipped
-                    layer.template forward_activated<typename layer_type<I + 1>::op>(
-                        parameters_of<I>(), workspace.values[I], workspace.values[I + 2]);
-                else  // the kernels are off (XGAN_KERNELS=blas)
-                    layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
-                return;
+                else if constexpr (role == detail::forward_role::pair)  // writes values[I + 2]
+                    rule_of<I>::template forward_pair<layer_type<I + 1>>(layer, parameters_of<I>(), workspace.values[I],
+                                                                         workspace.values[I + 2]);
+                // second, third: done by the step's first layer
+            } else {
+                layer_forward_alone<I>(workspace, context);
             }
-            if constexpr (forward_done_by_triple<I, Stop>()) {
-                // Done by Dense I - 2 unless the kernels are off. Either way this layer's
-                // own kernel is not compiled.
-                if (!fuse) layer.forward_with_blas(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
-                return;
-            }
-            if constexpr (forward_done_by_previous<I, Stop>()) {
-                if (fuse) return;  // done by the Dense layer before
-            }
-            if constexpr (stateful_layer<layer_type<I>>)
-                layer.forward(parameters_of<I>(), buffers_of<I>(), workspace.values[I], workspace.values[I + 1],
-                              std::get<I>(workspace.caches), context);
-            else
-                layer.forward(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
         });
         return workspace.values[Stop];
     }
@@ -493,29 +459,31 @@ public:
                        " values but the network has ", parameter_count, " parameters");
         // Layers [Stop, layer_count) take no part: their gradient is zero.
         if (mode == GradientMode::overwrite) std::fill(gradient.begin() + offsets[Stop], gradient.end(), T(0));
-        const bool fuse = fusion_active();
+        using plan = detail::fusion_plan<layers_type, Stop>;
+        const bool fuse = detail::kernels::products_on_kernels();
         for_each_index_reversed<Stop>([&]<std::size_t I>() {
-            if constexpr (activation_then_dense<I, Stop>()) {
-                if (fuse) return;  // the Dense layer after this activation passed the gradient through it
+            constexpr detail::backward_role role = plan::backward[I];
+            if constexpr (role == detail::backward_role::done_by_next) {
+                if (fuse) return;  // the layer after this one passed the gradient through it
             }
-            if constexpr (gradient_pass_with_previous<I>()) {
+            if constexpr (role == detail::backward_role::through_previous_with_gradient) {
                 const auto& layer = std::get<I>(layers_);
                 const std::span<T> grad = gradient.subspan(offsets[I], layer_type<I>::parameter_count);
                 const bool assign = mode == GradientMode::overwrite;
-                if (fuse) {  // a Dense<In, 1> after a ReLU-like activation: both gradients in one pass
-                    layer.template backward_input_gated_with_gradient<typename layer_type<I - 1>::op>(
-                        parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1], workspace.gradients[I - 1],
-                        grad, assign);
-                } else {  // the kernels are off (XGAN_KERNELS=blas); the activation's pass follows
-                    layer.parameter_gradient_with_blas(workspace.values[I], workspace.gradients[I + 1], grad, assign);
-                    layer.backward_input_with_blas(parameters_of<I>(), workspace.gradients[I + 1], workspace.gradients[I]);
+                if (fuse) {  // both gradients in one step, through layer I - 1 into gradients[I - 1]
+                    rule_of<I>::template backward_through_with_gradient<layer_type<I - 1>>(
+                        layer, parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1],
+                        workspace.gradients[I - 1], grad, assign);
+                } else {  // alone; layer I - 1's pass follows
+                    layer_parameter_gradient_alone<I>(workspace, grad, mode);
+                    layer_backward_input_alone<I>(workspace);
                 }
                 return;
             }
             if constexpr (layer_type<I>::parameter_count > 0)
                 layer_parameter_gradient<I>(workspace, gradient.subspan(offsets[I], layer_type<I>::parameter_count),
                                             mode);
-            if (I > 0 || input_gradient) layer_backward_input<I>(workspace, fuse);
+            if (I > 0 || input_gradient) layer_backward_input<I, Stop>(workspace, fuse);
         });
     }
 
@@ -524,12 +492,13 @@ public:
     template <std::size_t Stop = layer_count>
     const matrix<T>& backward_input(Workspace& workspace) const {
         static_assert(Stop <= layer_count, "xgan::Sequential: Stop counts layers and cannot exceed layer_count");
-        const bool fuse = fusion_active();
+        using plan = detail::fusion_plan<layers_type, Stop>;
+        const bool fuse = detail::kernels::products_on_kernels();
         for_each_index_reversed<Stop>([&]<std::size_t I>() {
-            if constexpr (activation_then_dense<I, Stop>()) {
-                if (fuse) return;  // the Dense layer after this activation passed the gradient through it
+            if constexpr (plan::backward[I] == detail::backward_role::done_by_next) {
+                if (fuse) return;  // the layer after this one passed the gradient through it
             }
-            layer_backward_input<I>(workspace, fuse);
+            layer_backward_input<I, Stop>(workspace, fuse);
         });
         return workspace.gradients[0];
     }
@@ -580,67 +549,54 @@ private:
             std::make_index_sequence<Count>{});
     }
 
-    // A small Dense layer runs as one pass with a ReLU-like activation next to it
-    // (detail::fuses_pair; docs/performance.md, "Dense fused with ReLU"), only inside
-    // [0, Stop), so values[Stop] is always written.
-    //   Forward, (Dense I, activation I + 1): layer I writes values[I + 2] directly;
-    //   values[I + 1], the Dense output before the activation, is not written.
-    //   Backward, (activation I, Dense I + 1): layer I + 1 passes the gradient through
-    //   both into gradients[I], reading the gate off values[I + 1]; gradients[I + 1] is
-    //   not written.
-    template <std::size_t I, std::size_t Stop>
-    static constexpr bool dense_then_activation() {
-        if constexpr (I + 1 < Stop) return detail::fuses_pair<layer_type<I>, layer_type<I + 1>>::value;
-        else return false;
+    // The fusion rules of layer I (detail/plan.hpp, detail::fusion_rule).
+    template <std::size_t I>
+    using rule_of = detail::fusion_rule<layer_type<I>>;
+
+    template <std::size_t I>
+    void layer_forward(Workspace& workspace, const ForwardContext& context) const {
+        const auto& layer = std::get<I>(layers_);
+        if constexpr (stateful_layer<layer_type<I>>)
+            layer.forward(parameters_of<I>(), buffers_of<I>(), workspace.values[I], workspace.values[I + 1],
+                          std::get<I>(workspace.caches), context);
+        else
+            layer.forward(parameters_of<I>(), workspace.values[I], workspace.values[I + 1]);
     }
-    template <std::size_t I, std::size_t Stop>
-    static constexpr bool activation_then_dense() {
-        if constexpr (I + 1 < Stop) return detail::fuses_pair<layer_type<I + 1>, layer_type<I>>::value;
-        else return false;
-    }
-    //   Forward, (Dense I, activation I + 1, Dense I + 2) when Dense I + 2 does not start
-    //   a pair itself: one call writes values[I + 2] and values[I + 3], a chunk of rows
-    //   at a time (DenseLayer::forward_activated_then).
-    template <std::size_t I, std::size_t Stop>
-    static constexpr bool dense_activation_dense() {
-        if constexpr (I + 2 < Stop) {
-            if constexpr (dense_then_activation<I, Stop>() && !dense_then_activation<I + 2, Stop>())
-                return detail::fuses_triple<layer_type<I>, layer_type<I + 1>, layer_type<I + 2>>::value;
-            else
-                return false;
-        } else {
-            return false;
-        }
-    }
-    template <std::size_t I, std::size_t Stop>
-    static constexpr bool forward_done_by_triple() {
-        if constexpr (I >= 2) return dense_activation_dense<I - 2, Stop>();
-        else return false;
-    }
-    template <std::size_t I, std::size_t Stop>
-    static constexpr bool forward_done_by_previous() {
-        if constexpr (I > 0) return dense_then_activation<I - 1, Stop>();
-        else return false;
+    // Layer I of a planned step, run alone because the products are off the kernels
+    // (XGAN_KERNELS=blas): through its rule's *_alone members where it has them.
+    template <std::size_t I>
+    void layer_forward_alone(Workspace& workspace, const ForwardContext& context) const {
+        if constexpr (requires {
+                          rule_of<I>::forward_alone(std::get<I>(layers_), parameters_of<I>(), workspace.values[I],
+                                                    workspace.values[I + 1]);
+                      })
+            rule_of<I>::forward_alone(std::get<I>(layers_), parameters_of<I>(), workspace.values[I],
+                                      workspace.values[I + 1]);
+        else
+            layer_forward<I>(workspace, context);
     }
     template <std::size_t I>
-    static constexpr bool backward_through_previous() {
-        if constexpr (I > 0) return activation_then_dense<I - 1, layer_count>();
-        else return false;
+    void layer_backward_input_alone(Workspace& workspace) const {
+        if constexpr (requires {
+                          rule_of<I>::backward_input_alone(std::get<I>(layers_), parameters_of<I>(),
+                                                           workspace.gradients[I + 1], workspace.gradients[I]);
+                      })
+            rule_of<I>::backward_input_alone(std::get<I>(layers_), parameters_of<I>(), workspace.gradients[I + 1],
+                                             workspace.gradients[I]);
+        else
+            layer_backward_input_own<I>(workspace);
     }
-    // Whether backward computes layer I's parameter gradient and its gated input gradient
-    // (through the activation before it) in one pass: a Dense layer with one output.
     template <std::size_t I>
-    static constexpr bool gradient_pass_with_previous() {
-        if constexpr (backward_through_previous<I>()) {
-            if constexpr (requires { layer_type<I>::fuses_gradient_pass; }) return layer_type<I>::fuses_gradient_pass;
-            else return false;
-        } else {
-            return false;
-        }
+    void layer_parameter_gradient_alone(Workspace& workspace, std::span<T> grad, GradientMode mode) const {
+        if constexpr (requires {
+                          rule_of<I>::parameter_gradient_alone(std::get<I>(layers_), workspace.values[I],
+                                                               workspace.gradients[I + 1], grad, true);
+                      })
+            rule_of<I>::parameter_gradient_alone(std::get<I>(layers_), workspace.values[I], workspace.gradients[I + 1],
+                                                 grad, mode == GradientMode::overwrite);
+        else
+            layer_parameter_gradient<I>(workspace, grad, mode);
     }
-    // Whether the fused kernels run in this process (not when XGAN_KERNELS=blas sends the
-    // Dense products to BLAS).
-    static bool fusion_active() { return detail::kernels::active_path() != detail::kernels::path::blas; }
 
     template <std::size_t I>
     void layer_parameter_gradient(Workspace& workspace, std::span<T> grad, GradientMode mode) const {
@@ -665,17 +621,27 @@ private:
                                       workspace.gradients[I + 1], grad);
     }
 
-    template <std::size_t I>
+    // Layer I's input-gradient pass in backward<Stop> (or backward_input<Stop>, where a
+    // through_previous_with_gradient step has no gradient to take): through layer I - 1
+    // as well when the plan says so and the products are on the kernels.
+    template <std::size_t I, std::size_t Stop>
     void layer_backward_input(Workspace& workspace, bool fuse) const {
-        const auto& layer = std::get<I>(layers_);
-        if constexpr (backward_through_previous<I>()) {
-            if (fuse)  // through this Dense layer and the activation before it, into gradients[I - 1]
-                layer.template backward_input_gated<typename layer_type<I - 1>::op>(
-                    parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1], workspace.gradients[I - 1]);
-            else  // the kernels are off (XGAN_KERNELS=blas)
-                layer.backward_input_with_blas(parameters_of<I>(), workspace.gradients[I + 1], workspace.gradients[I]);
+        constexpr detail::backward_role role = detail::fusion_plan<layers_type, Stop>::backward[I];
+        if constexpr (role == detail::backward_role::through_previous ||
+                      role == detail::backward_role::through_previous_with_gradient) {
+            if (fuse)  // through this layer and layer I - 1, into gradients[I - 1]
+                rule_of<I>::template backward_input_through<layer_type<I - 1>>(
+                    std::get<I>(layers_), parameters_of<I>(), workspace.values[I], workspace.gradients[I + 1],
+                    workspace.gradients[I - 1]);
+            else  // alone (XGAN_KERNELS=blas); layer I - 1's pass follows
+                layer_backward_input_alone<I>(workspace);
             return;
         }
+        layer_backward_input_own<I>(workspace);
+    }
+    template <std::size_t I>
+    void layer_backward_input_own(Workspace& workspace) const {
+        const auto& layer = std::get<I>(layers_);
         if constexpr (stateful_layer<layer_type<I>>)
             layer.backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1],
                                  workspace.gradients[I + 1], workspace.gradients[I], std::get<I>(workspace.caches));

@@ -1,6 +1,8 @@
 // Register-blocked kernels for the small, compile-time-sized products of Dense layers,
 // and the element-wise loops of activations and Adam, with run-time instruction-set
-// dispatch. See docs/performance.md for the design.
+// dispatch (the choice itself is detail/cpu_dispatch.hpp's). See docs/performance.md for
+// the design. The kernels know no layer: an activation Op opts into the fused products
+// and vector loops through members of its own (output_gated_v, float_tanh_kernel_v).
 //
 // Every kernel is written once, in kernels_impl.hpp, on GCC/Clang vector extensions,
 // and compiled twice into two namespaces:
@@ -10,10 +12,7 @@
 //                     marked __attribute__((target("avx2,fma"))) (x86 only).
 // The public entry points below pick one at run time, once per process (cpuid), so a
 // baseline x86-64 build runs AVX2/FMA code on CPUs that have it. XGAN_KERNELS in the
-// environment overrides the choice: "generic" forces the 16-byte kernels, "blas" sends
-// every Dense product to BLAS (detail::gemm) while the element-wise loops keep their
-// best version; anything else ("auto", the default) uses AVX2 and FMA when the CPU has
-// them.
+// environment overrides the choice (detail/cpu_dispatch.hpp).
 //
 // On x86-64 the 16-byte Dense products are compiled only where
 // XGAN_GENERIC_DENSE_KERNELS is defined to 1: Intel's Core and Xeon CPUs since Haswell
@@ -34,9 +33,10 @@
 #pragma once
 
 #include <array>
-#include <bit>
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -46,57 +46,36 @@
 #include <utility>
 
 #include <xgan/config.hpp>
-
-#if defined(__GNUC__) || defined(__clang__)
-#define XGAN_HAS_KERNELS 1
-#else
-#define XGAN_HAS_KERNELS 0
-#endif
-
-// On x86-64 the kernels call the compilers' vector builtins directly (no <immintrin.h>).
-#if XGAN_HAS_KERNELS && defined(__x86_64__)
-#define XGAN_KERNELS_X86 1
-#else
-#define XGAN_KERNELS_X86 0
-#endif
-
-// AVX2 is dispatched at run time unless the compilation target already guarantees it.
-#if XGAN_KERNELS_X86 && defined(__AVX2__) && defined(__FMA__)
-#define XGAN_KERNELS_AVX2_BUILTIN 1
-#else
-#define XGAN_KERNELS_AVX2_BUILTIN 0
-#endif
-
-// Whether the 16-byte Dense product kernels are compiled (see above): on request on
-// x86-64, always elsewhere.
-#if XGAN_HAS_KERNELS && !XGAN_KERNELS_X86
-#undef XGAN_GENERIC_DENSE_KERNELS
-#define XGAN_GENERIC_DENSE_KERNELS 1
-#elif !defined(XGAN_GENERIC_DENSE_KERNELS)
-#define XGAN_GENERIC_DENSE_KERNELS 0
-#endif
-
-namespace xgan::detail {
-// The activations the Dense kernels can fuse (defined in layers/relu.hpp, leaky_relu.hpp).
-struct relu_op;
-template <std::intmax_t Numerator, std::intmax_t Denominator>
-struct leaky_relu_op;
-// Has its own float loop (tanh_forward in kernels_impl.hpp); defined in layers/tanh.hpp.
-struct tanh_op;
-}  // namespace xgan::detail
+#include <xgan/detail/cpu_dispatch.hpp>
 
 namespace xgan::detail::kernels {
 
 // True for an activation Op that dense_forward_activated and dense_backward_input_gated
-// can fuse into a Dense layer: its value is a select the kernels compute in registers,
-// and its gradient can be read off its output (y > 0 exactly when x > 0): ReLU, and
-// LeakyReLU with a slope >= 0.
+// can fuse into a Dense layer: the Op says its gradient can be read off its output
+// (static constexpr bool gated_by_output = true: y > 0 exactly when x > 0) and gives
+// its lane form, which the kernels apply in registers:
+//   template <class T, class V> static void value_lanes(V& x)                x = value(x)
+//   template <class T, class V> static void gradient_from_output_lanes(const V& y, V& dy)
+//                                                    dy = gradient(x, y, dy), from y alone
+// on V = T or a GCC/Clang vector of T, written with operators only (no calls, so that
+// they inline into every instruction set's kernels) and marked [[gnu::always_inline]];
+// bit for bit the Op's scalar value and gradient (layers/relu.hpp, leaky_relu.hpp).
 template <class Op>
-inline constexpr bool output_gated_v = false;
-template <>
-inline constexpr bool output_gated_v<xgan::detail::relu_op> = true;
-template <std::intmax_t Numerator, std::intmax_t Denominator>
-inline constexpr bool output_gated_v<xgan::detail::leaky_relu_op<Numerator, Denominator>> = Numerator >= 0;
+concept output_gated = requires {
+    { Op::gated_by_output } -> std::convertible_to<bool>;
+} && Op::gated_by_output;
+template <class Op>
+inline constexpr bool output_gated_v = output_gated<Op>;
+
+// True for an Op whose float values come from the kernels' own correctly rounded tanh
+// loop (static constexpr bool float_tanh_kernel = true; layers/tanh.hpp) rather than
+// from Op::value element by element.
+template <class Op>
+concept float_tanh_kernel = requires {
+    { Op::float_tanh_kernel } -> std::convertible_to<bool>;
+} && Op::float_tanh_kernel;
+template <class Op>
+inline constexpr bool float_tanh_kernel_v = float_tanh_kernel<Op>;
 
 // How a product's output tile starts: from zero, from a row vector repeated on every
 // row (a bias), or from the output's current contents (accumulation).
@@ -110,9 +89,6 @@ struct adam_coefficients {
     T correction2_sqrt;  // sqrt(1 - beta2^t)
     T eps;
 };
-
-// Which implementation the Dense products and element-wise loops use.
-enum class path { blas, generic, avx2 };
 
 // A Dense<In, Out> product is computed by the kernels below when its weight matrix takes
 // at most 64 KiB (128 x 128 floats, 128 x 64 doubles), which is also the most stack a
@@ -152,51 +128,6 @@ constexpr tile_dims tile_shape(std::size_t vectors, std::size_t rows_hint) {
     const std::size_t rows = rows_hint == 0 ? 1 : rows_hint;
     const std::size_t fit = 14 / (rows + 1);
     return {rows, fit < vectors ? fit : vectors};
-}
-
-namespace detail_dispatch {
-struct choice {
-    path products;  // what the Dense products use
-    bool avx2;      // whether every kernel (products and element-wise loops) may use AVX2/FMA
-};
-
-inline choice choose() noexcept {
-#if XGAN_KERNELS_AVX2_BUILTIN
-    bool avx2 = true;
-#elif XGAN_KERNELS_X86
-    __builtin_cpu_init();
-    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    bool avx2 = false;
-#endif
-    const char* forced = std::getenv("XGAN_KERNELS");
-    if (forced != nullptr && std::strcmp(forced, "generic") == 0) avx2 = false;
-    if (forced != nullptr && std::strcmp(forced, "blas") == 0) return {path::blas, avx2};
-    if (avx2) return {path::avx2, true};
-    return {XGAN_GENERIC_DENSE_KERNELS ? path::generic : path::blas, false};
-}
-
-inline const choice& chosen() noexcept {
-    static const choice c = choose();
-    return c;
-}
-}  // namespace detail_dispatch
-
-// The implementation of the Dense products in force for this process (decided on first
-// use): blas, generic or avx2.
-inline path active_path() noexcept { return detail_dispatch::chosen().products; }
-
-// Whether the kernels run their AVX2/FMA versions (also for the element-wise loops when
-// the products go to BLAS).
-inline bool avx2_active() noexcept { return detail_dispatch::chosen().avx2; }
-
-inline const char* path_name(path p) noexcept {
-    switch (p) {
-        case path::blas: return "blas";
-        case path::generic: return "generic";
-        case path::avx2: return "avx2";
-    }
-    return "?";
 }
 
 }  // namespace xgan::detail::kernels

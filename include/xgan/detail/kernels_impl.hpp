@@ -136,41 +136,20 @@ XGAN_KERNEL_INLINE vec<T, L> select(Mask mask, vec<T, L> a, vec<T, L> b) {
     }
 }
 
-// Activations a Dense kernel can apply to its results in registers: the lane-wise forms
-// of the element-wise Ops, with the same values bit for bit, and their gradients taken
-// from the activation's output y instead of its input x (valid because y > 0 exactly
-// when x > 0 for these Ops; see output_gated_v).
-template <class Op>
-struct lanes_op;
-
-template <>
-struct lanes_op<xgan::detail::relu_op> {
-    // std::max(x, 0): 0 where x < 0, x otherwise (so -0 and NaN stay as they are).
-    template <class T, std::size_t L>
-    XGAN_KERNEL_INLINE static vec<T, L> value(vec<T, L> x) {
-        const vec<T, L> zero = splat<T, L>(T(0));
-        return select<T, L>(x < zero, zero, x);
-    }
-    // relu_op::gradient: dy where x > 0, else 0.
-    template <class T, std::size_t L>
-    XGAN_KERNEL_INLINE static vec<T, L> gradient_from_output(vec<T, L> y, vec<T, L> dy) {
-        const vec<T, L> zero = splat<T, L>(T(0));
-        return select<T, L>(y > zero, dy, zero);
-    }
-};
-
-template <std::intmax_t Numerator, std::intmax_t Denominator>
-struct lanes_op<xgan::detail::leaky_relu_op<Numerator, Denominator>> {
-    using op = xgan::detail::leaky_relu_op<Numerator, Denominator>;
-    template <class T, std::size_t L>
-    XGAN_KERNEL_INLINE static vec<T, L> value(vec<T, L> x) {
-        return select<T, L>(x > splat<T, L>(T(0)), x, splat<T, L>(op::template slope<T>()) * x);
-    }
-    template <class T, std::size_t L>
-    XGAN_KERNEL_INLINE static vec<T, L> gradient_from_output(vec<T, L> y, vec<T, L> dy) {
-        return select<T, L>(y > splat<T, L>(T(0)), dy, splat<T, L>(op::template slope<T>()) * dy);
-    }
-};
+// Activations a Dense kernel can apply to its results in registers: the lane forms
+// the Ops give (see output_gated_v), with the same values bit for bit, and their
+// gradients taken from the activation's output y instead of its input x (valid because
+// y > 0 exactly when x > 0 for these Ops).
+template <class Op, class T, std::size_t L>
+XGAN_KERNEL_INLINE vec<T, L> op_value(vec<T, L> x) {
+    Op::template value_lanes<T>(x);
+    return x;
+}
+template <class Op, class T, std::size_t L>
+XGAN_KERNEL_INLINE vec<T, L> op_gradient_from_output(vec<T, L> y, vec<T, L> dy) {
+    Op::template gradient_from_output_lanes<T>(y, dy);
+    return dy;
+}
 
 // How a tile writes its results: as they are, through an activation, or (for the
 // backward pass of an activation before this product) gated by that activation's
@@ -197,10 +176,10 @@ XGAN_KERNEL_INLINE void finish_store(T* c, vec<T, L> acc, const T* gate, std::si
         store<T, L>(c, acc);
     } else if constexpr (is_gated<Finish>) {
         using Op = typename Finish::op;
-        store<T, L>(c, lanes_op<Op>::template gradient_from_output<T, L>(load<T, L>(gate + at), acc));
+        store<T, L>(c, op_gradient_from_output<Op, T, L>(load<T, L>(gate + at), acc));
     } else {
         using Op = typename Finish::op;
-        store<T, L>(c, lanes_op<Op>::template value<T, L>(acc));
+        store<T, L>(c, op_value<Op, T, L>(acc));
     }
 }
 
@@ -557,7 +536,7 @@ XGAN_KERNEL_INLINE void gated_gradient_block(std::size_t batch, const T* XGAN_RE
 #pragma GCC unroll 8
         for (std::size_t v = 0; v < NB; ++v) {
             const V yv = load<T, L>(y + r * ld + off[v]);
-            store<T, L>(d + r * ld + off[v], lanes_op<Op>::template gradient_from_output<T, L>(yv, scale * wv[v]));
+            store<T, L>(d + r * ld + off[v], op_gradient_from_output<Op, T, L>(yv, scale * wv[v]));
             acc[v] = madd<T, L>(scale, yv, acc[v]);
         }
     }
@@ -655,7 +634,7 @@ XGAN_KERNEL_TARGET void dense_backward_input_gated(std::size_t batch, const T* X
         for (std::size_t r = 0; r < batch; ++r) {
             const vec<T, L> scale = splat<T, L>(dy[r]);
             for (const std::size_t o : offsets)
-                store<T, L>(d + r * In + o, lanes_op<Op>::template gradient_from_output<T, L>(
+                store<T, L>(d + r * In + o, op_gradient_from_output<Op, T, L>(
                                                 load<T, L>(y + r * In + o), scale * load<T, L>(w + o)));
         }
     } else {
@@ -787,21 +766,21 @@ XGAN_KERNEL_TARGET inline void tanh_forward(std::size_t n, const float* XGAN_RES
     }
 }
 
-// The activation loops. The ReLU-like Ops (output_gated_v) run in vector lanes with the
-// selects of lanes_op, which give the scalar Op's results bit for bit (also for -0 and
+// The activation loops. The ReLU-like Ops (output_gated_v) run in vector lanes with
+// their own lane forms, which give the scalar Op's results bit for bit (also for -0 and
 // NaN); their backward pass reads the gate off the output y, which is positive exactly
-// where x is, and never reads x. Float Tanh runs tanh_forward above. Other Ops (Sigmoid: a call into libm)
+// where x is, and never reads x. Float Tanh (float_tanh_kernel_v) runs tanh_forward above. Other Ops (Sigmoid: a call into libm)
 // run the scalar Op element by element.
 template <class Op, class T>
 XGAN_KERNEL_TARGET void activation_forward(std::size_t n, const T* XGAN_RESTRICT in, T* XGAN_RESTRICT out) {
-    if constexpr (std::is_same_v<Op, xgan::detail::tanh_op> && std::is_same_v<T, float>) {
+    if constexpr (float_tanh_kernel_v<Op> && std::is_same_v<T, float>) {
         tanh_forward(n, in, out);
         return;
     }
     std::size_t i = 0;
     if constexpr (output_gated_v<Op>) {
         constexpr std::size_t L = max_lanes<T>;
-        for (; i + L <= n; i += L) store<T, L>(out + i, lanes_op<Op>::template value<T, L>(load<T, L>(in + i)));
+        for (; i + L <= n; i += L) store<T, L>(out + i, op_value<Op, T, L>(load<T, L>(in + i)));
     }
     for (; i < n; ++i) out[i] = Op::value(in[i]);
 }
@@ -816,8 +795,8 @@ XGAN_KERNEL_TARGET void activation_backward(std::size_t n, const T* XGAN_RESTRIC
         std::size_t i = 0;
         for (; i + L <= n; i += L)
             store<T, L>(dx + i,
-                        lanes_op<Op>::template gradient_from_output<T, L>(load<T, L>(y + i), load<T, L>(dy + i)));
-        for (; i < n; ++i) dx[i] = lanes_op<Op>::template gradient_from_output<T, 1>(y[i], dy[i]);
+                        op_gradient_from_output<Op, T, L>(load<T, L>(y + i), load<T, L>(dy + i)));
+        for (; i < n; ++i) dx[i] = op_gradient_from_output<Op, T, 1>(y[i], dy[i]);
     } else {
         for (std::size_t i = 0; i < n; ++i) dx[i] = Op::gradient(x[i], y[i], dy[i]);
     }

@@ -32,7 +32,7 @@
 #endif
 
 #include <xgan/config.hpp>
-#include <xgan/detail/kernels.hpp>
+#include <xgan/detail/cpu_dispatch.hpp>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define XGAN_NORMAL_VECTOR 1
@@ -193,7 +193,7 @@ namespace avx2 {
 
 // x[p] and y[p], the two normals of pair p < count, from one engine draw each (see
 // Rng::fill_normal): bit for bit the same on both paths, which the choice of
-// detail/kernels.hpp picks between.
+// detail/cpu_dispatch.hpp picks between.
 inline void normals_from_draws(std::size_t count, const std::uint64_t* draws, float* x, float* y) {
 #if XGAN_KERNELS_X86
     if (kernels::avx2_active()) return avx2::normals_from_draws(count, draws, x, y);

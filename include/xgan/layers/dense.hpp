@@ -56,7 +56,7 @@ public:
         const std::size_t batch = x.shape()[0];
         const T* bias = params.data() + Out * In;
         if constexpr (small) {
-            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+            if (detail::kernels::products_on_kernels()) {
                 detail::kernels::dense_forward<In, Out, T>(batch, x.data(), params.data(), bias, y.data());
                 return;
             }
@@ -79,7 +79,7 @@ public:
                         const matrix<T>& dy, matrix<T>& dx) const {
         const std::size_t batch = dy.shape()[0];
         if constexpr (small) {
-            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+            if (detail::kernels::products_on_kernels()) {
                 detail::kernels::dense_backward_input<In, Out, T>(batch, dy.data(), params.data(), dx.data());
                 return;
             }
@@ -106,18 +106,19 @@ public:
         parameter_gradient<true>(x, dy, grad);
     }
 
-    // ---- Fused with a ReLU-like activation (BasicSequential does this; see
-    // docs/performance.md, "Dense fused with ReLU") ----
+    // ---- Fused with a ReLU-like activation (the fusion plan of a network does this:
+    // layers/dense_fusion.hpp, detail/plan.hpp; docs/performance.md, "Dense fused with
+    // ReLU") ----
 
     // Whether this layer can run fused with an activation Op next to it: when its
     // products use xgan's kernels (compile time: small enough; run time:
-    // fused_kernels_active()) and Op is ReLU or LeakyReLU with a slope >= 0. When the
+    // detail::kernels::products_on_kernels()) and Op's gradient reads off its output
+    // (detail::kernels::output_gated_v: ReLU, LeakyReLU with a slope >= 0). When the
     // kernels are off, a fused pair runs forward_with_blas / backward_input_with_blas
     // and the activation's own pass, so the unfused kernels of such a layer are never
     // compiled.
     template <class Op>
     static constexpr bool fuses_with = small && detail::kernels::output_gated_v<Op>;
-    static bool fused_kernels_active() { return detail::kernels::active_path() != detail::kernels::path::blas; }
 
     // a = Op(x W^T + b): forward, then Op's forward, in one pass that never stores
     // x W^T + b. Bit for bit the results of the two separate passes.
@@ -193,7 +194,7 @@ private:
     void parameter_gradient(const matrix<T>& x, const matrix<T>& dy, std::span<T> grad) const {
         using detail::kernels::start;
         if constexpr (small) {
-            if (detail::kernels::active_path() != detail::kernels::path::blas) {
+            if (detail::kernels::products_on_kernels()) {
                 detail::kernels::dense_accumulate_gradient<In, Out, T, Assign ? start::zero : start::accumulate>(
                     dy.shape()[0], x.data(), dy.data(), grad.data(), grad.data() + Out * In);
                 return;
@@ -216,3 +217,5 @@ struct Dense {
 };
 
 }  // namespace xgan
+
+#include <xgan/layers/dense_fusion.hpp>

@@ -19,6 +19,19 @@ struct leaky_relu_op {
     }
     template <class T> static T value(T x) { return x > T(0) ? x : slope<T>() * x; }
     template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : slope<T>() * dy; }
+
+    // With a slope >= 0, y > 0 exactly where x > 0: the kernels fuse it into a Dense
+    // layer's products and run it in vector lanes (detail/kernels.hpp, output_gated_v),
+    // with this lane form on V = T or a vector of T, bit for bit value and gradient.
+    static constexpr bool gated_by_output = Numerator >= 0;
+    template <class T, class V>
+    [[gnu::always_inline]] static void value_lanes(V& x) {
+        x = x > V{} ? x : slope<T>() * x;
+    }
+    template <class T, class V>
+    [[gnu::always_inline]] static void gradient_from_output_lanes(const V& y, V& dy) {
+        dy = y > V{} ? dy : slope<T>() * dy;
+    }
 };
 }  // namespace detail
 

@@ -10,9 +10,10 @@
 namespace xgan {
 namespace detail {
 // value is the scalar reference; a Tanh layer of floats runs kernels::tanh_forward
-// (detail/kernels_impl.hpp), which is correctly rounded where std::tanh(float) may be
-// off by one ulp, so the two can differ in the last bit.
+// (detail/kernels_impl.hpp; float_tanh_kernel below asks for it), which is correctly
+// rounded where std::tanh(float) may be off by one ulp, so the two can differ in the last bit.
 struct tanh_op {
+    static constexpr bool float_tanh_kernel = true;
     static std::string name() { return "Tanh"; }
     template <class T> static T value(T x) { return std::tanh(x); }
     template <class T> static T gradient(T, T y, T dy) { return dy * (T(1) - y * y); }
