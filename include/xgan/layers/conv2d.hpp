@@ -12,10 +12,11 @@
 // one product, then a transpose to NCHW. Why not one product per sample, or one over the
 // whole batch: for DCGAN's Conv2D<64, 128, 4, 2, 1> on 64 x 14 x 14 a sample's product
 // is only 49 columns wide, too narrow for BLAS's blocking, while a whole batch's columns
-// (12.8 MB at batch 64) fall out of cache, so im2col and col2im run at memory speed (8 ms
-// each in a probe on a busy machine, against 1 ms for the same work a sample at a time).
-// A group of 8 is 392 columns wide and 1.6 MB. bench/conv_timing.cpp times the three
-// passes for group sizes 1, 4, 8, 16 and 64 (docs/reference/layers-conv.md).
+// (12.8 MB at batch 64) fall out of cache, so im2col and col2im run at memory speed. A
+// group of 8 is 392 columns wide and 1.6 MB. On W3's two large layers (batch 64, one
+// thread; bench/conv_timing.cpp) the six passes took 62.9 ms in groups of 8, 64.7 in
+// groups of 4, 64.1 in groups of 16, 69.6 one sample at a time and 69.9 over the whole
+// batch (docs/reference/layers-conv.md).
 #pragma once
 
 #include <array>
