@@ -19,6 +19,8 @@
 
 #include <xgan/layers/activation.hpp>
 #include <xgan/layers/batch_norm.hpp>
+#include <xgan/layers/conv2d.hpp>
+#include <xgan/layers/conv_transpose2d.hpp>
 #include <xgan/layers/dense.hpp>
 #include <xgan/layers/dropout.hpp>
 #include <xgan/layers/leaky_relu.hpp>
