@@ -1,12 +1,13 @@
 // oneDNN's dnnl_sgemm against OpenBLAS's cblas_sgemm on the matrix products of one
 // training step of W2 (the MNIST MLP GAN, batch 128) and W3 (the DCGAN, batch 64), with
 // the shapes, transposes and betas the layers pass to detail::gemm (include/xgan/layers/
-// dense.hpp, conv2d.hpp, conv_transpose2d.hpp, whole-batch products), next to the core's
-// AVX2 and AVX-512 FMA peaks from register-only multiply-add loops.
+// dense.hpp, conv2d.hpp, conv_transpose2d.hpp: a convolution's products over groups of
+// detail::default_conv_group samples, one call per group), next to the core's AVX2 and
+// AVX-512 FMA peaks from register-only multiply-add loops.
 //
 //   OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-//       build-bench/bench/xgan_gemm_backends [--workload mnist|dcgan|both] [--repeats R]
-//   (one command line)
+//       build-bench/bench/xgan_gemm_backends [--workload mnist|dcgan|both] [--repeats R] [--group G]
+//   (one command line; --group 0: each convolution product over the whole batch)
 //
 // Two timings per workload, each backend alternating with the other repetition by
 // repetition (so both see the same drift of the machine), medians of R repetitions:
@@ -17,7 +18,8 @@
 // OPENBLAS_NUM_THREADS=1 does OpenBLAS. DNNL_MAX_CPU_ISA=AVX2 holds oneDNN to its AVX2
 // kernels (its default on this CPU is AVX-512).
 //
-// Products that the layers run on xgan's own kernels instead of detail::gemm (a Dense
+// A convolution's product is timed per call and counted once per group (calls); the
+// step's set makes every call. Products that the layers run on xgan's own kernels instead of detail::gemm (a Dense
 // layer whose weights fit in 64 KiB: W3's Dense<6272, 1>, W2's Dense<256, 1>) are left
 // out: a gemm backend does not change them. Their FLOPs are under 0.1 % of either step.
 #include <algorithm>
@@ -39,6 +41,8 @@
 #include <xtensor-blas/xblas_config.hpp>
 #include <xflens/cxxblas/drivers/cblas.h>
 
+#include <xgan/detail/im2col.hpp>  // default_conv_group
+
 extern "C" char* openblas_get_corename(void);
 
 namespace {
@@ -51,6 +55,7 @@ struct Product {
     bool transpose_a, transpose_b;
     std::size_t m, n, k;
     float beta;
+    std::size_t calls = 1;  // a convolution's: one per group of samples
     double flop() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
 };
 
@@ -99,35 +104,37 @@ struct Dense {
     }
 };
 
-// Conv2D<InC, OutC, k>: rows = InC k k, columns = batch * output positions.
+// Conv2D<InC, OutC, k>: rows = InC k k; one call per group of g samples, g * output
+// positions columns.
 struct Conv {
     std::string name;
     std::size_t in, out, kernel, positions;
     std::size_t rows() const { return in * kernel * kernel; }
-    Product forward(std::size_t batch) const {  // Y = W Col
-        return {name + " forward", false, false, out, batch * positions, rows(), 0.0f};
+    Product forward(std::size_t batch, std::size_t g) const {  // Y = W Col
+        return {name + " forward", false, false, out, g * positions, rows(), 0.0f, batch / g};
     }
-    Product input_gradient(std::size_t batch) const {  // dCol = W^T dY
-        return {name + " input grad", true, false, rows(), batch * positions, out, 0.0f};
+    Product input_gradient(std::size_t batch, std::size_t g) const {  // dCol = W^T dY
+        return {name + " input grad", true, false, rows(), g * positions, out, 0.0f, batch / g};
     }
-    Product weight_gradient(std::size_t batch) const {  // dW += dY Col^T
-        return {name + " weight grad", false, true, out, rows(), batch * positions, 1.0f};
+    Product weight_gradient(std::size_t batch, std::size_t g) const {  // dW += dY Col^T
+        return {name + " weight grad", false, true, out, rows(), g * positions, 1.0f, batch / g};
     }
 };
 
-// ConvTranspose2D<InC, OutC, k>: rows = OutC k k, columns = batch * input positions.
+// ConvTranspose2D<InC, OutC, k>: rows = OutC k k; one call per group, g * input positions
+// columns.
 struct ConvT {
     std::string name;
     std::size_t in, out, kernel, positions;
     std::size_t rows() const { return out * kernel * kernel; }
-    Product forward(std::size_t batch) const {  // Col = W^T X
-        return {name + " forward", true, false, rows(), batch * positions, in, 0.0f};
+    Product forward(std::size_t batch, std::size_t g) const {  // Col = W^T X
+        return {name + " forward", true, false, rows(), g * positions, in, 0.0f, batch / g};
     }
-    Product input_gradient(std::size_t batch) const {  // dX = W im2col(dY)
-        return {name + " input grad", false, false, in, batch * positions, rows(), 0.0f};
+    Product input_gradient(std::size_t batch, std::size_t g) const {  // dX = W im2col(dY)
+        return {name + " input grad", false, false, in, g * positions, rows(), 0.0f, batch / g};
     }
-    Product weight_gradient(std::size_t batch) const {  // dW += X im2col(dY)^T
-        return {name + " weight grad", false, true, in, rows(), batch * positions, 1.0f};
+    Product weight_gradient(std::size_t batch, std::size_t g) const {  // dW += X im2col(dY)^T
+        return {name + " weight grad", false, true, in, rows(), g * positions, 1.0f, batch / g};
     }
 };
 
@@ -136,34 +143,35 @@ struct ConvT {
 // D's update: G forward, then D on the real and the fake batch as two passes of 64 (BatchNorm in
 // D), gradients accumulated; no input gradient for D's first layer. G's update: G and D forward,
 // D's input gradients through every layer, G's weight gradients, G's input gradients but the first.
-std::vector<Product> dcgan_products() {
+std::vector<Product> dcgan_products(std::size_t group) {
     constexpr std::size_t b = 64;
+    const std::size_t g = group == xgan::detail::all_samples ? b : group;
     const Dense g1{"G Dense<100,6272>", 100, 6272};
     const ConvT g2{"G ConvT<128,64>", 128, 64, 4, 7 * 7}, g3{"G ConvT<64,1>", 64, 1, 4, 14 * 14};
     const Conv d1{"D Conv<1,64>", 1, 64, 4, 14 * 14}, d2{"D Conv<64,128>", 64, 128, 4, 7 * 7};
     std::vector<Product> p;
     auto g_forward = [&] {
         p.push_back(g1.forward(b));
-        p.push_back(g2.forward(b));
-        p.push_back(g3.forward(b));
+        p.push_back(g2.forward(b, g));
+        p.push_back(g3.forward(b, g));
     };
     g_forward();
     for (int pass = 0; pass < 2; ++pass) {
-        p.push_back(d1.forward(b));
-        p.push_back(d2.forward(b));
-        p.push_back(d2.input_gradient(b));
-        p.push_back(d2.weight_gradient(b));
-        p.push_back(d1.weight_gradient(b));
+        p.push_back(d1.forward(b, g));
+        p.push_back(d2.forward(b, g));
+        p.push_back(d2.input_gradient(b, g));
+        p.push_back(d2.weight_gradient(b, g));
+        p.push_back(d1.weight_gradient(b, g));
     }
     g_forward();
-    p.push_back(d1.forward(b));
-    p.push_back(d2.forward(b));
-    p.push_back(d2.input_gradient(b));
-    p.push_back(d1.input_gradient(b));
-    p.push_back(g3.input_gradient(b));
-    p.push_back(g3.weight_gradient(b));
-    p.push_back(g2.input_gradient(b));
-    p.push_back(g2.weight_gradient(b));
+    p.push_back(d1.forward(b, g));
+    p.push_back(d2.forward(b, g));
+    p.push_back(d2.input_gradient(b, g));
+    p.push_back(d1.input_gradient(b, g));
+    p.push_back(g3.input_gradient(b, g));
+    p.push_back(g3.weight_gradient(b, g));
+    p.push_back(g2.input_gradient(b, g));
+    p.push_back(g2.weight_gradient(b, g));
     p.push_back(g1.weight_gradient(b, false));
     return p;
 }
@@ -263,7 +271,7 @@ void run_workload(const std::string& workload, const std::vector<Product>& produ
     double step_flop = 0;
     for (const Product& p : products) {
         operands.push_back(make_operands(p, rng));
-        step_flop += p.flop();
+        step_flop += p.flop() * static_cast<double>(p.calls);
     }
     // Both backends compute the same products: each from the same C, compared element-wise.
     double worst = 0;
@@ -287,11 +295,12 @@ void run_workload(const std::string& workload, const std::vector<Product>& produ
     std::printf("\n== %s: %zu products through detail::gemm, %.4f GFLOP a step; largest difference between the "
                 "backends %.1e of the largest element\n",
                 workload.c_str(), products.size(), step_flop * 1e-9, worst);
-    std::printf("%-30s %2s %2s %6s %6s %6s %4s %9s %9s %9s %6s\n", "product", "tA", "tB", "M", "N", "K", "beta",
-                "MFLOP", "OpenBLAS", "oneDNN", "ratio");
+    std::printf("%-30s %2s %2s %6s %6s %6s %4s %5s %9s %9s %9s %6s\n", "product", "tA", "tB", "M", "N", "K", "beta",
+                "calls", "MFLOP", "OpenBLAS", "oneDNN", "ratio");
     double sum_blas = 0, sum_dnnl = 0;  // seconds per step, summing the per-product medians
     for (std::size_t i = 0; i < products.size(); ++i) {
         const Product& p = products[i];
+        const double flop = p.flop() * static_cast<double>(p.calls);
         // Calls per timing: about 2 ms of OpenBLAS.
         const auto probe = clock_type::now();
         call(Backend::openblas, p, operands[i]);
@@ -306,19 +315,20 @@ void run_workload(const std::string& workload, const std::vector<Product>& produ
                 seconds[b].push_back(seconds_since(start) / static_cast<double>(calls));
             }
         const double t_blas = median(seconds[0]), t_dnnl = median(seconds[1]);
-        sum_blas += t_blas;
-        sum_dnnl += t_dnnl;
-        std::printf("%-30s %2s %2s %6zu %6zu %6zu %4.0f %9.2f %9.1f %9.1f %6.2f\n", p.name.c_str(),
+        sum_blas += t_blas * static_cast<double>(p.calls);
+        sum_dnnl += t_dnnl * static_cast<double>(p.calls);
+        std::printf("%-30s %2s %2s %6zu %6zu %6zu %4.0f %5zu %9.2f %9.1f %9.1f %6.2f\n", p.name.c_str(),
                     p.transpose_a ? "T" : "N", p.transpose_b ? "T" : "N", p.m, p.n, p.k, static_cast<double>(p.beta),
-                    p.flop() * 1e-6, p.flop() / t_blas * 1e-9, p.flop() / t_dnnl * 1e-9, t_blas / t_dnnl);
+                    p.calls, flop * 1e-6, p.flop() / t_blas * 1e-9, p.flop() / t_dnnl * 1e-9, t_blas / t_dnnl);
     }
-    std::printf("%-30s %45.2f %9.1f %9.1f %6.2f   (GFLOP/s; ratio = OpenBLAS time / oneDNN time)\n",
+    std::printf("%-30s %51.2f %9.1f %9.1f %6.2f   (GFLOP/s; ratio = OpenBLAS time / oneDNN time)\n",
                 "sum of the products alone", step_flop * 1e-6, step_flop / sum_blas * 1e-9, step_flop / sum_dnnl * 1e-9,
                 sum_blas / sum_dnnl);
 
     // Whole steps: every product once, in order, on its own operands; about 0.3 s a repetition.
     const auto probe = clock_type::now();
-    for (std::size_t i = 0; i < products.size(); ++i) call(Backend::openblas, products[i], operands[i]);
+    for (std::size_t i = 0; i < products.size(); ++i)
+        for (std::size_t c = 0; c < products[i].calls; ++c) call(Backend::openblas, products[i], operands[i]);
     const std::size_t steps = std::max<std::size_t>(1, static_cast<std::size_t>(0.3 / seconds_since(probe)));
     std::vector<double> seconds[2];
     double load_max = 0;
@@ -328,12 +338,13 @@ void run_workload(const std::string& workload, const std::vector<Product>& produ
             const int b = (r % 2 == 0) ? j : 1 - j;
             const auto start = clock_type::now();
             for (std::size_t s = 0; s < steps; ++s)
-                for (std::size_t i = 0; i < products.size(); ++i) call(backends[b], products[i], operands[i]);
+                for (std::size_t i = 0; i < products.size(); ++i)
+                    for (std::size_t c = 0; c < products[i].calls; ++c) call(backends[b], products[i], operands[i]);
             seconds[b].push_back(seconds_since(start) / static_cast<double>(steps));
         }
     }
     const double t_blas = median(seconds[0]), t_dnnl = median(seconds[1]);
-    std::printf("%-30s %45.2f %9.1f %9.1f %6.2f   (%zu steps x %d repetitions each; 1-min load <= %.2f)\n",
+    std::printf("%-30s %51.2f %9.1f %9.1f %6.2f   (%zu steps x %d repetitions each; 1-min load <= %.2f)\n",
                 "whole step's product set", step_flop * 1e-6, step_flop / t_blas * 1e-9, step_flop / t_dnnl * 1e-9,
                 t_blas / t_dnnl, steps, repeats, load_max);
     std::printf("   step's products: OpenBLAS %.2f ms (min %.2f, max %.2f), oneDNN %.2f ms (min %.2f, max %.2f)\n",
@@ -360,19 +371,23 @@ const char* isa_name(dnnl_cpu_isa_t isa) {
 int main(int argc, char** argv) {
     std::string workload = "both";
     int repeats = 11;
+    std::size_t group = xgan::detail::default_conv_group;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--workload" && i + 1 < argc) {
             workload = argv[++i];
         } else if (arg == "--repeats" && i + 1 < argc) {
             repeats = std::atoi(argv[++i]);
+        } else if (arg == "--group" && i + 1 < argc) {
+            group = static_cast<std::size_t>(std::atoi(argv[++i]));
         } else {
-            std::fprintf(stderr, "usage: xgan_gemm_backends [--workload mnist|dcgan|both] [--repeats R]\n");
+            std::fprintf(stderr, "usage: xgan_gemm_backends [--workload mnist|dcgan|both] [--repeats R] [--group G]\n");
             return 2;
         }
     }
-    if ((workload != "mnist" && workload != "dcgan" && workload != "both") || repeats < 1) {
-        std::fprintf(stderr, "xgan_gemm_backends: --workload must be mnist, dcgan or both, --repeats at least 1\n");
+    if ((workload != "mnist" && workload != "dcgan" && workload != "both") || repeats < 1 || 64 % std::max<std::size_t>(group, 1) != 0) {
+        std::fprintf(stderr, "xgan_gemm_backends: --workload must be mnist, dcgan or both, --repeats at least 1, --group "
+                             "0 (the whole batch) or a divisor of 64\n");
         return 2;
     }
     const dnnl_version_t* v = dnnl_version();
@@ -388,7 +403,10 @@ int main(int argc, char** argv) {
     if (__builtin_cpu_supports("avx512f")) std::printf(", AVX-512 (16 lanes) %.1f GFLOP/s", peak(fma_avx512, 16, 15));
     std::printf("\n");
     try {
-        if (workload != "mnist") run_workload("W3 dcgan, batch 64", dcgan_products(), repeats);
+        const std::string w3 = "W3 dcgan, batch 64, convolution products over " +
+                               (group == xgan::detail::all_samples ? std::string("the whole batch")
+                                                                   : "groups of " + std::to_string(group) + " samples");
+        if (workload != "mnist") run_workload(w3, dcgan_products(group), repeats);
         if (workload != "dcgan") run_workload("W2 mnist, batch 128", mnist_products(), repeats);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "xgan_gemm_backends: %s\n", e.what());
