@@ -71,7 +71,7 @@ matrix<T> uniform(std::size_t rows, std::size_t cols, std::uint64_t seed) {
     return m;
 }
 
-bool fusion_runs() { return detail::kernels::active_path() != detail::kernels::path::blas; }
+bool fusion_runs() { return detail::kernels::products_on_kernels(); }
 
 // Runs net through Sequential and one layer at a time; requires bit-identical output,
 // parameter gradient and input gradient. `pre_activations` are the values Sequential
