@@ -7,7 +7,7 @@
 // take hundreds of thousands of draws per step). This engine keeps the 312 state words
 // of the standard's definition ([rand.eng.mers]) and, next to them, their 312 tempered
 // outputs, computed together after each twist two lanes per SSE2 register (four per AVX2
-// register when the CPU has it and xgan's kernels use it, see detail/kernels.hpp); so
+// register when the CPU has it and xgan's kernels use it, see detail/cpu_dispatch.hpp); so
 // operator() is a load, and generate() copies or writes whole blocks. Integer operations
 // only: every path gives exactly the standard's sequence.
 //
@@ -28,7 +28,7 @@
 #include <ostream>
 #include <string>
 
-#include <xgan/detail/kernels.hpp>
+#include <xgan/detail/cpu_dispatch.hpp>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define XGAN_MT_VECTOR 1
@@ -144,7 +144,7 @@ __attribute__((target("avx2"))) inline void temper_avx2(const std::uint64_t* in,
 }
 #endif
 
-// The best twist and tempering for this CPU (the choice of detail/kernels.hpp).
+// The best twist and tempering for this CPU (the choice of detail/cpu_dispatch.hpp).
 inline void twist(std::uint64_t* x) {
 #if XGAN_KERNELS_X86
     if (kernels::avx2_active()) return twist_avx2(x);
