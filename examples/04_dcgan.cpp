@@ -1,10 +1,10 @@
 // 04_dcgan: a DCGAN on Fashion-MNIST, the convolutional GAN of the tutorials
 // (docs/tutorial/convolutional-gans.md walks through it).
 //
-// Example 03 with convolutional networks. G turns 100 random numbers into 128 images of
-// 7x7 (a Dense layer, then Unflatten), and two transposed convolutions of stride 2 double
-// them to 64 of 14x14 and to one of 28x28, with BatchNorm and ReLU between and Tanh at
-// the end (pixels are scaled to [-1, 1]). D mirrors it: two convolutions of stride 2
+// Example 03 with convolutional networks. G turns 100 random numbers into 128 channels
+// of 7x7 (a Dense layer, then Unflatten), and two transposed convolutions of stride 2
+// double their size, to 64 channels of 14x14 and to one of 28x28, with BatchNorm and
+// ReLU between and Tanh at the end (pixels are scaled to [-1, 1]). D mirrors it: two convolutions of stride 2
 // (28x28 to 14x14 to 7x7) with LeakyReLU(0.2) and BatchNorm, then Flatten and a Dense
 // layer to one logit; the loss applies the sigmoid itself (NonSaturatingLoss reads
 // logits). One step trains D on 64 real images (labelled 1) and 64 generated ones
