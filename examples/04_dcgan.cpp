@@ -26,9 +26,9 @@
 // at the end; --resume continues a run exactly; a run refuses an --output folder that is
 // not empty unless --resume continues its run or --overwrite deletes that run's files.
 //
-//   04_dcgan                                       # 3,000 steps into dcgan/
+//   04_dcgan                                       # 6,000 steps into dcgan/
 //   04_dcgan --generator upsample --output dcgan_upsample
-//   04_dcgan --resume dcgan/checkpoint.npz --steps 6000
+//   04_dcgan --resume dcgan/checkpoint.npz --steps 12000
 //   04_dcgan --overwrite                           # a new run into dcgan/
 //   04_dcgan --data ~/mnist/train-images-idx3-ubyte.gz
 
@@ -113,7 +113,7 @@ int train_with(const xgan_examples::ImageRunSettings& s, const std::string& disc
 int main(int argc, char** argv) {
     xgan_examples::ImageRunSettings s;
     s.data = std::string(fashion_mnist::train_images);
-    s.steps = 3000;
+    s.steps = 6000;  // 6.4 epochs
     s.batch = 64;
     s.output = "dcgan";
     s.grid_every = 500;
