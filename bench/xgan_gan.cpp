@@ -28,14 +28,6 @@
 // (dcgan only where include/ has the image layers: bench/run --before builds this file
 // against older trees.)
 
-// g++ 12 at -O3 warns, wrongly, that the std::string concatenation "x" + std::string in
-// xgan::shape<...>::text() (inlined into Sequential's input check) copies overlapping
-// memory (GCC bug 105329). Every C++ row builds with -Werror; this keeps W3's from
-// failing on it.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wrestrict"
-#endif
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>

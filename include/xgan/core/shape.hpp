@@ -29,7 +29,10 @@ struct shape {
     // "784" or "1x28x28".
     static std::string text() {
         std::string out;
-        for (std::size_t i = 0; i < rank; ++i) out += (i ? "x" : "") + std::to_string(dims[i]);
+        for (std::size_t i = 0; i < rank; ++i) {
+            if (i > 0) out += 'x';
+            out += std::to_string(dims[i]);
+        }
         return out;
     }
 
