@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <vector>
 
 namespace xgan::detail {
 
@@ -148,10 +149,33 @@ void add_channel_sums(std::size_t batch, std::size_t channels, std::size_t posit
 inline constexpr std::size_t all_samples = 0;
 inline constexpr std::size_t default_conv_group = 8;
 
+// How far one group reaches: `group` samples, or the whole batch for all_samples.
+constexpr std::size_t group_stride(std::size_t group, std::size_t batch) {
+    return group == all_samples ? batch : group;
+}
+
 // The number of samples in the group that starts at `start`.
 constexpr std::size_t group_size(std::size_t group, std::size_t batch, std::size_t start) {
-    const std::size_t n = group == all_samples ? batch : group;
-    return std::min(n, batch - start);
+    return std::min(group_stride(group, batch), batch - start);
+}
+
+// v's storage for `size` values: grows on the first pass at a batch size, not after.
+template <class T>
+T* grow_to(std::vector<T>& v, std::size_t size) {
+    if (v.size() < size) v.resize(size);
+    return v.data();
+}
+
+// Samples [start, start + n) of a batch of rows, each `channels` x `positions` values, as
+// {channels, n positions} in `scratch` (samples_to_channels); the sample itself for n = 1.
+template <class T>
+const T* group_by_channel(const T* rows, std::size_t start, std::size_t n, std::size_t channels,
+                          std::size_t positions, std::vector<T>& scratch) {
+    const T* first = rows + start * channels * positions;
+    if (n == 1) return first;
+    T* out = grow_to(scratch, channels * n * positions);
+    samples_to_channels(n, channels, positions, first, out);
+    return out;
 }
 
 }  // namespace xgan::detail

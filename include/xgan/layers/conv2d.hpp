@@ -102,16 +102,16 @@ public:
         const std::size_t batch = x.shape()[0];
         const T* weight = params.data();
         cache.group = Group;
-        for (std::size_t start = 0; start < batch; start += step(Group, batch)) {
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(Group, batch)) {
             const std::size_t n = detail::group_size(Group, batch, start), ld = n * positions;
-            T* columns = reserve(cache.columns, rows * ld);
+            T* columns = detail::grow_to(cache.columns, rows * ld);
             for (std::size_t b = 0; b < n; ++b)
                 detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
             T* out = y.data() + start * output_size;
             if (n == 1) {  // {OutC, positions} is the sample's NCHW row
                 detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
             } else {
-                T* product = reserve(cache.by_channel, OutC * ld);
+                T* product = detail::grow_to(cache.by_channel, OutC * ld);
                 detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
                 detail::channels_to_samples(n, OutC, positions, product, out);
             }
@@ -126,10 +126,10 @@ public:
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
         const T* weight = params.data();
-        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
             const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
             const T* gradient = by_channel(dy, start, n, cache);
-            T* columns = reserve(cache.columns, rows * ld);
+            T* columns = detail::grow_to(cache.columns, rows * ld);
             detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
             for (std::size_t b = 0; b < n; ++b)
                 detail::col2im(g, columns + b * positions, ld, dx.data() + (start + b) * input_size);
@@ -142,10 +142,10 @@ public:
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
-        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
             const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
             const T* gradient = by_channel(dy, start, n, cache);
-            T* columns = reserve(cache.columns, rows * ld);
+            T* columns = detail::grow_to(cache.columns, rows * ld);
             for (std::size_t b = 0; b < n; ++b)
                 detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
             detail::gemm<T>(false, true, OutC, rows, ld, T(1), gradient, ld, columns, ld, T(1), grad.data(), rows);
@@ -156,23 +156,9 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    static std::size_t step(std::size_t group, std::size_t batch) {
-        return group == detail::all_samples ? batch : group;
-    }
-
-    // v's storage for `size` values: grows on the first pass at a batch size, not after.
-    static T* reserve(std::vector<T>& v, std::size_t size) {
-        if (v.size() < size) v.resize(size);
-        return v.data();
-    }
-
-    // Samples [start, start + n) of dy as {OutC, n OH OW}: the sample itself for n = 1.
+    // Samples [start, start + n) of dy as {OutC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
-        const T* first = dy.data() + start * output_size;
-        if (n == 1) return first;
-        T* out = reserve(cache.by_channel, OutC * n * geometry.positions());
-        detail::samples_to_channels(n, OutC, geometry.positions(), first, out);
-        return out;
+        return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), cache.by_channel);
     }
 };
 

@@ -95,10 +95,10 @@ public:
         const std::size_t batch = x.shape()[0];
         const T* weight = params.data();
         cache.group = Group;
-        for (std::size_t start = 0; start < batch; start += step(Group, batch)) {
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(Group, batch)) {
             const std::size_t n = detail::group_size(Group, batch, start), ld = n * positions;
             const T* input = by_channel(x, start, n, cache);
-            T* columns = reserve(cache.columns, rows * ld);
+            T* columns = detail::grow_to(cache.columns, rows * ld);
             detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
             for (std::size_t b = 0; b < n; ++b)
                 detail::col2im(g, columns + b * positions, ld, y.data() + (start + b) * output_size);
@@ -113,14 +113,14 @@ public:
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
         const T* weight = params.data();
-        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
             const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
             const T* columns = gradient_columns(dy, start, n, cache);
             T* out = dx.data() + start * input_size;
             if (n == 1) {  // {InC, H W} is the sample's NCHW row
                 detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
             } else {
-                T* product = reserve(cache.by_channel, InC * ld);
+                T* product = detail::grow_to(cache.by_channel, InC * ld);
                 detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
                 detail::channels_to_samples(n, InC, positions, product, out);
             }
@@ -133,7 +133,7 @@ public:
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
-        for (std::size_t start = 0; start < batch; start += step(cache.group, batch)) {
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
             const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
             const T* columns = gradient_columns(dy, start, n, cache);
             const T* input = by_channel(x, start, n, cache);
@@ -145,29 +145,15 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    static std::size_t step(std::size_t group, std::size_t batch) {
-        return group == detail::all_samples ? batch : group;
-    }
-
-    // v's storage for `size` values: grows on the first pass at a batch size, not after.
-    static T* reserve(std::vector<T>& v, std::size_t size) {
-        if (v.size() < size) v.resize(size);
-        return v.data();
-    }
-
-    // Samples [start, start + n) of x as {InC, n H W}: the sample itself for n = 1.
+    // Samples [start, start + n) of x as {InC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, const cache_type& cache) {
-        const T* first = x.data() + start * input_size;
-        if (n == 1) return first;
-        T* out = reserve(cache.by_channel, InC * n * geometry.positions());
-        detail::samples_to_channels(n, InC, geometry.positions(), first, out);
-        return out;
+        return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), cache.by_channel);
     }
 
     // im2col of samples [start, start + n) of dy, side by side: {OutC K K, n H W}.
     static const T* gradient_columns(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
         const std::size_t ld = n * geometry.positions();
-        T* columns = reserve(cache.columns, geometry.rows() * ld);
+        T* columns = detail::grow_to(cache.columns, geometry.rows() * ld);
         for (std::size_t b = 0; b < n; ++b)
             detail::im2col(geometry, dy.data() + (start + b) * output_size, columns + b * geometry.positions(), ld);
         return columns;
