@@ -9,17 +9,15 @@
 #include <vector>
 
 #include <xgan/xgan.hpp>
+
+#include <support/gradient_assertions.hpp>
 #include <xgan/layers/conv2d.hpp>
 #include <xgan/layers/conv_transpose2d.hpp>
 
 using namespace xgan;
 
 namespace {
-void require_passes(const GradientCheckResult& result) {
-    INFO("worst: " << result.worst << " (error " << result.max_error << ", " << result.checked << " derivatives)");
-    CHECK(result.checked > 0);
-    REQUIRE(result.passed);
-}
+using tests::require_passes;
 
 matrix<double> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed) {
     Rng rng(seed);

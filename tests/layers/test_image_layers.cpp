@@ -23,15 +23,13 @@
 #include <xgan/layers/upsample.hpp>
 #include <xgan/xgan.hpp>
 
+#include <support/gradient_assertions.hpp>
+
 using namespace xgan;
 
 namespace {
 
-void require_passes(const GradientCheckResult& result) {
-    INFO("worst: " << result.worst << " (error " << result.max_error << ", " << result.checked << " derivatives)");
-    CHECK(result.checked > 0);
-    REQUIRE(result.passed);
-}
+using tests::require_passes;
 
 // A batch of `rows` rows holding `values` (an input or an output gradient).
 matrix<double> batch_of(std::size_t rows, const std::vector<double>& values) {

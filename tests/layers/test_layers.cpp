@@ -10,6 +10,8 @@
 #include <xgan/detail/kernels.hpp>
 #include <xgan/xgan.hpp>
 
+#include <support/gradient_assertions.hpp>
+
 using namespace xgan;
 
 namespace {
@@ -25,11 +27,7 @@ std::vector<double> apply(std::vector<double> values) {
     return {y.begin(), y.end()};
 }
 
-void require_passes(const GradientCheckResult& result) {
-    INFO("worst: " << result.worst << " (error " << result.max_error << ", " << result.checked << " derivatives)");
-    CHECK(result.checked > 0);
-    REQUIRE(result.passed);
-}
+using tests::require_passes;
 
 // A user-defined layer with parameters: y = x * scale + shift, per column.
 template <std::size_t Width, class T>

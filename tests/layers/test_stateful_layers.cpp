@@ -6,16 +6,14 @@
 #include <xtensor/xview.hpp>
 
 #include <xgan/xgan.hpp>
+
+#include <support/gradient_assertions.hpp>
 #include <xgan/io/paintings.hpp>
 
 using namespace xgan;
 
 namespace {
-void require_passes(const GradientCheckResult& result) {
-    INFO("worst: " << result.worst << " (error " << result.max_error << ", " << result.checked << " derivatives)");
-    CHECK(result.checked > 0);
-    REQUIRE(result.passed);
-}
+using tests::require_passes;
 
 template <class Net>
 matrix<double> random_batch(std::size_t rows, std::uint64_t seed, double scale = 3.0, double shift = 1.0) {
