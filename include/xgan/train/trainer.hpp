@@ -476,11 +476,16 @@ private:
             // then runs only to name the offending value.
             if (real.is_contiguous() && detail::all_finite(real.data(), real.size())) return;
         }
-        const std::size_t columns = real.shape()[1];
+        check_finite("the real batch", real, real.shape()[1]);
+    }
+
+    // Throws naming the first value of `values` (rows of `columns`) that is not finite.
+    template <class E>
+    static void check_finite(const char* what, const E& values, std::size_t columns) {
         std::size_t i = 0;
-        for (auto it = real.begin(); it != real.end(); ++it, ++i)
+        for (auto it = values.begin(); it != values.end(); ++it, ++i)
             if (!std::isfinite(static_cast<double>(*it)))
-                XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch holds ", *it, " at row ",
+                XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: ", what, " holds ", *it, " at row ",
                            i / columns, ", column ", i % columns, "; the networks were left unchanged");
     }
 
@@ -494,11 +499,7 @@ private:
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: ", name, " must be {", rows, ", ",
                        G::input_size, "} (", rows_meaning, " rows of G's input size), got ", got, "}");
         }
-        std::size_t i = 0;
-        for (auto it = noise.begin(); it != noise.end(); ++it, ++i)
-            if (!std::isfinite(static_cast<double>(*it)))
-                XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: ", name, " holds ", *it, " at row ",
-                           i / G::input_size, ", column ", i % G::input_size, "; the networks were left unchanged");
+        check_finite(name, noise, G::input_size);
     }
 
     static double mean_probability(const matrix<T>& logits) {
