@@ -18,6 +18,7 @@
 #include <xgan/config.hpp>
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
+#include <xgan/core/second_order.hpp>
 #include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/cpu_dispatch.hpp>
@@ -265,6 +266,11 @@ public:
         Rng* rng = nullptr;
         // Set by draw_masks: the next forward pass uses the masks drawn there (and clears it).
         bool masks_drawn = false;
+        // The penalty pass's buffers (input_gradient_penalty), sized by its first call at a
+        // batch size and empty until then: tangents[i] = dP/dgradients[i], adjoints[i] =
+        // dP/dvalues[i] from the second-order terms and the layers above.
+        std::array<matrix<T>, layer_count + 1> tangents;
+        std::array<matrix<T>, layer_count + 1> adjoints;
     };
 
     // An initialised network: from the default seed, a seed, or a caller's Rng.
@@ -503,6 +509,86 @@ public:
         return workspace.gradients[0];
     }
 
+    // The penalty pass (double backward) for a penalty P on the input gradient. Runs the
+    // layers (unfused) on workspace.input() of workspace.batch_size() rows, and the input
+    // gradient g = d(sum of outputs)/dinput (row i: the gradient of sample i's outputs,
+    // which for a one-output critic is grad_x D(x_i)); calls
+    //     T penalty(const matrix<T>& g, matrix<T>& dP_dg)   // returns P, writes dP/dg
+    // and adds dP/dparameters to `gradient` (GradientMode::overwrite: stores it there).
+    // Returns P. After it, workspace.values hold the forward pass and gradients[0] g.
+    // Every layer must have a second-order pass (second_order_layer; a compile error names
+    // the first that lacks one). No allocation after the first call at a batch size.
+    template <class Penalty>
+    T input_gradient_penalty(Workspace& workspace, Penalty&& penalty, std::span<T> gradient,
+                             GradientMode mode = GradientMode::accumulate) const {
+        [[maybe_unused]] constexpr bool checked = check_second_order(std::make_index_sequence<layer_count>{});
+        if (gradient.size() != parameter_count)
+            XGAN_THROW(std::invalid_argument, "xgan::Sequential::input_gradient_penalty: the gradient holds ",
+                       gradient.size(), " values but the network has ", parameter_count, " parameters");
+        const std::size_t batch = workspace.batch_size();
+        if (batch == 0)
+            XGAN_THROW(std::invalid_argument,
+                       "xgan::Sequential::input_gradient_penalty: the batch is empty (0 rows; resize the workspace "
+                       "and fill its input first)");
+        for (std::size_t i = 0; i <= layer_count; ++i)
+            if (workspace.tangents[i].shape()[0] != batch || workspace.tangents[i].shape()[1] != widths[i]) {
+                workspace.tangents[i].resize({batch, widths[i]});
+                workspace.adjoints[i].resize({batch, widths[i]});
+            }
+
+        // The first pass: forward, then the input gradient from ones at the output.
+        const ForwardContext context{mode_, workspace.rng, workspace.masks_drawn};
+        workspace.masks_drawn = false;
+        for_each_index([&]<std::size_t I>() { layer_forward<I>(workspace, context); });
+        std::fill(workspace.gradients[layer_count].begin(), workspace.gradients[layer_count].end(), T(1));
+        for_each_index_reversed([&]<std::size_t I>() {
+            layer_backward_input_into<I>(workspace.gradients[I + 1], workspace.gradients[I], workspace);
+        });
+
+        const T value = penalty(std::as_const(workspace.gradients[0]), workspace.tangents[0]);
+        if (mode == GradientMode::overwrite) std::fill(gradient.begin(), gradient.end(), T(0));
+
+        // Tangents up: e_{i+1} = J_i e_i, with each layer's second-order terms.
+        for (auto& adjoint : workspace.adjoints) std::fill(adjoint.begin(), adjoint.end(), T(0));
+        for_each_index([&]<std::size_t I>() {
+            if constexpr (second_order_layer<layer_type<I>>)  // else check_second_order has said so
+                detail::layer_second_order(std::get<I>(layers_), parameters_of<I>(), workspace.values[I],
+                                           workspace.values[I + 1], workspace.gradients[I + 1],
+                                           workspace.tangents[I], workspace.tangents[I + 1], workspace.adjoints[I],
+                                           gradient.subspan(offsets[I], layer_type<I>::parameter_count),
+                                           std::get<I>(workspace.caches));
+        });
+
+        // Adjoints down from the highest layer with second-order terms: adjoints[i] =
+        // J_i^T adjoints[i + 1] + (its own terms), and dP/dparams of layer i through its output.
+        for_each_index_reversed([&]<std::size_t I>() {
+            if constexpr (curvature_above(I + 1)) {
+                if constexpr (layer_type<I>::parameter_count > 0)
+                    layer_accumulate_gradient_from<I>(workspace.adjoints[I + 1],
+                                                      gradient.subspan(offsets[I], layer_type<I>::parameter_count),
+                                                      workspace);
+                if constexpr (I > 0 && curvature_above(I)) {
+                    layer_backward_input_into<I>(workspace.adjoints[I + 1], workspace.tangents[I], workspace);
+                    auto& adjoint = workspace.adjoints[I];
+                    const auto& through = workspace.tangents[I];
+                    for (std::size_t k = 0; k < adjoint.size(); ++k) adjoint.data()[k] += through.data()[k];
+                }
+            }
+        });
+        return value;
+    }
+
+    // The same on the batch x ({batch, input_size}, or {batch, C, H, W} for an image input).
+    template <class Penalty, class E>
+    T input_gradient_penalty(Workspace& workspace, const xt::xexpression<E>& x, Penalty&& penalty,
+                             std::span<T> gradient, GradientMode mode = GradientMode::accumulate) const {
+        const auto& input = x.derived_cast();
+        check_input(input);
+        workspace.resize(input.shape()[0]);
+        std::copy(input.begin(), input.end(), workspace.input().begin());
+        return input_gradient_penalty(workspace, std::forward<Penalty>(penalty), gradient, mode);
+    }
+
     // Same parameters and buffers, bit for bit.
     friend bool operator==(const BasicSequential& a, const BasicSequential& b) {
         return a.parameters_ == b.parameters_ && a.buffers_ == b.buffers_;
@@ -547,6 +633,39 @@ private:
     static void for_each_index_reversed(F&& f) {
         [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<Count - 1 - I>(), ...); }(
             std::make_index_sequence<Count>{});
+    }
+
+    // The penalty pass's compile-time check: one check_second_order_layer per layer.
+    template <std::size_t... I>
+    static constexpr bool check_second_order(std::index_sequence<I...>) {
+        return ((sizeof(detail::check_second_order_layer<detail::layer_index<I>, layer_type<I>>) > 0) && ...);
+    }
+    // Whether a layer at or above `first` has second-order terms for its input
+    // (second_order_curvature_v): below the highest such layer, the adjoints are zero.
+    static constexpr bool curvature_above(std::size_t first) {
+        return [first]<std::size_t... I>(std::index_sequence<I...>) {
+            return ((I >= first && second_order_curvature_v<layer_type<I>>) || ...);
+        }(std::make_index_sequence<layer_count>{});
+    }
+    // Layer I's own backward_input from `dy` (its output's gradient) into `dx`.
+    template <std::size_t I>
+    void layer_backward_input_into(const matrix<T>& dy, matrix<T>& dx, Workspace& workspace) const {
+        const auto& layer = std::get<I>(layers_);
+        if constexpr (stateful_layer<layer_type<I>>)
+            layer.backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1], dy, dx,
+                                 std::get<I>(workspace.caches));
+        else
+            layer.backward_input(parameters_of<I>(), workspace.values[I], workspace.values[I + 1], dy, dx);
+    }
+    // Layer I's accumulate_gradient for the output gradient `dy`.
+    template <std::size_t I>
+    void layer_accumulate_gradient_from(const matrix<T>& dy, std::span<T> grad, Workspace& workspace) const {
+        const auto& layer = std::get<I>(layers_);
+        if constexpr (stateful_layer<layer_type<I>>)
+            layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1], dy, grad,
+                                      std::get<I>(workspace.caches));
+        else
+            layer.accumulate_gradient(parameters_of<I>(), workspace.values[I], workspace.values[I + 1], dy, grad);
     }
 
     // The fusion rules of layer I (detail/plan.hpp, detail::fusion_rule).

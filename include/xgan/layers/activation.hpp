@@ -25,6 +25,13 @@ namespace xgan {
 //
 // An Op also names itself for architecture records and summaries:
 //   static std::string name()                "ReLU", "LeakyReLU(1/5)"
+// For the second-order pass (gradient penalties, docs/design/layer-concept.md) an Op
+// also provides
+//   static T second_derivative(T x, T y)     f''(x), given y = f(x)
+// and, when f'' is zero wherever it exists (ReLU, LeakyReLU), may say so with
+//   static constexpr bool piecewise_linear = true
+// An Activation whose Op lacks second_derivative has no second-order pass.
+//
 // Activation works on any shape (values element by element); Shape is the shape of
 // one sample, shape<Width> for a vector.
 template <class Op, std::size_t Width, class T, class Shape = shape<Width>>
@@ -67,6 +74,22 @@ public:
         detail::parallel_for(x.size(), [in, out, g, d](std::size_t begin, std::size_t end) {
             detail::kernels::activation_backward<Op, T>(end - begin, in + begin, out + begin, g + begin, d + begin);
         });
+    }
+
+    // The second-order pass: dx = f'(x) dy, so e_out = f'(x) e and x_adjoint += f''(x) dy e.
+    static constexpr bool second_order_curvature = !requires { requires Op::piecewise_linear; };
+    void backward_second_order(std::span<const T>, const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy,
+                               const matrix<T>& e, matrix<T>& e_out, matrix<T>& x_adjoint, std::span<T>) const
+        requires requires(T v) {
+            { Op::second_derivative(v, v) } -> std::convertible_to<T>;
+        }
+    {
+        const T *in = x.data(), *out = y.data(), *g = dy.data(), *t = e.data();
+        T *pushed = e_out.data(), *adjoint = x_adjoint.data();
+        const std::size_t n = x.size();
+        for (std::size_t i = 0; i < n; ++i) pushed[i] = Op::gradient(in[i], out[i], t[i]);
+        if constexpr (second_order_curvature)
+            for (std::size_t i = 0; i < n; ++i) adjoint[i] += Op::second_derivative(in[i], out[i]) * g[i] * t[i];
     }
 };
 

@@ -97,26 +97,9 @@ public:
     template <std::size_t Group = detail::default_conv_group>
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
-        constexpr detail::conv_geometry g = geometry;
-        constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0];
-        const T* weight = params.data();
         cache.group = Group;
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(Group, batch)) {
-            const std::size_t n = detail::group_size(Group, batch, start), ld = n * positions;
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
-            T* out = y.data() + start * output_size;
-            if (n == 1) {  // {OutC, positions} is the sample's NCHW row
-                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-            } else {
-                T* product = detail::grow_to(cache.by_channel, OutC * ld);
-                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, OutC, positions, product, out);
-            }
-        }
-        detail::add_channel_bias(batch, OutC, positions, weight + weight_count, y.data());
+        weight_product(params.data(), x, y, cache);
+        detail::add_channel_bias(x.shape()[0], OutC, geometry.positions(), params.data() + weight_count, y.data());
     }
 
     // dx = col2im(W^T dy)
@@ -139,6 +122,47 @@ public:
     // dW += dy im2col(x)^T, db += dy summed over samples and positions
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
+        weight_gradient(x, dy, grad.data(), cache);
+        detail::add_channel_sums(dy.shape()[0], OutC, geometry.positions(), dy.data(), grad.data() + weight_count);
+    }
+
+    // The second-order pass (docs/design/layer-concept.md): the layer is linear in x, so
+    // e_out = W im2col(e) (forward without the bias), dW += dy im2col(e)^T, and nothing
+    // for the bias or x_adjoint.
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                               const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
+                               std::span<T> grad, const cache_type& cache) const {
+        weight_product(params.data(), e, e_out, cache);
+        weight_gradient(e, dy, grad.data(), cache);
+    }
+
+    void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
+
+private:
+    // y = W im2col(x), without the bias, in groups of cache.group samples.
+    void weight_product(const T* weight, const matrix<T>& x, matrix<T>& y, const cache_type& cache) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = x.shape()[0];
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
+            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+            T* columns = detail::grow_to(cache.columns, rows * ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
+            T* out = y.data() + start * output_size;
+            if (n == 1) {  // {OutC, positions} is the sample's NCHW row
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+            } else {
+                T* product = detail::grow_to(cache.by_channel, OutC * ld);
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
+                detail::channels_to_samples(n, OutC, positions, product, out);
+            }
+        }
+    }
+
+    // dW += dy im2col(x)^T
+    void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
@@ -148,14 +172,10 @@ public:
             T* columns = detail::grow_to(cache.columns, rows * ld);
             for (std::size_t b = 0; b < n; ++b)
                 detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
-            detail::gemm<T>(false, true, OutC, rows, ld, T(1), gradient, ld, columns, ld, T(1), grad.data(), rows);
+            detail::gemm<T>(false, true, OutC, rows, ld, T(1), gradient, ld, columns, ld, T(1), grad, rows);
         }
-        detail::add_channel_sums(batch, OutC, positions, dy.data(), grad.data() + weight_count);
     }
 
-    void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
-
-private:
     // Samples [start, start + n) of dy as {OutC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
         return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), cache.by_channel);

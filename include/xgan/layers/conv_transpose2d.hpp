@@ -90,20 +90,9 @@ public:
     template <std::size_t Group = detail::default_conv_group>
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
-        constexpr detail::conv_geometry g = geometry;
-        constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0];
-        const T* weight = params.data();
         cache.group = Group;
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(Group, batch)) {
-            const std::size_t n = detail::group_size(Group, batch, start), ld = n * positions;
-            const T* input = by_channel(x, start, n, cache);
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::col2im(g, columns + b * positions, ld, y.data() + (start + b) * output_size);
-        }
-        detail::add_channel_bias(batch, OutC, out_height * out_width, weight + weight_count, y.data());
+        weight_product(params.data(), x, y, cache);
+        detail::add_channel_bias(x.shape()[0], OutC, out_height * out_width, params.data() + weight_count, y.data());
     }
 
     // dx = W im2col(dy)
@@ -130,6 +119,41 @@ public:
     // dW += x im2col(dy)^T, db += dy summed over samples and positions
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
+        weight_gradient(x, dy, grad.data(), cache);
+        detail::add_channel_sums(dy.shape()[0], OutC, out_height * out_width, dy.data(), grad.data() + weight_count);
+    }
+
+    // The second-order pass (docs/design/layer-concept.md): the layer is linear in x, so
+    // e_out = col2im(W^T e) (forward without the bias), dW += e im2col(dy)^T, and nothing
+    // for the bias or x_adjoint.
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                               const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
+                               std::span<T> grad, const cache_type& cache) const {
+        weight_product(params.data(), e, e_out, cache);
+        weight_gradient(e, dy, grad.data(), cache);
+    }
+
+    void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
+
+private:
+    // y = col2im(W^T x), without the bias, in groups of cache.group samples.
+    void weight_product(const T* weight, const matrix<T>& x, matrix<T>& y, const cache_type& cache) const {
+        constexpr detail::conv_geometry g = geometry;
+        constexpr std::size_t rows = g.rows(), positions = g.positions();
+        const std::size_t batch = x.shape()[0];
+        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
+            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+            const T* input = by_channel(x, start, n, cache);
+            T* columns = detail::grow_to(cache.columns, rows * ld);
+            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::col2im(g, columns + b * positions, ld, y.data() + (start + b) * output_size);
+        }
+    }
+
+    // dW += x im2col(dy)^T
+    void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0];
@@ -137,14 +161,10 @@ public:
             const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
             const T* columns = gradient_columns(dy, start, n, cache);
             const T* input = by_channel(x, start, n, cache);
-            detail::gemm<T>(false, true, InC, rows, ld, T(1), input, ld, columns, ld, T(1), grad.data(), rows);
+            detail::gemm<T>(false, true, InC, rows, ld, T(1), input, ld, columns, ld, T(1), grad, rows);
         }
-        detail::add_channel_sums(batch, OutC, out_height * out_width, dy.data(), grad.data() + weight_count);
     }
 
-    void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
-
-private:
     // Samples [start, start + n) of x as {InC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, const cache_type& cache) {
         return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), cache.by_channel);

@@ -106,6 +106,18 @@ public:
         parameter_gradient<true>(x, dy, grad);
     }
 
+    // The second-order pass (docs/design/layer-concept.md): dx = dy W is linear in x, so
+    // e_out = e W^T (forward without the bias), dW += dy^T e, and nothing for the bias
+    // or x_adjoint.
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                               const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
+                               std::span<T> grad) const {
+        const std::size_t batch = e.shape()[0];
+        detail::gemm<T>(false, true, batch, Out, In, T(1), e.data(), In, params.data(), In, T(0), e_out.data(), Out);
+        detail::gemm<T>(true, false, Out, In, batch, T(1), dy.data(), Out, e.data(), In, T(1), grad.data(), In);
+    }
+
     // ---- Fused with a ReLU-like activation (the fusion plan of a network does this:
     // layers/dense_fusion.hpp, detail/plan.hpp; docs/performance.md, "Dense fused with
     // ReLU") ----

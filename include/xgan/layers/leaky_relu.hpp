@@ -19,6 +19,8 @@ struct leaky_relu_op {
     }
     template <class T> static T value(T x) { return x > T(0) ? x : slope<T>() * x; }
     template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : slope<T>() * dy; }
+    template <class T> static T second_derivative(T, T) { return T(0); }
+    static constexpr bool piecewise_linear = true;
 
     // With a slope >= 0, y > 0 exactly where x > 0: the kernels fuse it into a Dense
     // layer's products and run it in vector lanes (detail/kernels.hpp, output_gated_v),

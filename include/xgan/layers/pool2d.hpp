@@ -93,6 +93,20 @@ public:
         }
     }
 
+    // The second-order pass: linear in x given the maxima forward chose, e_out = e at them.
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T>, const matrix<T>&, const matrix<T>&, const matrix<T>&,
+                               const matrix<T>& e, matrix<T>& e_out, matrix<T>&, std::span<T>,
+                               const cache_type& cache) const {
+        const std::size_t batch = e.shape()[0];
+        for (std::size_t r = 0; r < batch; ++r) {
+            const T* t = e.data() + r * input_size;
+            T* pushed = e_out.data() + r * output_size;
+            const std::size_t* taken = cache.argmax.data() + r * output_size;
+            for (std::size_t o = 0; o < output_size; ++o) pushed[o] = t[taken[o]];
+        }
+    }
+
     void update_buffers(std::span<T>, const cache_type&) const {}
 };
 
@@ -148,6 +162,13 @@ public:
                                 d[c * H * W + (oh * Stride + kh) * W + ow * Stride + kw] += share;
                     }
         }
+    }
+
+    // The second-order pass: linear in x, e_out = forward(e).
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T> params, const matrix<T>&, const matrix<T>&, const matrix<T>&,
+                               const matrix<T>& e, matrix<T>& e_out, matrix<T>&, std::span<T>) const {
+        forward(params, e, e_out);
     }
 };
 

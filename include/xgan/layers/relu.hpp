@@ -13,6 +13,8 @@ struct relu_op {
     static std::string name() { return "ReLU"; }
     template <class T> static T value(T x) { return std::max(x, T(0)); }
     template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : T(0); }
+    template <class T> static T second_derivative(T, T) { return T(0); }
+    static constexpr bool piecewise_linear = true;
 
     // The kernels fuse ReLU into a Dense layer's products and run it in vector lanes
     // (detail/kernels.hpp, output_gated_v): its gradient reads off its output, and its

@@ -43,6 +43,13 @@ public:
         copy(dy, dx);
     }
 
+    // The second-order pass: a copy, linear in x: e_out = e.
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T>, const matrix<T>&, const matrix<T>&, const matrix<T>&,
+                               const matrix<T>& e, matrix<T>& e_out, matrix<T>&, std::span<T>) const {
+        copy(e, e_out);
+    }
+
 private:
     static void copy(const matrix<T>& from, matrix<T>& to) {
         std::copy_n(from.data(), std::min(from.size(), to.size()), to.data());

@@ -19,6 +19,8 @@ struct sigmoid_op {
         return e / (T(1) + e);
     }
     template <class T> static T gradient(T, T y, T dy) { return dy * y * (T(1) - y); }
+    // f'' = f' (1 - 2 y) = y (1 - y) (1 - 2 y)
+    template <class T> static T second_derivative(T, T y) { return y * (T(1) - y) * (T(1) - T(2) * y); }
 };
 }  // namespace detail
 

@@ -17,6 +17,8 @@ struct tanh_op {
     static std::string name() { return "Tanh"; }
     template <class T> static T value(T x) { return std::tanh(x); }
     template <class T> static T gradient(T, T y, T dy) { return dy * (T(1) - y * y); }
+    // f'' = -2 y (1 - y^2)
+    template <class T> static T second_derivative(T, T y) { return T(-2) * y * (T(1) - y * y); }
 };
 }  // namespace detail
 

@@ -63,6 +63,13 @@ public:
                     }
         }
     }
+
+    // The second-order pass: linear in x, e_out = forward(e).
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T> params, const matrix<T>&, const matrix<T>&, const matrix<T>&,
+                               const matrix<T>& e, matrix<T>& e_out, matrix<T>&, std::span<T>) const {
+        forward(params, e, e_out);
+    }
 };
 
 // Upsample2D<Factor>: each pixel repeated Factor x Factor times, e.g. before a

@@ -10,11 +10,13 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <xgan/config.hpp>
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
+#include <xgan/core/second_order.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/core/tensor.hpp>
 
@@ -147,6 +149,135 @@ GradientCheckResult check_layer_gradients(const GradientCheckOptions& options = 
 template <class L, Shape In>
 GradientCheckResult check_layer_gradients(const GradientCheckOptions& options = {}) {
     return check_gradients(BasicSequential<double, bind_layer_to_t<L, In, double>>(options.seed), options);
+}
+
+// Checks the second-order pass of the one layer of a double network against central
+// differences of its first-order pass: for random x, dy and e (uniform in [-1, 1]) and
+// S = sum(e * backward_input(x, dy)), e_out must be dS/ddy, what the pass adds to x_adjoint
+// dS/dx (through y = forward(x) as well) and what it adds to grad dS/dparams.
+template <class... Specs>
+GradientCheckResult check_second_order(const BasicSequential<double, Specs...>& network,
+                                       const GradientCheckOptions& options = {}) {
+    using Net = BasicSequential<double, Specs...>;
+    static_assert(Net::layer_count == 1, "xgan::check_second_order: give a network of exactly one layer");
+    using L = typename Net::template layer_type<0>;
+    static_assert(second_order_layer<L>,
+                  "xgan::check_second_order: the layer has no second-order pass (backward_second_order)");
+    Net net = network;
+    net.set_mode(options.mode);
+    Rng rng(options.seed);
+    matrix<double> x({options.batch, L::input_size}), dy({options.batch, L::output_size}),
+        e({options.batch, L::input_size});
+    for (matrix<double>* m : {&x, &dy, &e}) rng.fill_uniform(std::span<double>(m->data(), m->size()), -1.0, 1.0);
+
+    Rng layer_rng(options.seed + 1);
+    typename Net::Workspace ws;
+    ws.rng = &layer_rng;
+    auto objective = [&] {  // S = sum(e * dx)
+        layer_rng = Rng(options.seed + 1);
+        net.forward(ws, x);
+        std::copy(dy.begin(), dy.end(), ws.gradients[1].begin());
+        const matrix<double>& dx = net.backward_input(ws);
+        double sum = 0;
+        for (std::size_t i = 0; i < dx.size(); ++i) sum += dx.data()[i] * e.data()[i];
+        return sum;
+    };
+    objective();
+
+    // The pass adds to x_adjoint and grad: start them from random values and subtract those.
+    matrix<double> e_out({options.batch, L::output_size}), x_adjoint({options.batch, L::input_size});
+    std::vector<double> grad(Net::parameter_count);
+    rng.fill_uniform(std::span<double>(x_adjoint.data(), x_adjoint.size()), -1.0, 1.0);
+    rng.fill_uniform(std::span<double>(grad), -1.0, 1.0);
+    const matrix<double> adjoint_start = x_adjoint;
+    const std::vector<double> grad_start = grad;
+    detail::layer_second_order(net.template layer<0>(), std::span<const double>(net.template parameters_of<0>()),
+                               ws.values[0], ws.values[1], dy, e, e_out, x_adjoint, std::span<double>(grad),
+                               std::get<0>(ws.caches));
+
+    GradientCheckResult result;
+    for (std::size_t i = 0; i < dy.size(); ++i)
+        detail::record(result,
+                       detail::message("e_out[", i / L::output_size, ", ", i % L::output_size, "] (dS/ddy)"),
+                       e_out.data()[i], detail::central_difference(objective, dy.data()[i], options.step));
+    for (std::size_t i = 0; i < x.size(); ++i)
+        detail::record(result,
+                       detail::message("x_adjoint[", i / L::input_size, ", ", i % L::input_size, "] (dS/dx)"),
+                       x_adjoint.data()[i] - adjoint_start.data()[i],
+                       detail::central_difference(objective, x.data()[i], options.step));
+    for (const auto& p : net.named_parameters())
+        for (std::size_t i = 0; i < p.values.size(); ++i) {
+            const auto index = static_cast<std::size_t>(p.values.data() + i - net.parameters().data());
+            detail::record(result, detail::message("parameter ", p.name, "[", i, "] (dS/dparams)"),
+                           grad[index] - grad_start[index],
+                           detail::central_difference(objective, p.values[i], options.step));
+        }
+    result.passed = result.max_error <= options.tolerance;
+    return result;
+}
+
+// Checks one layer's second-order pass: a concrete double Layer, or a specification bound
+// to `Width` (check_layer_second_order<Tanh, 7>()) ...
+template <class L, std::size_t Width = 0>
+GradientCheckResult check_layer_second_order(const GradientCheckOptions& options = {}) {
+    if constexpr (Layer<L>) {
+        static_assert(std::is_same_v<typename L::value_type, double>,
+                      "xgan::check_layer_second_order: check a concrete layer in double precision");
+        return check_second_order(BasicSequential<double, L>(options.seed), options);
+    } else {
+        static_assert(Width > 0 || sized_spec<L>,
+                      "xgan::check_layer_second_order<Spec, Width>: give the width for a layer that takes the "
+                      "previous layer's width, e.g. check_layer_second_order<Tanh, 8>()");
+        using bound = bind_layer_t<L, (Width > 0 ? Width : required_input_size_v<L>), double>;
+        return check_second_order(BasicSequential<double, bound>(options.seed), options);
+    }
+}
+
+// ... or bound to the input shape In: check_layer_second_order<Conv2D<3, 4, 3, 2, 1>, shape<3, 7, 6>>().
+template <class L, Shape In>
+GradientCheckResult check_layer_second_order(const GradientCheckOptions& options = {}) {
+    return check_second_order(BasicSequential<double, bind_layer_to_t<L, In, double>>(options.seed), options);
+}
+
+// Checks the parameter gradient of a penalty on a double network's input gradient
+// (Sequential::input_gradient_penalty: the double backward) against central differences
+// of P(parameters) = penalty(g), g the input gradient of the sum of the outputs, computed
+// by forward and backward_input, at a random input batch (uniform in [-1, 1]).
+template <class Penalty, class... Specs>
+GradientCheckResult check_penalty_gradients(const BasicSequential<double, Specs...>& network, const Penalty& penalty,
+                                            const GradientCheckOptions& options = {}) {
+    using Net = BasicSequential<double, Specs...>;
+    Net net = network;
+    net.set_mode(options.mode);
+    Rng rng(options.seed);
+    matrix<double> x({options.batch, Net::input_size});
+    rng.fill_uniform(std::span<double>(x.data(), x.size()), -1.0, 1.0);
+
+    Rng layer_rng(options.seed + 1);
+    typename Net::Workspace ws;
+    ws.rng = &layer_rng;
+    matrix<double> scratch({options.batch, Net::input_size});
+    auto objective = [&] {
+        layer_rng = Rng(options.seed + 1);
+        net.forward(ws, x);
+        std::fill(ws.gradients[Net::layer_count].begin(), ws.gradients[Net::layer_count].end(), 1.0);
+        return static_cast<double>(penalty(net.backward_input(ws), scratch));
+    };
+
+    std::vector<double> gradient(Net::parameter_count, 0.0);
+    layer_rng = Rng(options.seed + 1);
+    const double value = net.input_gradient_penalty(ws, x, penalty, std::span<double>(gradient));
+
+    GradientCheckResult result;
+    detail::record(result, "the penalty's value", value, objective());
+    for (const auto& p : net.named_parameters())
+        for (std::size_t i = 0; i < p.values.size(); ++i) {
+            const auto index = static_cast<std::size_t>(p.values.data() + i - net.parameters().data());
+            detail::record(result, detail::message("parameter ", p.name, "[", i, "]"), gradient[index],
+                           detail::central_difference(objective, p.values[i], options.step));
+        }
+    result.passed = result.max_error <= options.tolerance;
+    return result;
 }
 
 // Checks a GAN loss's gradients with respect to the logits, for both players, at
