@@ -23,11 +23,13 @@
 #include <xgan/layers/conv_transpose2d.hpp>
 #include <xgan/layers/dense.hpp>
 #include <xgan/layers/dropout.hpp>
+#include <xgan/layers/layer_norm.hpp>
 #include <xgan/layers/leaky_relu.hpp>
 #include <xgan/layers/pool2d.hpp>
 #include <xgan/layers/relu.hpp>
 #include <xgan/layers/reshape.hpp>
 #include <xgan/layers/sigmoid.hpp>
+#include <xgan/layers/spectral_norm.hpp>
 #include <xgan/layers/tanh.hpp>
 #include <xgan/layers/upsample.hpp>
 
@@ -38,6 +40,7 @@
 
 #include <xgan/optim/adam.hpp>
 #include <xgan/optim/optimizer.hpp>
+#include <xgan/optim/rmsprop.hpp>
 #include <xgan/optim/sgd.hpp>
 
 #include <xgan/train/step_stats.hpp>
