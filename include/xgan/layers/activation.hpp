@@ -67,6 +67,21 @@ public:
         });
     }
 
+    // Its inference code for xgan::export_header: y = f(x) value by value, f as the Op
+    // spells it in C++ (static std::string export_expression(), in terms of a scalar v).
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T>, std::span<const T>) const {
+        constexpr bool spelled = requires {
+            { Op::export_expression() } -> std::convertible_to<std::string>;
+        };
+        static_assert(spelled, "xgan::Activation: to export it (xgan::export_header), give the Op its formula in C++: "
+                               "static std::string export_expression(), in terms of a value v of type scalar (e.g. "
+                               "\"v < scalar(0) ? scalar(0) : v\")");
+        if constexpr (spelled)
+            out.code("for (std::size_t i = 0; i < $n; ++i) {\n    const scalar v = x[i];\n    y[i] = $f;\n}",
+                     {{"n", Width}, {"f", std::string(Op::export_expression())}});
+    }
+
     void backward_input(std::span<const T>, const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy,
                         matrix<T>& dx) const {
         const T *in = x.data(), *out = y.data(), *g = dy.data();

@@ -102,6 +102,22 @@ public:
                 y(r, j) = (x(r, j) - cache.mean[j]) * cache.inv_std[j] * gamma[j] + beta[j];
     }
 
+    // Its inference code for xgan::export_header: the running statistics as forward uses
+    // them in inference mode (the mean, and 1 / sqrt(var + eps) rounded to T), the same
+    // arithmetic.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> buffers) const {
+        std::vector<T> inv_std(Width);
+        for (std::size_t j = 0; j < Width; ++j)
+            inv_std[j] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[Width + j]) + epsilon));
+        const std::string mean = out.constant("mean", buffers.first(Width));
+        const std::string scale = out.constant("inv_std", std::span<const T>(inv_std));
+        const std::string gamma = out.constant("weight", params.first(Width));
+        const std::string beta = out.constant("bias", params.subspan(Width, Width));
+        out.code(R"(for (std::size_t j = 0; j < $n; ++j) y[j] = (x[j] - $mean[j]) * $inv_std[j] * $gamma[j] + $beta[j];)",
+                 {{"n", Width}, {"plane", std::size_t{1}}, {"mean", mean}, {"inv_std", scale}, {"gamma", gamma}, {"beta", beta}});
+    }
+
     // "" unless the running statistics hold what no batch gives: a negative running
     // variance (an average of variances). Checkpoints refuse such a state on load and on
     // save (Sequential::fault names the layer).
@@ -270,6 +286,24 @@ public:
                 for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * inv_std * gamma[c] + beta[c];
             }
         }
+    }
+
+    // Its inference code for xgan::export_header: the running statistics as forward uses
+    // them in inference mode (the mean, and 1 / sqrt(var + eps) rounded to T), the same
+    // arithmetic.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> buffers) const {
+        std::vector<T> inv_std(channels);
+        for (std::size_t j = 0; j < channels; ++j)
+            inv_std[j] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[channels + j]) + epsilon));
+        const std::string mean = out.constant("mean", buffers.first(channels));
+        const std::string scale = out.constant("inv_std", std::span<const T>(inv_std));
+        const std::string gamma = out.constant("weight", params.first(channels));
+        const std::string beta = out.constant("bias", params.subspan(channels, channels));
+        out.code(R"(for (std::size_t c = 0; c < $n; ++c)
+    for (std::size_t i = c * $plane; i < (c + 1) * $plane; ++i)
+        y[i] = (x[i] - $mean[c]) * $inv_std[c] * $gamma[c] + $beta[c];)",
+                 {{"n", channels}, {"plane", plane}, {"mean", mean}, {"inv_std", scale}, {"gamma", gamma}, {"beta", beta}});
     }
 
     // "" unless the buffers hold what no training run leaves there: a negative running

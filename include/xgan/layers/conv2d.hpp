@@ -102,6 +102,32 @@ public:
         detail::add_channel_bias(x.shape()[0], OutC, geometry.positions(), params.data() + weight_count, y.data());
     }
 
+    // Its inference code for xgan::export_header: each output the sum over (channel, kernel
+    // row, kernel column) in order, as the rows of the product, then its bias added.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> /*buffers*/) const {
+        const std::string weight = out.constant("weight", params.first(weight_count));
+        const std::string bias = out.constant("bias", params.subspan(weight_count, OutC));
+        out.code(R"(for (std::size_t o = 0; o < $OutC; ++o)
+    for (std::size_t oh = 0; oh < $OH; ++oh)
+        for (std::size_t ow = 0; ow < $OW; ++ow) {
+            scalar sum = 0;
+            for (std::size_t c = 0; c < $InC; ++c)
+                for (std::size_t i = 0; i < $KH; ++i) {
+                    const std::ptrdiff_t h = static_cast<std::ptrdiff_t>(oh * $SH + i) - $PH;
+                    if (h < 0 || h >= $H) continue;
+                    for (std::size_t j = 0; j < $KW; ++j) {
+                        const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(ow * $SW + j) - $PW;
+                        if (w < 0 || w >= $W) continue;
+                        sum += $weight[((o * $InC + c) * $KH + i) * $KW + j] * x[(c * $H + h) * $W + w];
+                    }
+                }
+            y[(o * $OH + oh) * $OW + ow] = sum + $bias[o];
+        })",
+                 {{"InC", InC}, {"OutC", OutC}, {"H", H}, {"W", W}, {"KH", KH}, {"KW", KW}, {"SH", SH}, {"SW", SW},
+                  {"PH", PH}, {"PW", PW}, {"OH", out_height}, {"OW", out_width}, {"weight", weight}, {"bias", bias}});
+    }
+
     // dx = col2im(W^T dy)
     void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {

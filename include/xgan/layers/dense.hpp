@@ -74,6 +74,21 @@ public:
         detail::gemm<T>(false, true, batch, Out, In, T(1), x.data(), In, params.data(), In, T(1), out, Out);
     }
 
+    // Its inference code for xgan::export_header (io/export_header.hpp): y = x W^T + b, each
+    // output's products summed in order, then its bias added (as forward_with_blas).
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> /*buffers*/) const {
+        const std::string weight = out.constant("weight", params.first(Out * In));
+        const std::string bias = out.constant("bias", params.subspan(Out * In, Out));
+        out.code(R"(for (std::size_t j = 0; j < $Out; ++j) {
+    const scalar* w = $weight + j * $In;
+    scalar sum = 0;
+    for (std::size_t k = 0; k < $In; ++k) sum += w[k] * x[k];
+    y[j] = sum + $bias[j];
+})",
+                 {{"In", In}, {"Out", Out}, {"weight", weight}, {"bias", bias}});
+    }
+
     // dx = dy W
     void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                         const matrix<T>& dy, matrix<T>& dx) const {

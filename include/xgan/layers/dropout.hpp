@@ -64,6 +64,12 @@ public:
         multiply(x.size(), x.data(), cache.mask.data(), y.data());
     }
 
+    // Its inference code for xgan::export_header: the identity (inference mode).
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T>, std::span<const T>) const {
+        out.code("for (std::size_t i = 0; i < $n; ++i) y[i] = x[i];", {{"n", Width}});
+    }
+
     // Draws the masks of rows [begin, end) of a batch of `rows` rows, as a training
     // forward pass over just those rows would: forward with ForwardContext::masks_drawn
     // then uses them. Drawing a batch's rows in parts, with other draws in between,

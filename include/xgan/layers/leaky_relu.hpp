@@ -19,6 +19,10 @@ struct leaky_relu_op {
     }
     template <class T> static T value(T x) { return x > T(0) ? x : slope<T>() * x; }
     template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : slope<T>() * dy; }
+    static std::string export_expression() {
+        return "v > scalar(0) ? v : scalar(" + std::to_string(Numerator) + ") / scalar(" + std::to_string(Denominator) +
+               ") * v";
+    }
     template <class T> static T second_derivative(T, T) { return T(0); }
     static constexpr bool piecewise_linear = true;
 

@@ -81,6 +81,25 @@ public:
         }
     }
 
+    // Its inference code for xgan::export_header: the first maximum of each window, a NaN winning.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T>, std::span<const T>) const {
+        out.code(R"(for (std::size_t c = 0; c < $C; ++c)
+    for (std::size_t oh = 0; oh < $OH; ++oh)
+        for (std::size_t ow = 0; ow < $OW; ++ow) {
+            const scalar* window = x + (c * $H + oh * $S) * $W + ow * $S;
+            scalar best = window[0];
+            for (std::size_t i = 0; i < $K; ++i)
+                for (std::size_t j = 0; j < $K; ++j) {
+                    const scalar v = window[i * $W + j];
+                    if (v > best || std::isnan(v)) best = v;
+                }
+            y[(c * $OH + oh) * $OW + ow] = best;
+        })",
+                 {{"C", In::channels}, {"H", In::height}, {"W", In::width}, {"K", Kernel}, {"S", Stride},
+                  {"OH", output_shape::height}, {"OW", output_shape::width}});
+    }
+
     void backward_input(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>& dx,
                         const cache_type& cache) const {
         const std::size_t batch = x.shape()[0];
@@ -143,6 +162,22 @@ public:
                         out[(c * OH + oh) * OW + ow] = sum / T(Kernel * Kernel);
                     }
         }
+    }
+
+    // Its inference code for xgan::export_header: each window summed in order from 0, then divided.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T>, std::span<const T>) const {
+        out.code(R"(for (std::size_t c = 0; c < $C; ++c)
+    for (std::size_t oh = 0; oh < $OH; ++oh)
+        for (std::size_t ow = 0; ow < $OW; ++ow) {
+            const scalar* window = x + (c * $H + oh * $S) * $W + ow * $S;
+            scalar sum = 0;
+            for (std::size_t i = 0; i < $K; ++i)
+                for (std::size_t j = 0; j < $K; ++j) sum += window[i * $W + j];
+            y[(c * $OH + oh) * $OW + ow] = sum / scalar($KK);
+        })",
+                 {{"C", In::channels}, {"H", In::height}, {"W", In::width}, {"K", Kernel}, {"S", Stride},
+                  {"KK", Kernel * Kernel}, {"OH", output_shape::height}, {"OW", output_shape::width}});
     }
 
     void backward_input(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,

@@ -13,6 +13,7 @@ struct relu_op {
     static std::string name() { return "ReLU"; }
     template <class T> static T value(T x) { return std::max(x, T(0)); }
     template <class T> static T gradient(T x, T, T dy) { return x > T(0) ? dy : T(0); }
+    static std::string export_expression() { return "v < scalar(0) ? scalar(0) : v"; }  // as std::max(v, 0)
     template <class T> static T second_derivative(T, T) { return T(0); }
     static constexpr bool piecewise_linear = true;
 

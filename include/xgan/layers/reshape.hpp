@@ -38,6 +38,12 @@ public:
 
     void forward(std::span<const T>, const matrix<T>& x, matrix<T>& y) const { copy(x, y); }
 
+    // Its inference code for xgan::export_header: a copy.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T>, std::span<const T>) const {
+        out.code("for (std::size_t i = 0; i < $n; ++i) y[i] = x[i];", {{"n", input_size}});
+    }
+
     void backward_input(std::span<const T>, const matrix<T>&, const matrix<T>&, const matrix<T>& dy,
                         matrix<T>& dx) const {
         copy(dy, dx);

@@ -19,6 +19,9 @@ struct sigmoid_op {
         return e / (T(1) + e);
     }
     template <class T> static T gradient(T, T y, T dy) { return dy * y * (T(1) - y); }
+    static std::string export_expression() {
+        return "v >= scalar(0) ? scalar(1) / (scalar(1) + std::exp(-v)) : std::exp(v) / (scalar(1) + std::exp(v))";
+    }
     // f'' = f' (1 - 2 y) = y (1 - y) (1 - 2 y)
     template <class T> static T second_derivative(T, T y) { return y * (T(1) - y) * (T(1) - T(2) * y); }
 };

@@ -45,6 +45,17 @@ public:
         }
     }
 
+    // Its inference code for xgan::export_header: output (c, i, j) is input (c, i / Factor, j / Factor).
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T>, std::span<const T>) const {
+        out.code(R"(for (std::size_t c = 0; c < $C; ++c)
+    for (std::size_t i = 0; i < $OH; ++i)
+        for (std::size_t j = 0; j < $OW; ++j)
+            y[(c * $OH + i) * $OW + j] = x[(c * $H + i / $F) * $W + j / $F];)",
+                 {{"C", In::channels}, {"H", In::height}, {"W", In::width}, {"F", Factor},
+                  {"OH", In::height * Factor}, {"OW", In::width * Factor}});
+    }
+
     void backward_input(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
                         matrix<T>& dx) const {
         constexpr std::size_t H = In::height, W = In::width, OW = W * Factor;
