@@ -33,10 +33,14 @@
 #include <xgan/layers/tanh.hpp>
 #include <xgan/layers/upsample.hpp>
 
+#include <xgan/losses/hinge.hpp>
+#include <xgan/losses/least_squares.hpp>
 #include <xgan/losses/logistic.hpp>
 #include <xgan/losses/loss.hpp>
 #include <xgan/losses/minimax.hpp>
 #include <xgan/losses/non_saturating.hpp>
+#include <xgan/losses/objective.hpp>
+#include <xgan/losses/wasserstein.hpp>
 
 #include <xgan/optim/adam.hpp>
 #include <xgan/optim/optimizer.hpp>

@@ -246,3 +246,34 @@ TEMPLATE_TEST_CASE("a training step allocates nothing after the first", "[alloca
         check_no_allocation<rebind_scalar_t<PoolG, TestType>, rebind_scalar_t<PoolD, TestType>>();
     }
 }
+
+namespace {
+// Critics for the objectives that read raw scores (no final Sigmoid).
+using PaintingCritic = Sequential<Dense<15, 128>, ReLU, Dense<128, 1>>;
+using BatchNormCritic = Sequential<Dense<15, 32>, BatchNorm, LeakyReLU, Dense<32, 1>>;
+using ConvCritic = Sequential<Input<3, 6, 6>, Conv2D<3, 4, 4, 2, 1>, LeakyReLU, Conv2D<4, 1, 3>>;
+
+template <class G, class D, class L>
+void check_objective_no_allocation(const L& loss) {
+    using Trainer = AdversarialTrainer<G, D, Adam, Adam, L>;
+    const Counts c = allocations_after_warm_up<Trainer>({.loss = loss, .seed = 1, .discriminator_steps = 2});
+    CHECK(c.allocations == 0);
+    CHECK(c.deallocations == 0);
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("a step of each objective allocates nothing after the first", "[allocation][trainer][losses]",
+                   float, double) {
+    using G = rebind_scalar_t<PaintingG, TestType>;
+    using Critic = rebind_scalar_t<PaintingCritic, TestType>;
+    SECTION("WGAN with weight clipping") { check_objective_no_allocation<G, Critic>(WassersteinLoss{}); }
+    SECTION("hinge") { check_objective_no_allocation<G, Critic>(HingeLoss{}); }
+    SECTION("LSGAN") { check_objective_no_allocation<G, Critic>(LeastSquaresLoss{}); }
+    SECTION("hinge, critic with BatchNorm (two passes)") {
+        check_objective_no_allocation<G, rebind_scalar_t<BatchNormCritic, TestType>>(HingeLoss{});
+    }
+    SECTION("WGAN, convolutional critic") {
+        check_objective_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvCritic, TestType>>(
+            WassersteinLoss{});
+    }
+}

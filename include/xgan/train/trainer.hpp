@@ -22,18 +22,23 @@
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/shape_check.hpp>
 #include <xgan/layers/sigmoid.hpp>
+#include <xgan/losses/hinge.hpp>
+#include <xgan/losses/least_squares.hpp>
 #include <xgan/losses/loss.hpp>
 #include <xgan/losses/minimax.hpp>
+#include <xgan/losses/objective.hpp>
+#include <xgan/losses/wasserstein.hpp>
 #include <xgan/optim/adam.hpp>
 #include <xgan/optim/optimizer.hpp>
 #include <xgan/train/step_stats.hpp>
 
 namespace xgan {
 
-// How many leading layers of D produce its logits: all but a final Sigmoid.
+// How many leading layers of D produce its logits: all but a final Sigmoid (on vectors
+// or images).
 template <Network D>
 inline constexpr std::size_t logit_layer_count_v =
-    is_sigmoid_v<typename D::template layer_type<D::layer_count - 1>> ? D::layer_count - 1 : D::layer_count;
+    sigmoid_layer_v<typename D::template layer_type<D::layer_count - 1>> ? D::layer_count - 1 : D::layer_count;
 
 // Whether each row of a batch goes through D's first Count layers on its own: every
 // layer is stateless, or keeps no buffers and draws its random masks ahead of its
@@ -49,6 +54,25 @@ inline constexpr bool rows_independent_layers_v = []<std::size_t... I>(std::inde
 }(std::make_index_sequence<Count>{});
 
 namespace detail {
+
+struct no_output_check {};
+struct no_penalty_check {};
+
+// The rules a loss's declarations (losses/objective.hpp) put on D: a loss reading
+// critic scores refuses a final Sigmoid; a loss reading logits refuses logits that come
+// out of a bounded layer (ReLU, Tanh, a second Sigmoid); an input-gradient penalty
+// refuses layers that mix samples (BatchNorm).
+template <Network D, class L>
+struct check_objective
+    : std::conditional_t<
+          loss_reads_v<L> == CriticOutput::score,
+          check_score_critic<L, typename D::template layer_type<D::layer_count - 1>>,
+          std::conditional_t<(logit_layer_count_v<D> > 0),
+                             check_logit_output<L, layer_index<logit_layer_count_v<D> - 1>,
+                                                typename D::template layer_type<
+                                                    (logit_layer_count_v<D> > 0 ? logit_layer_count_v<D> - 1 : 0)>>,
+                             no_output_check>>,
+      std::conditional_t<penalises_input_gradient_v<L>, check_penalty_critic<D>, no_penalty_check> {};
 
 // Whether none of values[0, n) is infinite or NaN: whose exponent bits are all ones.
 template <class U>
@@ -125,7 +149,8 @@ class AdversarialTrainer
                                                  detail::discriminator_input_size<D::input_size>>,
                          detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
                                                   detail::discriminator_input_shape<input_shape_t<D>>>>,
-      detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>> {
+      detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>>,
+      detail::check_objective<D, GanLoss> {
 public:
     using generator_type = G;
     using discriminator_type = D;
@@ -141,8 +166,13 @@ public:
     static_assert(Loss<GanLoss, T>,
                   "xgan::AdversarialTrainer: the loss must model xgan::Loss (e.g. MinimaxLoss, NonSaturatingLoss)");
 
-    // D's logits are the output of its first logit_layers layers.
-    static constexpr std::size_t logit_layers = logit_layer_count_v<D>;
+    // What the loss reads from D (losses/objective.hpp): logits or raw critic scores.
+    static constexpr CriticOutput loss_reads = loss_reads_v<GanLoss>;
+
+    // What the loss reads is the output of D's first logit_layers layers: all but a
+    // final Sigmoid for a loss reading logits, all of them for critic scores.
+    static constexpr std::size_t logit_layers =
+        loss_reads == CriticOutput::logit ? logit_layer_count_v<D> : D::layer_count;
 
     // Whether a discriminator update sends the real and the fake rows through D as one
     // batch of 2 x batch rows (real rows first): when no row's result in D's logit
@@ -189,6 +219,9 @@ public:
             stats.d_accuracy = d.d_accuracy;
             stats.d_loss = d.d_loss;
             stats.d_score = -d.d_loss;
+            stats.real_score = d.real_score;
+            stats.fake_score = d.fake_score;
+            stats.wasserstein = d.wasserstein;
         }
         const auto g = train_generator(real_batch.derived_cast().shape()[0], true);
         stats.g_loss = g.g_loss;
@@ -225,8 +258,9 @@ public:
         return step(real_batch);
     }
 
-    // One discriminator update: real batch labelled real, G(z) labelled fake.
-    // Fills d_accuracy and d_loss. Throws, with both networks and optimizer states
+    // One discriminator update: real batch labelled real, G(z) labelled fake; then the
+    // loss's after_discriminator_update (weight clipping), if it has one.
+    // Fills d_accuracy, d_loss, d_score, real_score, fake_score and the loss's monitors. Throws, with both networks and optimizer states
     // unchanged, on a bad batch or optimizer setting, a non-finite loss, or an update
     // that would leave a value non-finite.
     template <class E>
@@ -234,6 +268,7 @@ public:
         const auto& real = real_batch.derived_cast();
         check_real_batch(real);
         detail::validate_settings(options_.discriminator_optimizer);
+        detail::validate_settings(options_.loss);
         const std::size_t batch = real.shape()[0];
         bind_rng();
         if constexpr (joint_discriminator_pass) return train_discriminator_jointly(real, batch);
@@ -302,19 +337,22 @@ private:
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: discriminator_steps must be at least 1");
         detail::validate_settings(options_.generator_optimizer);
         detail::validate_settings(options_.discriminator_optimizer);
+        detail::validate_settings(options_.loss);
     }
 
     // within_step: called by step() after its discriminator updates (for the message).
     StepStats train_generator(std::size_t batch, bool within_step) {
         if (batch == 0) XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the batch is empty (0 rows)");
         detail::validate_settings(options_.generator_optimizer);
+        detail::validate_settings(options_.loss);
         bind_rng();
         return generator_update(generator_, g_, g_gradient_, g_state_, g_update_, options_.generator_optimizer,
                                 std::as_const(discriminator_), d_fake_, options_.loss, rng_, noise_, batch, steps_,
                                 within_step);
     }
 
-    // Applies D's optimizer update to D's parameters, or throws, changing nothing.
+    // Applies D's optimizer update to D's parameters, or throws, changing nothing; then
+    // the loss's after_discriminator_update, if it has one.
     void update_discriminator() {
         const std::string refused = d_update_.apply(options_.discriminator_optimizer, d_state_,
                                                     discriminator_.parameters(), d_gradient_);
@@ -322,6 +360,8 @@ private:
             XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's update in step ", steps_ + 1,
                        " would leave a value non-finite: ", refused,
                        "; this update was not applied (check the data and learning rates)");
+        if constexpr (requires { options_.loss.after_discriminator_update(discriminator_); })
+            options_.loss.after_discriminator_update(discriminator_);
     }
 
     // train_discriminator with a real pass (d_real_) and a fake pass (d_fake_).
@@ -345,7 +385,7 @@ private:
         discriminator_.template update_buffers<logit_layers>(d_fake_);
         generator_.update_buffers(g_);
 
-        return discriminator_stats(real_logits, d_loss);
+        return discriminator_stats(real_logits, fake_logits, d_loss);
     }
 
     // train_discriminator for joint_discriminator_pass: the same steps,
@@ -381,7 +421,7 @@ private:
         update_discriminator();
         generator_.update_buffers(g_);  // D's logit layers keep no buffers here
 
-        return discriminator_stats(real_logits_, d_loss);
+        return discriminator_stats(real_logits_, fake_logits_, d_loss);
     }
 
     // D's loss from the two batches' logits (writing dLoss/dlogits); throws, before
@@ -395,11 +435,18 @@ private:
         return d_loss;
     }
 
-    static StepStats discriminator_stats(const matrix<T>& real_logits, double d_loss) {
+    // The monitors of a D update, from the outputs its loss read: mean D(real) where D's
+    // output is a probability (a loss reading logits), the mean outputs, then the loss's
+    // own (monitors), if it has them.
+    StepStats discriminator_stats(const matrix<T>& real_logits, const matrix<T>& fake_logits, double d_loss) const {
         StepStats stats;
-        stats.d_accuracy = mean_probability(real_logits);
+        stats.d_accuracy = probability_monitor(real_logits);
         stats.d_loss = d_loss;
         stats.d_score = -d_loss;
+        stats.real_score = mean(real_logits);
+        stats.fake_score = mean(fake_logits);
+        if constexpr (requires { options_.loss.monitors(real_logits, fake_logits, stats); })
+            options_.loss.monitors(real_logits, fake_logits, stats);
         return stats;
     }
 
@@ -435,7 +482,7 @@ private:
 
         StepStats stats;
         stats.g_loss = g_loss;
-        stats.d_fake = mean_probability(fake_logits);
+        stats.d_fake = probability_monitor(fake_logits);
         return stats;
     }
 
@@ -502,10 +549,22 @@ private:
         check_finite(name, noise, G::input_size);
     }
 
-    static double mean_probability(const matrix<T>& logits) {
+    // mean sigmoid(l) for a loss reading logits; NaN for critic scores, which are not
+    // probabilities.
+    static double probability_monitor(const matrix<T>& logits) {
+        if constexpr (loss_reads != CriticOutput::logit) {
+            return std::numeric_limits<double>::quiet_NaN();
+        } else {
+            double sum = 0;
+            for (const T l : logits) sum += static_cast<double>(detail::sigmoid(l));
+            return sum / static_cast<double>(logits.size());
+        }
+    }
+
+    static double mean(const matrix<T>& values) {
         double sum = 0;
-        for (const T l : logits) sum += static_cast<double>(detail::sigmoid(l));
-        return sum / static_cast<double>(logits.size());
+        for (const T v : values) sum += static_cast<double>(v);
+        return sum / static_cast<double>(values.size());
     }
 
     Options options_;
