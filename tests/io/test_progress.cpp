@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -378,4 +380,72 @@ TEST_CASE("CsvLog checks extra columns and values", "[io][csv]") {
     CHECK_THROWS_WITH(log.append(stats(1, 0.5)), Catch::Contains("0 extra value(s) for 1 extra column(s)"));
     CHECK_THROWS_AS(log.append(stats(1, 0.5), {1.0, 2.0}), std::invalid_argument);
     CHECK(log.rows() == 0);
+}
+
+TEST_CASE("Progress on a terminal fits its line to the width: a shorter bar, then the extra text cut",
+          "[io][progress]") {
+    // Example 03's line: with the 24-character bar it is 124 columns wide.
+    const std::string extra = "D(real) 0.512  D score -1.380  G loss -0.698";
+    const auto last_line = [&](std::size_t columns, std::size_t bar_width) {
+        double now = 0.0;
+        std::ostringstream out;
+        Progress bar(5000, out, {.clock = [&] { return now; }, .terminal = true, .bar_width = bar_width,
+                                 .label = "training", .columns = columns});
+        now = 4;
+        bar.update(2000, extra);
+        const std::string text = out.str();
+        return text.substr(text.rfind('\r') + 1);
+    };
+    const std::string numbers = "  40%  2000/5000  500 steps/s  ETA 0:00:06  ";
+    CHECK(last_line(200, 24) == "training  [#########...............]" + numbers + extra);
+    CHECK(last_line(200, 24).size() == 124);
+
+    // 120 columns: the bar gives up what is needed (the line is 119 wide: one column spare).
+    CHECK(last_line(120, 24) == "training  [#######............]" + numbers + extra);
+    CHECK(last_line(120, 24).size() == 119);
+
+    // 80 columns: a 10-character bar, and the extra text loses its end.
+    const std::string eighty = last_line(80, 24);
+    CHECK(eighty.size() == 79);
+    CHECK(eighty == ("training  [####......]" + numbers + extra).substr(0, 79));
+
+    // A bar narrower than 10 stays as asked; a tiny terminal still gets one line.
+    CHECK_THAT(last_line(80, 4), Catch::StartsWith("training  [#...]  40%"));
+    CHECK(last_line(20, 24).size() == 19);
+}
+
+TEST_CASE("Progress redraws within the width after a longer line", "[io][progress]") {
+    double now = 0.0;
+    std::ostringstream out;
+    Progress bar(10, out, {.clock = [&] { return now; }, .terminal = true, .columns = 60});
+    now = 1;
+    bar.update(1, std::string(100, 'x'));
+    now = 2;
+    bar.update(2, "short");
+    const std::string text = out.str();
+    const std::string first = text.substr(1, text.find('\r', 1) - 1), second = text.substr(text.rfind('\r') + 1);
+    CHECK(first.size() == 59);
+    CHECK(second.size() == 59);  // padded over the first, not past the width
+    CHECK_THAT(second, Catch::EndsWith("  short"));
+}
+
+TEST_CASE("Progress::terminal_columns reads COLUMNS, else the terminal, else 80", "[io][progress]") {
+    const char* saved = std::getenv("COLUMNS");
+    const std::string restore = saved ? saved : "";
+    ::setenv("COLUMNS", "132", 1);
+    CHECK(Progress::terminal_columns(-1) == 132);
+    ::setenv("COLUMNS", "wide", 1);  // not a number: ignored
+    CHECK(Progress::terminal_columns(-1) == 80);
+    ::setenv("COLUMNS", "0", 1);
+    CHECK(Progress::terminal_columns(-1) == 80);
+    ::unsetenv("COLUMNS");
+    CHECK(Progress::terminal_columns(-1) == 80);  // no descriptor: the fallback
+    const std::filesystem::path path = scratch("columns.txt");
+    {
+        std::FILE* file = std::fopen(path.string().c_str(), "w");
+        REQUIRE(file != nullptr);
+        CHECK(Progress::terminal_columns(::fileno(file)) == 80);  // a file is no terminal
+        std::fclose(file);
+    }
+    if (saved) ::setenv("COLUMNS", restore.c_str(), 1);
 }

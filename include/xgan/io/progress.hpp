@@ -10,6 +10,9 @@
 // On a terminal the bar is redrawn in place ('\r') at most every redraw_interval
 // seconds:
 //     [########............]  40%  2000/5000  812.4 steps/s  ETA 0:00:03  D acc 0.51
+// and fits the terminal's width (the COLUMNS variable, else the terminal's own size,
+// else 80 columns): a line that would not fit gets a shorter bar (down to 10
+// characters), then loses the end of its extra text, so it never wraps onto a new line.
 // Anywhere else (a CI log, a file, a pipe) it prints one plain line each time another
 // log_every_percent of the run is done (and, if log_every_seconds is set, when that
 // long has passed without a line), so a log holds a dozen lines, not thousands:
@@ -22,10 +25,12 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -38,6 +43,9 @@
 #include <string_view>
 #include <utility>
 
+#if __has_include(<sys/ioctl.h>)
+#include <sys/ioctl.h>
+#endif
 #if __has_include(<unistd.h>)
 #include <unistd.h>
 #define XGAN_DETAIL_ISATTY(fd) ::isatty(fd)
@@ -62,8 +70,9 @@ struct ProgressOptions {
     unsigned log_every_percent = 10;       // elsewhere: a line each time this much more is done,
     double log_every_seconds = 0;          // and when this long has passed without one (0: never)
     double smoothing = 10.0;               // seconds over which steps/s is averaged
-    std::size_t bar_width = 24;            // characters between the brackets
+    std::size_t bar_width = 24;            // characters between the brackets, at most
     std::string label = {};                // printed before the bar; empty: none
+    std::size_t columns = 0;               // terminal: the width a line fits in; 0: terminal_columns()
 };
 
 class Progress {
@@ -153,6 +162,24 @@ public:
         return rate_ > 0 ? static_cast<double>(total_ - step_) / rate_ : std::numeric_limits<double>::infinity();
     }
 
+    // The width of the terminal that file descriptor `fd` writes to: the COLUMNS variable
+    // when it holds a positive number, else the terminal's own (ioctl TIOCGWINSZ), else 80.
+    static std::size_t terminal_columns(int fd) {
+        if (const char* env = std::getenv("COLUMNS")) {
+            std::size_t value = 0;
+            const char* end = env + std::char_traits<char>::length(env);
+            const auto [last, error] = std::from_chars(env, end, value);
+            if (error == std::errc() && last == end && value > 0) return value;
+        }
+#if defined(TIOCGWINSZ)
+        winsize size{};
+        if (fd >= 0 && ::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+#else
+        (void)fd;
+#endif
+        return 80;
+    }
+
     // h:mm:ss ("0:03:07", "27:46:40"); "-:--:--" when unknown (not finite or negative).
     static std::string format_duration(double seconds) {
         if (!std::isfinite(seconds) || seconds < 0 || seconds > 3.6e9) return "-:--:--";
@@ -164,6 +191,20 @@ public:
     }
 
 private:
+    // The descriptor behind a standard stream, -1 for any other.
+    static int descriptor_of(const std::ostream& out) {
+        if (&out == &std::cerr || &out == &std::clog) return 2;
+        if (&out == &std::cout) return 1;
+        return -1;
+    }
+
+    // The width a redrawn line must stay within: one column short of the terminal's, as
+    // writing the last column makes some terminals wrap.
+    std::size_t line_limit() const {
+        const std::size_t columns = options_.columns ? options_.columns : terminal_columns(descriptor_of(out_));
+        return columns > 1 ? columns - 1 : 1;
+    }
+
     static bool is_terminal(const std::ostream& out) {
         if (&out == &std::cerr || &out == &std::clog) return XGAN_DETAIL_ISATTY(2) != 0;
         if (&out == &std::cout) return XGAN_DETAIL_ISATTY(1) != 0;
@@ -197,16 +238,16 @@ private:
 
     std::string prefix() const { return options_.label.empty() ? std::string() : options_.label + "  "; }
 
-    std::string line(std::string_view extra) const {
+    // The line with a bar of bar_width characters (a terminal's), or the plain log line.
+    std::string line(std::string_view extra, std::size_t bar_width = 0) const {
         std::ostringstream out;
         out.imbue(std::locale::classic());
         const std::uint64_t percent = percent_of(step_);
         out << prefix();
         if (terminal_) {
-            const auto filled =
-                static_cast<std::size_t>(static_cast<double>(options_.bar_width) * static_cast<double>(step_) /
-                                         static_cast<double>(total_));
-            out << '[' << std::string(filled, '#') << std::string(options_.bar_width - filled, '.') << "] "
+            const auto filled = static_cast<std::size_t>(static_cast<double>(bar_width) *
+                                                         static_cast<double>(step_) / static_cast<double>(total_));
+            out << '[' << std::string(filled, '#') << std::string(bar_width - filled, '.') << "] "
                 << std::setw(3) << percent << "%  " << step_ << '/' << total_;
         } else {
             out << "step " << step_ << '/' << total_ << " (" << percent << "%)";
@@ -217,11 +258,23 @@ private:
         return out.str();
     }
 
+    // The terminal's line within `limit` columns: the bar as wide as bar_width allows,
+    // at least 10 (or bar_width, if smaller), then the end cut off.
+    std::string fitted_line(std::string_view extra, std::size_t limit) const {
+        const std::size_t without_bar = line(extra, 0).size();
+        const std::size_t least = std::min<std::size_t>(options_.bar_width, 10);
+        const std::size_t room = limit > without_bar ? limit - without_bar : 0;
+        std::string text = line(extra, std::clamp(room, least, options_.bar_width));
+        if (text.size() > limit) text.resize(limit);
+        return text;
+    }
+
     // Redraws in place; spaces cover what is left of a longer previous line.
     void draw(std::string_view extra) {
-        std::string text = line(extra);
+        const std::size_t limit = line_limit();
+        std::string text = fitted_line(extra, limit);
         const std::size_t length = text.size();
-        if (length < drawn_length_) text.append(drawn_length_ - length, ' ');
+        if (length < drawn_length_) text.append(std::min(drawn_length_, limit) - length, ' ');
         drawn_length_ = length;
         drawn_ = true;
         out_ << '\r' << text << std::flush;
