@@ -200,8 +200,8 @@ TEST_CASE("RMSprop's fault() names the first value a run cannot reach", "[optim]
     CHECK(state.fault().empty());
     // The checkpoint names, in PyTorch's state_dict spelling.
     const auto named = std::as_const(state).named_tensors();
-    CHECK(named[0].first == "square_avg");
-    CHECK(named[1].first == "momentum_buffer");
-    CHECK(named[2].first == "grad_avg");
+    CHECK(std::string(named[0].first) == "square_avg");
+    CHECK(std::string(named[1].first) == "momentum_buffer");
+    CHECK(std::string(named[2].first) == "grad_avg");
     CHECK(named[2].second[3] == -2);
 }
