@@ -298,6 +298,8 @@ std::string export_header_text(const Net& network, const export_options& options
                 "(input, output, work);\n    return output;\n}\n\n";
         text += "}  // namespace " + options.namespace_name + "\n";
         return text;
+    } else {
+        return {};
     }
 }
 
