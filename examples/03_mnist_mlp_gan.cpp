@@ -27,12 +27,14 @@
 //   03_mnist_mlp_gan --resume mnist_gan/checkpoint.npz --steps 10000
 //   03_mnist_mlp_gan --overwrite                       # a new run into mnist_gan/
 //   03_mnist_mlp_gan --data ~/mnist/train-images-idx3-ubyte.gz
+//   mpirun -np 2 03_mnist_mlp_gan --distributed --batch 64   # 2 ranks x 64 images a step
 
+#include <algorithm>
+#include <cctype>
 #include <cstddef>
-#include <cstdio>
-#include <exception>
 #include <ratio>
 #include <string>
+#include <string_view>
 
 #include <xgan/init/initializers.hpp>
 #include <xgan/io/architecture.hpp>
@@ -74,17 +76,30 @@ using Discriminator =
                DropoutWithRate<3, 10>, KerasDense<512, 256>, LeakyReLU, DropoutWithRate<3, 10>, KerasDense<256, 1>,
                Sigmoid>;
 
-// Trains G against Discriminator as the header says (support/image_gan_training.hpp).
-template <class G>
+// The data set a run trained on, for its plot's title: the default Fashion-MNIST, or
+// what --data names.
+std::string data_name(const std::string& path) {
+    const auto has = [&](std::string_view word) {
+        return std::search(path.begin(), path.end(), word.begin(), word.end(),
+                           [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }) != path.end();
+    };
+    if (has("fashion")) return "Fashion-MNIST";
+    if (has("mnist")) return "MNIST";
+    return path.substr(path.find_last_of('/') + 1);
+}
+
+// Trains G against Discriminator as the header says (support/image_gan_training.hpp),
+// with Adam, or under --distributed mpi::Allreduce<Adam>.
+template <class G, class O>
 int train(const xgan_examples::ImageRunSettings& s) {
-    using Trainer = AdversarialTrainer<G, Discriminator, Adam, Adam, NonSaturatingLoss>;
-    const Adam adam{.lr = 2e-4, .beta1 = 0.5};
+    using Trainer = AdversarialTrainer<G, Discriminator, O, O, NonSaturatingLoss>;
+    const O adam = xgan_examples::optimizer<O>({.lr = 2e-4, .beta1 = 0.5});
     const std::string networks = "G " + describe<G>() + ", " + std::to_string(G::parameter_count) + " parameters\nD " +
                                  describe<Discriminator>() + ", " + std::to_string(Discriminator::parameter_count) +
                                  " parameters\n";
     return xgan_examples::train_on_images<Trainer>(
         s, {.generator_optimizer = adam, .discriminator_optimizer = adam, .loss = NonSaturatingLoss{.real_label = 0.9}},
-        networks, "MNIST MLP GAN");
+        networks, "MNIST MLP GAN on " + data_name(s.data));
 }
 
 }  // namespace
@@ -101,11 +116,9 @@ int main(int argc, char** argv) {
     xgan_examples::add_image_run_options(command_line, s, "initialisation, noise, dropout and data order");
     command_line.add_flag("--batchnorm", batchnorm, "Put BatchNorm between the generator's layers");
     if (const auto exit_code = command_line.parse(argc, argv)) return *exit_code;
-    try {
-        xgan_examples::check_output_folder(s);
-        return batchnorm ? train<GeneratorWithBatchNorm>(s) : train<Generator>(s);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "03_mnist_mlp_gan: %s\n", e.what());
-        return 1;
-    }
+    return xgan_examples::run_image_example(argc, argv, s, "03_mnist_mlp_gan", [&] {
+        return xgan_examples::with_optimizer(s, [&]<class O>() {
+            return batchnorm ? train<GeneratorWithBatchNorm, O>(s) : train<Generator, O>(s);
+        });
+    });
 }

@@ -31,6 +31,7 @@
 //   04_dcgan --resume dcgan/checkpoint.npz --steps 12000
 //   04_dcgan --overwrite                           # a new run into dcgan/
 //   04_dcgan --data ~/mnist/train-images-idx3-ubyte.gz
+//   mpirun -np 2 04_dcgan --distributed --batch 32         # 2 ranks x 32 images a step
 
 #include <cstddef>
 #include <cstdio>
@@ -94,18 +95,19 @@ std::string network_text(const char* role) {
 }
 
 // Trains G against D as the header says (support/image_gan_training.hpp).
-template <class G, class D>
+// With Adam, or under --distributed mpi::Allreduce<Adam>.
+template <class G, class D, class O>
 int train(const xgan_examples::ImageRunSettings& s) {
-    using Trainer = AdversarialTrainer<G, D, Adam, Adam, NonSaturatingLoss>;
-    const Adam adam{.lr = 2e-4, .beta1 = 0.5};
+    using Trainer = AdversarialTrainer<G, D, O, O, NonSaturatingLoss>;
+    const O adam = xgan_examples::optimizer<O>({.lr = 2e-4, .beta1 = 0.5});
     return xgan_examples::train_on_images<Trainer>(
         s, {.generator_optimizer = adam, .discriminator_optimizer = adam, .loss = NonSaturatingLoss{}},
         network_text<G>("Generator") + network_text<D>("Discriminator"), "DCGAN");
 }
 
-template <class G>
+template <class G, class O>
 int train_with(const xgan_examples::ImageRunSettings& s, const std::string& discriminator) {
-    return discriminator == "small" ? train<G, SmallDiscriminator>(s) : train<G, DcganDiscriminator>(s);
+    return discriminator == "small" ? train<G, SmallDiscriminator, O>(s) : train<G, DcganDiscriminator, O>(s);
 }
 
 }  // namespace
@@ -131,12 +133,10 @@ int main(int argc, char** argv) {
         .show_default()
         .check_one_of({"dcgan", "small"});
     if (const auto exit_code = command_line.parse(argc, argv)) return *exit_code;
-    try {
-        xgan_examples::check_output_folder(s);
-        return generator == "upsample" ? train_with<UpsampleGenerator>(s, discriminator)
-                                       : train_with<TransposedGenerator>(s, discriminator);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "04_dcgan: %s\n", e.what());
-        return 1;
-    }
+    return xgan_examples::run_image_example(argc, argv, s, "04_dcgan", [&] {
+        return xgan_examples::with_optimizer(s, [&]<class O>() {
+            return generator == "upsample" ? train_with<UpsampleGenerator, O>(s, discriminator)
+                                           : train_with<TransposedGenerator, O>(s, discriminator);
+        });
+    });
 }

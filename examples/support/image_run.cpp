@@ -35,6 +35,9 @@ void add_image_run_options(CommandLine& command_line, ImageRunSettings& s, const
     command_line.add_flag("--overwrite", s.overwrite,
                           "Delete the previous run's checkpoint.npz, log.csv, training.png and samples_*.png in "
                           "--output first; other files stay");
+    command_line.add_flag("--distributed", s.distributed,
+                          "Train data-parallel as one of the ranks mpirun starts (mpirun -np N ...): each step "
+                          "trains on N x --batch images, --batch on each rank");
 }
 
 bool written_by_a_run(const std::filesystem::path& file) {
@@ -47,7 +50,11 @@ bool written_by_a_run(const std::filesystem::path& file) {
     const std::size_t digits_end = std::min(name.find_first_not_of("0123456789", 8), name.size());
     const bool samples = name.starts_with("samples_") && digits_end >= 14 &&
                          is(std::string_view(name).substr(digits_end), ".png");
-    return is(name, "checkpoint.npz") || is(name, "log.csv") || is(name, "training.png") || samples;
+    // checkpoint.ranks-<step>.npz (--distributed: every rank's Rng), the step in 6 digits or more
+    const std::size_t ranks_end = std::min(name.find_first_not_of("0123456789", 17), name.size());
+    const bool rank_states = name.starts_with("checkpoint.ranks-") && ranks_end >= 23 &&
+                             is(std::string_view(name).substr(ranks_end), ".npz");
+    return is(name, "checkpoint.npz") || is(name, "log.csv") || is(name, "training.png") || samples || rank_states;
 }
 
 // A fresh run into a folder holding another run would replace that run's checkpoint and

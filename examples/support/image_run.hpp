@@ -26,16 +26,18 @@ struct ImageRunSettings {
     std::uint64_t grid_every = 0;
     std::string resume;        // checkpoint to continue from, or empty
     bool overwrite = false;
+    bool distributed = false;  // one of N ranks under mpirun: --batch rows per rank
 };
 
-// --data, --steps, --epochs, --batch, --seed, --output, --grid-every, --resume and
-// --overwrite, in that order, writing into `settings` (whose values --help shows as
+// --data, --steps, --epochs, --batch, --seed, --output, --grid-every, --resume,
+// --overwrite and --distributed, in that order, writing into `settings` (whose values --help shows as
 // the defaults). seed_use: what the seed fixes, for --help ("initialisation, noise and
 // data order").
 void add_image_run_options(CommandLine& command_line, ImageRunSettings& settings, const std::string& seed_use);
 
 // A file a run writes into its folder (checkpoint.npz, log.csv, training.png,
-// samples_<step>.png with the step in 6 digits or more), or a temporary file
+// samples_<step>.png with the step in 6 digits or more, and under --distributed
+// checkpoint.ranks-<step>.npz), or a temporary file
 // ("NAME.tmp...") a save interrupted by a crash leaves beside one: what --overwrite deletes.
 bool written_by_a_run(const std::filesystem::path& file);
 

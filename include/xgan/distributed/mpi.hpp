@@ -550,8 +550,7 @@ void load_checkpoint(Trainer& trainer, const std::filesystem::path& path, MPI_Co
                 XGAN_THROW(checkpoint_error, path.string(), " was written by a job of ", ranks,
                            ranks == 1 ? " rank" : " ranks", "; this job has ", n, n == 1 ? " rank" : " ranks",
                            ": resume it with mpirun -np ", ranks,
-                           " (each rank's noise and share of the data depend on the number of ranks; to go on "
-                           "with another number, start a new run from its weights)");
+                           " (each rank's noise stream and share of every batch depend on the number of ranks)");
             all.resize(static_cast<std::size_t>(n) * detail::engine_word_count);
             rank_states.read_into("rng.mt19937_64", {static_cast<std::size_t>(n), detail::engine_word_count},
                                   std::span<std::uint64_t>(all));
