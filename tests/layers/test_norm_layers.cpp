@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <functional>
 #include <limits>
 #include <span>
 #include <string>
@@ -19,6 +18,7 @@
 #include <xgan/layers/layer_norm.hpp>
 #include <xgan/layers/spectral_norm.hpp>
 #include <xgan/optim/rmsprop.hpp>
+#include <xgan/train/gradient_penalty.hpp>
 
 #include <support/gradient_assertions.hpp>
 
@@ -104,65 +104,15 @@ TEST_CASE("LayerNorm names its weight and bias with the normalised shape", "[lay
     CHECK(layer_name<bind_layer_t<LayerNorm, 64, float>>() == "LayerNorm(64, eps 1/100000)");
 }
 
-namespace {
-
-// The second-order pass of LayerNorm over In against central differences of backward_input:
-// for S = sum(e * dx), e_out = dS/d(dy), the added x_adjoint = dS/dx, the added grad = dS/dparams
-// (zero for the bias).
-template <Shape In>
-void check_layer_norm_second_order(std::uint64_t seed) {
-    using L = bind_layer_to_t<LayerNorm, In, double>;
-    constexpr std::size_t N = In::size, batch = 3;
-    const L layer;
-    Rng rng(seed);
-    std::vector<double> params(L::parameter_count);
-    rng.fill_uniform(std::span<double>(params), -1.5, 1.5);
-    matrix<double> x = random_matrix(batch, N, rng, 2.0), dy = random_matrix(batch, N, rng),
-                   e = random_matrix(batch, N, rng);
-    matrix<double> y({batch, N}), dx({batch, N});
-    const auto S = [&] {
-        layer.forward(params, x, y);
-        layer.backward_input(params, x, y, dy, dx);
-        double sum = 0;
-        for (std::size_t i = 0; i < dx.size(); ++i) sum += dx.data()[i] * e.data()[i];
-        return sum;
-    };
-    const auto difference = [&](double& v) {
-        const double h = 1e-6, saved = v;
-        v = saved + h;
-        const double up = S();
-        v = saved - h;
-        const double down = S();
-        v = saved;
-        return (up - down) / (2 * h);
-    };
-    S();
-    matrix<double> e_out({batch, N}), x_adjoint = random_matrix(batch, N, rng);
-    std::vector<double> grad(L::parameter_count);
-    rng.fill_uniform(std::span<double>(grad), -1.0, 1.0);
-    const matrix<double> adjoint_start = x_adjoint;
-    const std::vector<double> grad_start = grad;
-    layer.backward_second_order(params, x, y, dy, e, e_out, x_adjoint, std::span<double>(grad));
-    const auto error = [](double analytic, double numerical) {
-        return std::abs(analytic - numerical) / std::max({1.0, std::abs(analytic), std::abs(numerical)});
-    };
-    double worst = 0;
-    for (std::size_t i = 0; i < dy.size(); ++i)
-        worst = std::max(worst, error(e_out.data()[i], difference(dy.data()[i])));
-    for (std::size_t i = 0; i < x.size(); ++i)
-        worst = std::max(worst, error(x_adjoint.data()[i] - adjoint_start.data()[i], difference(x.data()[i])));
-    for (std::size_t i = 0; i < params.size(); ++i)
-        worst = std::max(worst, error(grad[i] - grad_start[i], difference(params[i])));
-    for (std::size_t i = N; i < 2 * N; ++i) CHECK(grad[i] == grad_start[i]);  // the bias takes no part in dx
-    INFO("shape " << In::text() << ": worst error " << worst);
-    CHECK(worst < 1e-6);
-}
-
-}  // namespace
-
 TEST_CASE("LayerNorm's second-order pass is the derivative of its first-order pass", "[layers][gradients]") {
-    check_layer_norm_second_order<shape<6>>(21);
-    check_layer_norm_second_order<shape<2, 2, 3>>(22);
+    require_passes(check_layer_second_order<LayerNorm, 7>({.batch = 4}));
+    // With weights and biases away from 1 and 0.
+    BasicSequential<double, Input<6>, LayerNorm> vector;
+    scramble(vector, 21);
+    require_passes(check_second_order(vector, {.batch = 3}));
+    BasicSequential<double, Input<2, 2, 3>, LayerNormWith<std::ratio<1, 1000>>> image;
+    scramble(image, 22);
+    require_passes(check_second_order(image, {.batch = 3}));
 }
 
 // ---- SpectralNorm ---------------------------------------------------------------------------
@@ -279,6 +229,21 @@ TEST_CASE("SpectralNorm names its tensors as spectral_norm's state_dict and repo
     CHECK(net.fault() == "0.weight_v[3] is nan");
     net.named_buffers()[0].values[1] = std::numeric_limits<float>::infinity();
     CHECK(net.fault() == "0.weight_u[1] is inf");
+}
+
+TEST_CASE("SpectralNorm's second-order pass and a gradient penalty through both layers", "[layers][gradients]") {
+    // u and v held (inference mode), as for the first-order check.
+    require_passes(check_layer_second_order<SpectralNorm<Dense<5, 4>>>({.mode = Mode::inference}));
+    require_passes(check_layer_second_order<SpectralNorm<Conv2D<2, 3, 3, 2, 1>>, shape<2, 5, 4>>(
+        {.batch = 2, .mode = Mode::inference}));
+    STATIC_REQUIRE(second_order_layer<bind_layer_t<SpectralNorm<Dense<5, 4>>, 5, float>>);
+    STATIC_REQUIRE(second_order_layer<bind_layer_t<LayerNorm, 5, float>>);
+    // A WGAN-GP critic with both: the penalty's parameter gradient against central differences.
+    using Critic = BasicSequential<double, Input<2, 5, 5>, SpectralNorm<Conv2D<2, 3, 3, 2, 1>>, LayerNorm, LeakyReLU,
+                                   Flatten, SpectralNorm<Dense<27, 4>>, Tanh, LayerNorm, Dense<4, 1>>;
+    Critic critic(13);
+    scramble(critic, 14);
+    require_passes(check_penalty_gradients(critic, GradientNormPenalty{10.0}, {.batch = 3, .mode = Mode::inference}));
 }
 
 // ---- In a trainer, through a checkpoint -----------------------------------------------------

@@ -20,6 +20,7 @@
 
 #include <xgan/core/layer.hpp>
 #include <xgan/core/random.hpp>
+#include <xgan/core/second_order.hpp>
 #include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/layers/conv2d.hpp>
@@ -172,16 +173,23 @@ public:
             layer_.accumulate_gradient(std::span<const T>(cache.weight), x, y, dy, std::span<T>(g), cache.inner);
         else
             layer_.accumulate_gradient(std::span<const T>(cache.weight), x, y, dy, std::span<T>(g));
-        double inner = 0;
-        for (std::size_t k = 0; k < weight_count; ++k)
-            inner += static_cast<double>(g[k]) * static_cast<double>(cache.weight[k]);
-        const double sigma = cache.sigma;
-        for (std::size_t i = 0; i < rows; ++i)
-            for (std::size_t j = 0; j < columns; ++j) {
-                const std::size_t k = i * columns + j;
-                grad[k] += static_cast<T>((g[k] - inner * cache.u[i] * cache.v[j]) / sigma);
-            }
-        for (std::size_t k = weight_count; k < parameter_count; ++k) grad[k] += g[k];
+        add_through_sigma(g, grad, cache);
+    }
+
+    // The second-order pass (a gradient penalty's double backward; core/second_order.hpp):
+    // L's with W / sigma, whose parameter part reaches W through sigma as in
+    // accumulate_gradient. L is linear in x, so nothing is added to x_adjoint.
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& y,
+                               const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& x_adjoint,
+                               std::span<T> grad, const cache_type& cache) const
+        requires second_order_layer<L>
+    {
+        std::vector<T>& g = cache.gradient;
+        std::fill(g.begin(), g.end(), T(0));
+        detail::layer_second_order(layer_, std::span<const T>(cache.weight), x, y, dy, e, e_out, x_adjoint,
+                                   std::span<T>(g), cache.inner);
+        add_through_sigma(g, grad, cache);
     }
 
     // "" unless u or v holds a value that is not finite. Checkpoints refuse such a state.
@@ -199,6 +207,21 @@ public:
     static double sigma(const cache_type& cache) { return cache.sigma; }
 
 private:
+    // grad += g taken back through W / sigma with u and v held:
+    // (g_W - <g_W, W / sigma> u v^T) / sigma for the weight, g itself for the bias.
+    static void add_through_sigma(std::span<const T> g, std::span<T> grad, const cache_type& cache) {
+        double inner = 0;
+        for (std::size_t k = 0; k < weight_count; ++k)
+            inner += static_cast<double>(g[k]) * static_cast<double>(cache.weight[k]);
+        const double sigma = cache.sigma;
+        for (std::size_t i = 0; i < rows; ++i)
+            for (std::size_t j = 0; j < columns; ++j) {
+                const std::size_t k = i * columns + j;
+                grad[k] += static_cast<T>((g[k] - inner * cache.u[i] * cache.v[j]) / sigma);
+            }
+        for (std::size_t k = weight_count; k < parameter_count; ++k) grad[k] += g[k];
+    }
+
     // out = x / max(|x|, eps), PyTorch's F.normalize.
     template <class U>
     static void normalize(std::span<const U> x, std::span<T> out) {
