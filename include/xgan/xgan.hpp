@@ -9,6 +9,7 @@
 #include <xgan/core/layer.hpp>
 #include <xgan/core/mt19937_64.hpp>
 #include <xgan/core/random.hpp>
+#include <xgan/core/second_order.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/core/shape.hpp>
 #include <xgan/core/summary.hpp>
@@ -47,6 +48,7 @@
 #include <xgan/optim/rmsprop.hpp>
 #include <xgan/optim/sgd.hpp>
 
+#include <xgan/train/gradient_penalty.hpp>
 #include <xgan/train/step_stats.hpp>
 #include <xgan/train/trainer.hpp>
 

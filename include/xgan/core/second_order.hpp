@@ -3,9 +3,7 @@
 // "The second-order pass".
 #pragma once
 
-#include <cstddef>
 #include <span>
-#include <string>
 
 #include <xgan/core/layer.hpp>
 #include <xgan/core/tensor.hpp>
@@ -63,11 +61,12 @@ void layer_second_order(const L& layer, std::span<const typename L::value_type> 
 // position and the layer's type next to the message.
 template <class Position, class L>
 struct check_second_order_layer {
-    static_assert(second_order_layer<L>,
-                  "xgan: a gradient penalty needs every layer of the critic to have a second-order pass "
-                  "(backward_second_order; the layer named after layer_index lacks one): Dense, the activations "
-                  "with a second_derivative, Conv2D, ConvTranspose2D, pooling, Upsample2D, Flatten and Unflatten "
-                  "have it, BatchNorm and Dropout do not (use LayerNorm instead of BatchNorm in a critic)");
+    static constexpr bool has_second_order_pass = second_order_layer<L>;
+    static_assert(has_second_order_pass,
+                  "xgan::Sequential::input_gradient_penalty: every layer of the critic needs a second-order pass "
+                  "(backward_second_order), and the layer after layer_index has none; Dense, Conv2D, "
+                  "ConvTranspose2D, pooling, Upsample2D, Flatten, Unflatten and activations whose Op has "
+                  "second_derivative have one, BatchNorm and Dropout do not (use LayerNorm in a critic)");
 };
 
 }  // namespace detail

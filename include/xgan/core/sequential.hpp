@@ -521,7 +521,7 @@ public:
     template <class Penalty>
     T input_gradient_penalty(Workspace& workspace, Penalty&& penalty, std::span<T> gradient,
                              GradientMode mode = GradientMode::accumulate) const {
-        [[maybe_unused]] constexpr bool checked = check_second_order(std::make_index_sequence<layer_count>{});
+        check_second_order(std::make_index_sequence<layer_count>{});
         if (gradient.size() != parameter_count)
             XGAN_THROW(std::invalid_argument, "xgan::Sequential::input_gradient_penalty: the gradient holds ",
                        gradient.size(), " values but the network has ", parameter_count, " parameters");
@@ -637,8 +637,8 @@ private:
 
     // The penalty pass's compile-time check: one check_second_order_layer per layer.
     template <std::size_t... I>
-    static constexpr bool check_second_order(std::index_sequence<I...>) {
-        return ((sizeof(detail::check_second_order_layer<detail::layer_index<I>, layer_type<I>>) > 0) && ...);
+    static void check_second_order(std::index_sequence<I...>) {
+        (static_cast<void>(sizeof(detail::check_second_order_layer<detail::layer_index<I>, layer_type<I>>)), ...);
     }
     // Whether a layer at or above `first` has second-order terms for its input
     // (second_order_curvature_v): below the highest such layer, the adjoints are zero.

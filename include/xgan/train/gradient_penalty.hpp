@@ -5,10 +5,9 @@
 #pragma once
 
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <span>
-#include <stdexcept>
-#include <utility>
 
 #include <xgan/config.hpp>
 #include <xgan/core/second_order.hpp>
