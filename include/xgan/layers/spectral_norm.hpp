@@ -28,6 +28,9 @@
 
 namespace xgan {
 
+template <class L>
+class SpectralNormLayer;
+
 namespace detail {
 // Layers whose weight SpectralNorm can normalise: a "weight" block at offset 0 whose
 // first dimension is the output (PyTorch's dim 0), followed by the other parameters.
@@ -38,17 +41,40 @@ struct spectral_norm_supported<DenseLayer<In, Out, T, Init>> : std::true_type {}
 template <std::size_t InC, std::size_t OutC, std::size_t KH, std::size_t KW, std::size_t SH, std::size_t SW,
           std::size_t PH, std::size_t PW, std::size_t H, std::size_t W, class T>
 struct spectral_norm_supported<Conv2DLayer<InC, OutC, KH, KW, SH, SW, PH, PW, H, W, T>> : std::true_type {};
+
+// The rule SpectralNorm<S> adds to S's own, checked where the stack is formed (the
+// compiler prints the position and the layer next to the message; catalogue entry 50).
+template <class Position, class Layer>
+struct check_spectral_norm_layer {
+    static_assert(spectral_norm_supported<Layer>::value,
+                  "xgan::SpectralNorm<Layer>: Layer must be a Dense or a Conv2D (a weight whose first dimension is "
+                  "the output, normalised as PyTorch's spectral_norm with dim 0)");
+};
+
+// S's own input check, where it has one.
+template <class S, class Position, class In>
+struct own_input_check {};
+template <class S, class Position, class In>
+    requires requires { typename S::template check_input<Position, In>; }
+struct own_input_check<S, Position, In> : S::template check_input<Position, In> {};
+
+// SpectralNormLayer<L> after the same rule, for specifications with a size of their own
+// (whose size rule stays the stack's: they take no check_input).
+template <class L>
+struct spectral_norm_of {
+    static_assert(spectral_norm_supported<L>::value,
+                  "xgan::SpectralNorm<Layer>: Layer must be a Dense or a Conv2D (a weight whose first dimension is "
+                  "the output, normalised as PyTorch's spectral_norm with dim 0)");
+    using type = SpectralNormLayer<L>;
+};
 }  // namespace detail
 
 // The concrete layer: the wrapped layer L's passes with its weight replaced by W / sigma.
 // Parameters as L's, the weight named "weight_orig" (PyTorch's state_dict order: "bias",
-// then "weight_orig"); buffers "weight_u" {out} and "weight_v" {rest}.
+// then "weight_orig"); buffers "weight_u" {out} and "weight_v" {rest}. L is a DenseLayer or
+// a Conv2DLayer (SpectralNorm's check_input says so where a stack is formed).
 template <class L>
 class SpectralNormLayer {
-    static_assert(detail::spectral_norm_supported<L>::value,
-                  "xgan::SpectralNorm<Layer>: Layer must be a Dense or a Conv2D (a weight whose first dimension is "
-                  "the output, normalised as PyTorch's spectral_norm with dim 0)");
-    static_assert(buffer_count_v<L> == 0, "xgan::SpectralNorm<Layer>: Layer must keep no buffers of its own");
 
 public:
     using value_type = typename L::value_type;
@@ -68,8 +94,10 @@ public:
 
 private:
     static_assert(weight_block.name == std::string_view("weight") && weight_block.offset == 0 &&
-                      L::parameter_blocks.size() == 2 && L::parameter_blocks[1].name == std::string_view("bias"),
-                  "xgan::SpectralNorm<Layer>: Layer's parameters must be a weight at offset 0 and a bias");
+                      L::parameter_blocks.size() == 2 && L::parameter_blocks[1].name == std::string_view("bias") &&
+                      buffer_count_v<L> == 0,
+                  "xgan::SpectralNormLayer<L>: L's parameters must be a weight at offset 0 and a bias, and L must "
+                  "keep no buffers");
 
 public:
     static constexpr std::array<parameter_block, 2> parameter_blocks{{
@@ -243,7 +271,7 @@ template <class S>
     requires sized_spec<S>
 struct SpectralNorm<S> : S {
     template <std::size_t Width, class T>
-    using bind = SpectralNormLayer<typename S::template bind<Width, T>>;
+    using bind = typename detail::spectral_norm_of<typename S::template bind<Width, T>>::type;
 };
 
 template <class S>
@@ -251,6 +279,9 @@ template <class S>
 struct SpectralNorm<S> : S {
     template <Shape In, class T>
     using bind_to = SpectralNormLayer<typename S::template bind_to<In, T>>;
+    template <class Position, class In>
+    struct check_input : detail::own_input_check<S, Position, In>,
+                         detail::check_spectral_norm_layer<Position, typename S::template bind_to<In, float>> {};
 };
 
 }  // namespace xgan
