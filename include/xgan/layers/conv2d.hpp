@@ -108,22 +108,28 @@ public:
     void export_code(Writer& out, std::span<const T> params, std::span<const T> /*buffers*/) const {
         const std::string weight = out.constant("weight", params.first(weight_count));
         const std::string bias = out.constant("bias", params.subspan(weight_count, OutC));
-        out.code(R"(for (std::size_t o = 0; o < $OutC; ++o)
-    for (std::size_t oh = 0; oh < $OH; ++oh)
-        for (std::size_t ow = 0; ow < $OW; ++ow) {
-            scalar sum = 0;
-            for (std::size_t c = 0; c < $InC; ++c)
-                for (std::size_t i = 0; i < $KH; ++i) {
+        out.code(R"(for (std::size_t o = 0; o < $OutC; ++o) {
+    scalar* plane = y + o * $OH * $OW;
+    for (std::size_t p = 0; p < $OH * $OW; ++p) plane[p] = 0;
+    for (std::size_t c = 0; c < $InC; ++c)
+        for (std::size_t i = 0; i < $KH; ++i)
+            for (std::size_t j = 0; j < $KW; ++j) {
+                const scalar w = $weight[((o * $InC + c) * $KH + i) * $KW + j];
+                // input column ow * $SW + shift for output column ow: those inside the image
+                const std::ptrdiff_t shift = static_cast<std::ptrdiff_t>(j) - $PW;
+                std::ptrdiff_t first = 0, last = $OW;
+                while (first < last && first * $SW + shift < 0) ++first;
+                while (last > first && (last - 1) * $SW + shift >= $W) --last;
+                for (std::size_t oh = 0; oh < $OH; ++oh) {
                     const std::ptrdiff_t h = static_cast<std::ptrdiff_t>(oh * $SH + i) - $PH;
                     if (h < 0 || h >= $H) continue;
-                    for (std::size_t j = 0; j < $KW; ++j) {
-                        const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(ow * $SW + j) - $PW;
-                        if (w < 0 || w >= $W) continue;
-                        sum += $weight[((o * $InC + c) * $KH + i) * $KW + j] * x[(c * $H + h) * $W + w];
-                    }
+                    const scalar* row = x + (c * $H + static_cast<std::size_t>(h)) * $W;
+                    scalar* sums = plane + oh * $OW;
+                    for (std::ptrdiff_t ow = first; ow < last; ++ow) sums[ow] += w * row[ow * $SW + shift];
                 }
-            y[(o * $OH + oh) * $OW + ow] = sum + $bias[o];
-        })",
+            }
+    for (std::size_t p = 0; p < $OH * $OW; ++p) plane[p] += $bias[o];
+})",
                  {{"InC", InC}, {"OutC", OutC}, {"H", H}, {"W", W}, {"KH", KH}, {"KW", KW}, {"SH", SH}, {"SW", SW},
                   {"PH", PH}, {"PW", PW}, {"OH", out_height}, {"OW", out_width}, {"weight", weight}, {"bias", bias}});
     }

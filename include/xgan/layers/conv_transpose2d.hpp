@@ -95,31 +95,37 @@ public:
         detail::add_channel_bias(x.shape()[0], OutC, out_height * out_width, params.data() + weight_count, y.data());
     }
 
-    // Its inference code for xgan::export_header: as forward, each column value (a sum over
-    // the input channels) added to its output pixel in the order col2im adds them, then the bias.
+    // Its inference code for xgan::export_header: as forward, each row of W^T x (a sum over
+    // the input channels in order) computed for all input positions, then added to the
+    // output pixels in the order col2im adds them, then the bias.
     template <class Writer>
     void export_code(Writer& out, std::span<const T> params, std::span<const T> /*buffers*/) const {
         const std::string weight = out.constant("weight", params.first(weight_count));
         const std::string bias = out.constant("bias", params.subspan(weight_count, OutC));
-        out.code(R"(for (std::size_t i = 0; i < $size; ++i) y[i] = 0;
+        out.code(R"(std::array<scalar, $HW> column;
+for (std::size_t i = 0; i < $size; ++i) y[i] = 0;
 for (std::size_t o = 0; o < $OutC; ++o)
     for (std::size_t ki = 0; ki < $K; ++ki)
-        for (std::size_t kj = 0; kj < $K; ++kj)
+        for (std::size_t kj = 0; kj < $K; ++kj) {
+            for (std::size_t p = 0; p < $HW; ++p) column[p] = 0;
+            for (std::size_t c = 0; c < $InC; ++c) {
+                const scalar w = $weight[((c * $OutC + o) * $K + ki) * $K + kj];
+                const scalar* plane = x + c * $HW;
+                for (std::size_t p = 0; p < $HW; ++p) column[p] += w * plane[p];
+            }
             for (std::size_t ih = 0; ih < $H; ++ih) {
                 const std::ptrdiff_t oh = static_cast<std::ptrdiff_t>(ih * $S + ki) - $P;
                 if (oh < 0 || oh >= $OH) continue;
                 for (std::size_t iw = 0; iw < $W; ++iw) {
                     const std::ptrdiff_t ow = static_cast<std::ptrdiff_t>(iw * $S + kj) - $P;
                     if (ow < 0 || ow >= $OW) continue;
-                    scalar sum = 0;
-                    for (std::size_t c = 0; c < $InC; ++c)
-                        sum += $weight[((c * $OutC + o) * $K + ki) * $K + kj] * x[(c * $H + ih) * $W + iw];
-                    y[(o * $OH + oh) * $OW + ow] += sum;
+                    y[(o * $OH + static_cast<std::size_t>(oh)) * $OW + static_cast<std::size_t>(ow)] += column[ih * $W + iw];
                 }
             }
+        }
 for (std::size_t o = 0; o < $OutC; ++o)
     for (std::size_t i = o * $plane; i < (o + 1) * $plane; ++i) y[i] += $bias[o];)",
-                 {{"InC", InC}, {"OutC", OutC}, {"H", H}, {"W", W}, {"K", K}, {"S", S}, {"P", P},
+                 {{"InC", InC}, {"OutC", OutC}, {"H", H}, {"W", W}, {"HW", H * W}, {"K", K}, {"S", S}, {"P", P},
                   {"OH", out_height}, {"OW", out_width}, {"size", output_size}, {"plane", out_height * out_width},
                   {"weight", weight}, {"bias", bias}});
     }

@@ -75,17 +75,19 @@ public:
     }
 
     // Its inference code for xgan::export_header (io/export_header.hpp): y = x W^T + b, each
-    // output's products summed in order, then its bias added (as forward_with_blas).
+    // output's products summed in order from 0, then its bias added (as forward_with_blas).
+    // The weight is written input by input (W^T) so that the inner loop runs over outputs.
     template <class Writer>
     void export_code(Writer& out, std::span<const T> params, std::span<const T> /*buffers*/) const {
-        const std::string weight = out.constant("weight", params.first(Out * In));
+        const std::string weight = out.constant_transposed("weight", params.first(Out * In), Out, In);
         const std::string bias = out.constant("bias", params.subspan(Out * In, Out));
-        out.code(R"(for (std::size_t j = 0; j < $Out; ++j) {
-    const scalar* w = $weight + j * $In;
-    scalar sum = 0;
-    for (std::size_t k = 0; k < $In; ++k) sum += w[k] * x[k];
-    y[j] = sum + $bias[j];
-})",
+        out.code(R"(for (std::size_t j = 0; j < $Out; ++j) y[j] = 0;
+for (std::size_t k = 0; k < $In; ++k) {
+    const scalar* w = $weight + k * $Out;
+    const scalar v = x[k];
+    for (std::size_t j = 0; j < $Out; ++j) y[j] += w[j] * v;
+}
+for (std::size_t j = 0; j < $Out; ++j) y[j] += $bias[j];)",
                  {{"In", In}, {"Out", Out}, {"weight", weight}, {"bias", bias}});
     }
 
