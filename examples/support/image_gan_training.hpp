@@ -16,7 +16,8 @@
 // dataset and draws the same batches of N x --batch images, keeps its own --batch of
 // them (mpi::take_shard) and its own noise, and the optimizers average the gradients
 // over the ranks (mpi::Allreduce<Adam>). The log holds the monitors averaged over the
-// ranks; rank 0 alone writes the folder's files, and mpi::save_checkpoint adds every
+// ranks, and so are BatchNorm's running statistics after each step (each rank
+// normalises its own rows); rank 0 alone writes the folder's files, and mpi::save_checkpoint adds every
 // rank's Rng beside the checkpoint. An error on any rank ends the job, naming the rank.
 #pragma once
 
@@ -174,6 +175,7 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
         if constexpr (distributed) {
             xgan::mpi::take_shard(rows, real);
             xgan::StepStats stats = trainer.step(real);
+            xgan::mpi::average_buffers(trainer);  // BatchNorm's running statistics
             double values[4] = {stats.d_loss, stats.d_accuracy, stats.g_loss, stats.d_fake};
             MPI_Allreduce(MPI_IN_PLACE, values, 4, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
             for (double& v : values) v /= static_cast<double>(ranks);

@@ -131,6 +131,38 @@ TEST_CASE("replicas stay bit-identical while each rank trains on its own data an
     }
 }
 
+TEST_CASE("BatchNorm's running statistics stay identical when averaged after each step", "[mpi]") {
+    using NormG = BasicSequential<float, Dense<5, 16>, BatchNorm, LeakyReLU, Dense<16, 15>>;
+    using NormTrainer = AdversarialTrainer<NormG, Discriminator<float>, mpi::Allreduce<Adam>, mpi::Allreduce<Adam>>;
+    const int n = mpi::size(), r = mpi::rank();
+    auto train = [&](bool average) {
+        NormTrainer trainer({.seed = 4});
+        mpi::prepare(trainer, 4);
+        Rng data(60 + static_cast<std::uint64_t>(r));
+        for (int step = 0; step < 3; ++step) {
+            trainer.step(paintings_batch<float>(data, 8));
+            if (average) mpi::average_buffers(trainer);
+        }
+        std::string error;
+        try {
+            mpi::check_replicas(trainer);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        return error;
+    };
+    const std::string local = train(false), averaged = train(true);
+    // Each rank's statistics of its own rows: the running statistics drift apart, the
+    // parameters do not.
+    if (n > 1) {
+        CHECK_THAT(local, Catch::Contains("the generator's buffers of rank(s) 1") &&
+                              !Catch::Contains("parameters of rank"));
+    } else {
+        CHECK(local.empty());
+    }
+    CHECK(averaged.empty());
+}
+
 TEST_CASE("check_replicas names the ranks whose networks differ from rank 0's", "[mpi]") {
     const int n = mpi::size(), r = mpi::rank();
     DistributedTrainer<float, Adam> trainer({.seed = 3});

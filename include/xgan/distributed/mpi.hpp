@@ -10,6 +10,14 @@
 // docs/reference/distributed-mpi.md lists every name here.
 #pragma once
 
+// MPI's C interface only: not the C++ bindings MPI-3 removed, which Open MPI and MPICH
+// would otherwise compile into every includer (and link from libmpi_cxx).
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <algorithm>
@@ -409,6 +417,31 @@ void broadcast_replicas(Trainer& trainer, MPI_Comm comm = MPI_COMM_WORLD, int ro
     detail::broadcast(std::span<std::uint64_t>(&steps, 1), root, comm);
     trainer.set_steps(steps);
     check_replicas(trainer, comm);
+}
+
+// Averages G's and D's buffers (BatchNorm's running statistics) over the ranks of comm:
+// one MPI_Allreduce per network that has buffers, none for those without. Each rank's
+// BatchNorm normalises its own rows with their own statistics and folds them into its
+// running statistics, so the replicas' buffers drift apart while their parameters stay
+// identical; averaging them after every step keeps them identical too (check_replicas
+// checks them), and gives the running mean of one process with the step's N x B rows
+// (the running variance: the mean of the ranks' variances, without the spread between
+// the ranks' means). A collective call.
+template <class Trainer>
+void average_buffers(Trainer& trainer, MPI_Comm comm = MPI_COMM_WORLD) {
+    using T = typename Trainer::value_type;
+    const int n = size(comm);
+    auto average = [&](std::span<T> values) {
+        if (values.empty() || n == 1) return;
+        detail::in_pieces<T>(values.size(), [&](std::size_t begin, int count) {
+            detail::check(MPI_Allreduce(MPI_IN_PLACE, values.data() + begin, count, detail::datatype<T>(), MPI_SUM,
+                                        comm),
+                          "MPI_Allreduce");
+        });
+        for (T& v : values) v /= static_cast<T>(n);
+    };
+    average(std::span<T>(trainer.generator().buffers()));
+    average(std::span<T>(trainer.discriminator().buffers()));
 }
 
 // The seed of rank `rank`'s Rng in a run seeded with `seed` (SplitMix64 of both): every
