@@ -34,6 +34,8 @@
 #include <xgan/layers/tanh.hpp>
 #include <xgan/layers/upsample.hpp>
 
+#include <xgan/losses/critic_batches.hpp>
+#include <xgan/losses/gradient_penalty_losses.hpp>
 #include <xgan/losses/hinge.hpp>
 #include <xgan/losses/least_squares.hpp>
 #include <xgan/losses/logistic.hpp>

@@ -272,6 +272,14 @@ TEMPLATE_TEST_CASE("a step of each objective allocates nothing after the first",
     SECTION("hinge, critic with BatchNorm (two passes)") {
         check_objective_no_allocation<G, rebind_scalar_t<BatchNormCritic, TestType>>(HingeLoss{});
     }
+    SECTION("WGAN-GP: interpolates and the penalty pass") {
+        check_objective_no_allocation<G, Critic>(WassersteinGPLoss{});
+    }
+    SECTION("R1 on the non-saturating loss") { check_objective_no_allocation<G, Critic>(R1Loss<>{}); }
+    SECTION("WGAN-GP, convolutional critic") {
+        check_objective_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvCritic, TestType>>(
+            WassersteinGPLoss{});
+    }
     SECTION("WGAN, convolutional critic") {
         check_objective_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvCritic, TestType>>(
             WassersteinLoss{});

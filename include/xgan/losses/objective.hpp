@@ -114,6 +114,14 @@ struct check_logit_output {
                   "unbounded (a Dense or convolution layer), not ReLU, Tanh or a second Sigmoid");
 };
 
+template <class Loss, class LastLayer>
+struct check_penalty_output {
+    static_assert(!sigmoid_layer_v<LastLayer>,
+                  "xgan::AdversarialTrainer: this loss penalises the gradient of D's output with respect to its "
+                  "input, which is taken on the logit: end D in its logit layer, without the final Sigmoid (the "
+                  "loss reads logits either way)");
+};
+
 template <class Index, class Layer>
 struct check_penalty_layer {
     static_assert(!mixes_samples_layer_v<Layer>,

@@ -23,6 +23,9 @@ struct StepStats {
     // WassersteinLoss: real_score - fake_score, the critic's Wasserstein estimate; NaN
     // for the other losses.
     double wasserstein = std::numeric_limits<double>::quiet_NaN();
+    // A loss with a gradient penalty (WassersteinGPLoss, R1Loss): the penalty on the last D
+    // update, included in d_loss; NaN for the other losses.
+    double penalty = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace xgan

@@ -22,6 +22,8 @@
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/shape_check.hpp>
 #include <xgan/layers/sigmoid.hpp>
+#include <xgan/losses/critic_batches.hpp>
+#include <xgan/losses/gradient_penalty_losses.hpp>
 #include <xgan/losses/hinge.hpp>
 #include <xgan/losses/least_squares.hpp>
 #include <xgan/losses/loss.hpp>
@@ -57,6 +59,7 @@ namespace detail {
 
 struct no_output_check {};
 struct no_penalty_check {};
+struct no_penalty_output_check {};
 
 // The rules a loss's declarations (losses/objective.hpp) put on D: a loss reading
 // critic scores refuses a final Sigmoid; a loss reading logits refuses logits that come
@@ -72,6 +75,9 @@ struct check_objective
                                                 typename D::template layer_type<
                                                     (logit_layer_count_v<D> > 0 ? logit_layer_count_v<D> - 1 : 0)>>,
                              no_output_check>>,
+      std::conditional_t<penalises_input_gradient_v<L>,
+                         check_penalty_output<L, typename D::template layer_type<D::layer_count - 1>>,
+                         no_penalty_output_check>,
       std::conditional_t<penalises_input_gradient_v<L>, check_penalty_critic<D>, no_penalty_check> {};
 
 // Whether none of values[0, n) is infinite or NaN: whose exponent bits are all ones.
@@ -222,6 +228,7 @@ public:
             stats.real_score = d.real_score;
             stats.fake_score = d.fake_score;
             stats.wasserstein = d.wasserstein;
+            stats.penalty = d.penalty;
         }
         const auto g = train_generator(real_batch.derived_cast().shape()[0], true);
         stats.g_loss = g.g_loss;
@@ -378,6 +385,7 @@ private:
 
         discriminator_.template backward<logit_layers>(d_real_, d_gradient_, false, GradientMode::overwrite);
         discriminator_.template backward<logit_layers>(d_fake_, d_gradient_);
+        const double penalty = apply_penalty(d_real_.input().data(), d_fake_.input().data(), batch);
         update_discriminator();
         // Only a kept update folds its passes into the networks' buffers (BatchNorm's
         // running statistics); the backward passes above do not read them.
@@ -385,7 +393,7 @@ private:
         discriminator_.template update_buffers<logit_layers>(d_fake_);
         generator_.update_buffers(g_);
 
-        return discriminator_stats(real_logits, fake_logits, d_loss);
+        return discriminator_stats(real_logits, fake_logits, d_loss, penalty);
     }
 
     // train_discriminator for joint_discriminator_pass: the same steps,
@@ -418,10 +426,31 @@ private:
         std::copy_n(real_logit_gradient_.data(), batch, logit_gradient);
         std::copy_n(fake_logit_gradient_.data(), batch, logit_gradient + batch);
         discriminator_.template backward<logit_layers>(d_joint_, d_gradient_, false, GradientMode::overwrite);
+        const double penalty = apply_penalty(input, input + batch * D::input_size, batch);
         update_discriminator();
         generator_.update_buffers(g_);  // D's logit layers keep no buffers here
 
-        return discriminator_stats(real_logits_, fake_logits_, d_loss);
+        return discriminator_stats(real_logits_, fake_logits_, d_loss, penalty);
+    }
+
+    // For a loss with penalises_input_gradient: its penalty(CriticBatches&) on the update's
+    // real and fake rows (each `batch` x D::input_size), which adds the penalty's gradient
+    // to D's; returns the penalty, or throws, before anything changes, when it is not
+    // finite. NaN for the other losses.
+    double apply_penalty(const T* real, const T* fake, std::size_t batch) {
+        if constexpr (penalises_input_gradient_v<GanLoss>) {
+            CriticBatches<D> batches(std::as_const(discriminator_), d_penalty_, real, fake, batch, rng_, mix_,
+                                     std::span<T>(d_gradient_));
+            const double penalty = options_.loss.penalty(batches);
+            if (!std::isfinite(penalty))
+                XGAN_THROW(std::runtime_error, "xgan::AdversarialTrainer: the discriminator's gradient penalty is ",
+                           penalty, " in step ", steps_ + 1,
+                           "; this update was not applied (check the data and learning rates)");
+            return penalty;
+        } else {
+            (void)real, (void)fake, (void)batch;
+            return std::numeric_limits<double>::quiet_NaN();
+        }
     }
 
     // D's loss from the two batches' logits (writing dLoss/dlogits); throws, before
@@ -438,11 +467,13 @@ private:
     // The monitors of a D update, from the outputs its loss read: mean D(real) where D's
     // output is a probability (a loss reading logits), the mean outputs, then the loss's
     // own (monitors), if it has them.
-    StepStats discriminator_stats(const matrix<T>& real_logits, const matrix<T>& fake_logits, double d_loss) const {
+    StepStats discriminator_stats(const matrix<T>& real_logits, const matrix<T>& fake_logits, double d_loss,
+                                  double penalty) const {
         StepStats stats;
         stats.d_accuracy = probability_monitor(real_logits);
-        stats.d_loss = d_loss;
-        stats.d_score = -d_loss;
+        stats.d_loss = d_loss + (std::isnan(penalty) ? 0.0 : penalty);
+        stats.d_score = -stats.d_loss;
+        stats.penalty = penalty;
         stats.real_score = mean(real_logits);
         stats.fake_score = mean(fake_logits);
         if constexpr (requires { options_.loss.monitors(real_logits, fake_logits, stats); })
@@ -505,7 +536,7 @@ private:
 
     // Stateful layers (Dropout) draw from the trainer's Rng; set on each use, so a moved
     // trainer never points at another's.
-    void bind_rng() { g_.rng = d_real_.rng = d_fake_.rng = d_joint_.rng = &rng_; }
+    void bind_rng() { g_.rng = d_real_.rng = d_fake_.rng = d_joint_.rng = d_penalty_.rng = &rng_; }
 
     template <class E>
     static void check_real_batch(const E& real) {
@@ -577,6 +608,10 @@ private:
     // logits and their gradients for the loss.
     typename D::Workspace d_joint_;
     matrix<T> real_logits_, fake_logits_, real_logit_gradient_, fake_logit_gradient_;
+    // For a loss with penalises_input_gradient: the penalty pass's workspace and the
+    // interpolation weights of its batch.
+    typename D::Workspace d_penalty_;
+    matrix<T> mix_;
     std::vector<T> g_gradient_ = std::vector<T>(G::parameter_count);
     std::vector<T> d_gradient_ = std::vector<T>(D::parameter_count);
     typename GeneratorOptimizer::template state<T> g_state_{G::parameter_count};
