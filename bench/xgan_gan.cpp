@@ -23,6 +23,12 @@
 // --threads N sets OpenBLAS's thread count and xgan::set_threads (Adam's update of
 // W2's networks; W1's are below the size where a loop is split).
 //
+// Built as xgan_bench_mpi (XGAN_BENCH_MPI, where xgan::mpi exists), the same steps run
+// data-parallel under mpirun: N ranks of batch B / N each, whose optimizers average the
+// gradients (mpi::Allreduce<Adam>), so that a step trains on the workload's batch B as
+// one process does; rank 0 prints the result with the ranks and the bytes each rank
+// sends per step in the ring allreduce (bench/run-mpi).
+//
 // Usage: xgan_bench [--workload painting|mnist|dcgan] [--threads N] [--steps N] [--repeats R]
 //                   [--warmup W] [--seed S]
 // (dcgan only where include/ has the image layers: bench/run --before builds this file
@@ -65,6 +71,10 @@
 #define XGAN_BENCH_HAS_DCGAN 1
 #endif
 
+#ifdef XGAN_BENCH_MPI
+#include <xgan/distributed/mpi.hpp>
+#endif
+
 #include "harness/harness.hpp"
 
 #if __has_include(<xgan/detail/kernels.hpp>)
@@ -82,10 +92,19 @@ namespace {
 
 using namespace xgan;
 
+// The workloads' optimizer: Adam, or the same averaged over the ranks.
+#ifdef XGAN_BENCH_MPI
+using BenchAdam = mpi::Allreduce<Adam>;
+BenchAdam bench_adam(const Adam& adam) { return {.inner = adam}; }
+#else
+using BenchAdam = Adam;
+BenchAdam bench_adam(const Adam& adam) { return adam; }
+#endif
+
 namespace w1 {
 using G = Sequential<Dense<5, 128>, ReLU, Dense<128, 15>>;
 using D = Sequential<Dense<15, 128>, ReLU, Dense<128, 1>, Sigmoid>;
-using Trainer = AdversarialTrainer<G, D, Adam, Adam, MinimaxLoss>;
+using Trainer = AdversarialTrainer<G, D, BenchAdam, BenchAdam, MinimaxLoss>;
 }  // namespace w1
 
 namespace w2 {
@@ -96,7 +115,7 @@ using G = Sequential<KerasDense<100, 256>, LeakyReLU, KerasDense<256, 512>, Leak
                      LeakyReLU, KerasDense<1024, 784>, Tanh>;
 using D = Sequential<KerasDense<784, 1024>, LeakyReLU, Dropout3, KerasDense<1024, 512>, LeakyReLU, Dropout3,
                      KerasDense<512, 256>, LeakyReLU, Dropout3, KerasDense<256, 1>, Sigmoid>;
-using Trainer = AdversarialTrainer<G, D, Adam, Adam, NonSaturatingLoss>;
+using Trainer = AdversarialTrainer<G, D, BenchAdam, BenchAdam, NonSaturatingLoss>;
 }  // namespace w2
 
 #ifdef XGAN_BENCH_HAS_DCGAN
@@ -105,7 +124,7 @@ using G = Sequential<Dense<100, 128 * 7 * 7>, Unflatten<128, 7, 7>, BatchNorm, R
                      BatchNorm, ReLU, ConvTranspose2D<64, 1, 4, 2, 1>, Tanh>;
 using D = Sequential<Input<1, 28, 28>, Conv2D<1, 64, 4, 2, 1>, LeakyReLU, Conv2D<64, 128, 4, 2, 1>, BatchNorm,
                      LeakyReLU, Flatten, Dense<128 * 7 * 7, 1>>;
-using Trainer = AdversarialTrainer<G, D, Adam, Adam, NonSaturatingLoss>;
+using Trainer = AdversarialTrainer<G, D, BenchAdam, BenchAdam, NonSaturatingLoss>;
 }  // namespace w3
 #endif
 
@@ -130,11 +149,17 @@ int run_benchmark(const bench::Settings& settings, typename Trainer::Options opt
                   const std::vector<matrix<float>>& reals) {
     options.seed = settings.seed;
     Trainer trainer(options);
+#ifdef XGAN_BENCH_MPI
+    mpi::prepare(trainer, settings.seed);
+#endif
     std::size_t next = 0, steps_run = 0;
     StepStats stats;
     const bench::Measurement m = bench::measure(settings, [&](std::size_t steps) {
         for (std::size_t s = 0; s < steps; ++s) {
             stats = trainer.step(reals[next]);
+#ifdef XGAN_BENCH_MPI
+            mpi::average_buffers(trainer);  // W3's BatchNorm running statistics: 643 values
+#endif
             next = (next + 1) % reals.size();
         }
         steps_run += steps;
@@ -152,14 +177,39 @@ int run_benchmark(const bench::Settings& settings, typename Trainer::Options opt
         fingerprint(trainer.discriminator(), fingerprint(trainer.generator(), 0xcbf29ce484222325ull));
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fp));
-    bench::print_result(settings, "xgan", version_string(), m, stats.d_loss, stats.g_loss,
-                        {{"kernels", bench::quoted(kernels_in_use())}, {"parameter_fingerprint", bench::quoted(hex)}});
+    bench::Fields fields{{"kernels", bench::quoted(kernels_in_use())}, {"parameter_fingerprint", bench::quoted(hex)}};
+#ifdef XGAN_BENCH_MPI
+    // Per step: one allreduce of D's gradient per D update, one of G's.
+    using G = typename Trainer::generator_type;
+    using D = typename Trainer::discriminator_type;
+    const int ranks = mpi::size();
+    const double bytes = static_cast<double>(options.discriminator_steps) *
+                             mpi::ring_allreduce_bytes<float>(D::parameter_count, ranks) +
+                         mpi::ring_allreduce_bytes<float>(G::parameter_count, ranks);
+    fields.push_back({"ranks", std::to_string(ranks)});
+    fields.push_back({"gradient_values", std::to_string(G::parameter_count + D::parameter_count)});
+    fields.push_back({"allreduce_bytes_per_step", std::to_string(static_cast<long long>(bytes))});
+    mpi::check_replicas(trainer);
+    if (mpi::rank() != 0) return 0;
+#endif
+    bench::print_result(settings, "xgan", version_string(), m, stats.d_loss, stats.g_loss, fields);
     return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Each rank's rows of every batch (all of them in one process).
+std::vector<matrix<float>> shard(const std::vector<matrix<float>>& batches) {
+#ifdef XGAN_BENCH_MPI
+    std::vector<matrix<float>> mine(batches.size());
+    for (std::size_t i = 0; i < batches.size(); ++i) mpi::take_shard(batches[i], mine[i]);
+    return mine;
+#else
+    return batches;
+#endif
+}
+
+int run(int argc, char** argv) {
 #ifdef XGAN_BENCH_HAS_DCGAN
     const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench", {"painting", "mnist", "dcgan"});
 #else
@@ -178,9 +228,9 @@ int main(int argc, char** argv) {
             paintings::artist_works(reals.back(), data_rng);
         }
         w1::Trainer::Options options;
-        options.generator_optimizer.lr = 1e-4;
-        options.discriminator_optimizer.lr = 1e-4;
-        return run_benchmark<w1::Trainer>(settings, options, reals);
+        options.generator_optimizer = bench_adam({.lr = 1e-4});
+        options.discriminator_optimizer = bench_adam({.lr = 1e-4});
+        return run_benchmark<w1::Trainer>(settings, options, shard(reals));
     }
 
     // W2 and W3: stand-in images, uniform in [-1, 1] like the scaled pixels (the data's
@@ -190,14 +240,23 @@ int main(int argc, char** argv) {
         reals.emplace_back(matrix<float>::shape_type{batch, 784});
         for (float& x : reals.back()) x = static_cast<float>(2.0 * data_rng.uniform() - 1.0);
     }
-    const Adam adam{.lr = 2e-4, .beta1 = 0.5};
+    const BenchAdam adam = bench_adam({.lr = 2e-4, .beta1 = 0.5});
 #ifdef XGAN_BENCH_HAS_DCGAN
     if (settings.workload == "dcgan")
         return run_benchmark<w3::Trainer>(
             settings, {.generator_optimizer = adam, .discriminator_optimizer = adam, .loss = NonSaturatingLoss{}},
-            reals);
+            shard(reals));
 #endif
     return run_benchmark<w2::Trainer>(
         settings, {.generator_optimizer = adam, .discriminator_optimizer = adam, .loss = NonSaturatingLoss{.real_label = 0.9}},
-        reals);
+        shard(reals));
+}
+
+int main(int argc, char** argv) {
+#ifdef XGAN_BENCH_MPI
+    xgan::mpi::Environment environment(argc, argv);
+    return xgan::mpi::run([&] { return run(argc, argv); });
+#else
+    return run(argc, argv);
+#endif
 }
