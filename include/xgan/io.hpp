@@ -7,6 +7,7 @@
 #include <xgan/io/architecture.hpp>
 #include <xgan/io/checkpoint.hpp>
 #include <xgan/io/csv_log.hpp>
+#include <xgan/io/export_header.hpp>
 #include <xgan/io/idx.hpp>
 #include <xgan/io/image_dataset.hpp>
 #include <xgan/io/image_grid.hpp>
