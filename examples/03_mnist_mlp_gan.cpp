@@ -11,7 +11,9 @@
 //
 // It reads Fashion-MNIST from Debian's dataset-fashion-mnist package unless --data
 // points at other IDX files (real MNIST: train-images-idx3-ubyte[.gz]). While it trains
-// it shows a progress bar, appends the monitors to a CSV log and every --grid-every
+// it shows a progress bar, appends the monitors to a CSV log (with, every --fcd-every
+// steps, the Frechet classifier distance of G's samples: docs/reference/metrics.md)
+// and every --grid-every
 // steps writes a grid of samples from one fixed noise batch (so the grids can be
 // compared over time) and a checkpoint; at the end it plots the monitors. --resume
 // continues a run from its checkpoint, with the same result as an uninterrupted run:

@@ -116,7 +116,7 @@ int reference(const std::string& classifier, std::size_t samples) {
     const xgan::ImageDataset train_set(fm::train_images);
     const xgan::ImageDataset test_set(fm::test_images);
     samples = std::min(samples, test_set.size());
-    const xgan::FrechetClassifierDistance fcd(xgan::load_fashion_classifier(classifier), all_images(train_set));
+    const xgan::FrechetClassifierDistance fcd(xgan::load_fashion_classifier(classifier), train_set);
     std::printf("FCD against the %zu training images, %zu samples each:\n", train_set.size(), samples);
     std::printf("  test images            %8.3f\n", fcd(all_images(test_set, 0, samples)));
     std::printf("  training images        %8.3f\n", fcd(all_images(train_set, train_set.size() - samples, samples)));

@@ -11,6 +11,10 @@
 // count; the log loses the rows a killed run wrote after its last checkpoint, which the
 // resumed run writes again.
 //
+// Every --fcd-every steps the log's column fcd holds the Frechet classifier distance of
+// --fcd-samples samples (support/image_quality.hpp; nan on the other rows), the progress
+// bar shows the last one, and fcd.png plots them at the end.
+//
 // --distributed (where the examples are built with MPI: XGAN_EXAMPLES_MPI): the program
 // is one of N ranks mpirun starts (docs/tutorial/distributed.md). Every rank reads the
 // dataset and draws the same batches of N x --batch images, keeps its own --batch of
@@ -22,11 +26,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -50,6 +56,7 @@
 #include <xgan/distributed/mpi.hpp>
 #endif
 
+#include "image_quality.hpp"
 #include "image_run.hpp"
 
 namespace xgan_examples {
@@ -158,6 +165,7 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
         throw std::invalid_argument(s.data + " holds fewer images than one batch of " + std::to_string(global_batch));
 
     const std::uint64_t total_steps = s.epochs > 0 ? s.epochs * batches_per_epoch : s.steps;
+    const FcdMonitor<T, G::input_size> fcd(s, data);  // reads the classifier before the folder is touched
 
     options.seed = s.seed;
     Trainer trainer(options);
@@ -227,7 +235,7 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
     if (writer) std::filesystem::create_directories(out);
     std::optional<xgan::CsvLog> log;
     if (writer) {
-        log.emplace(out / "log.csv");
+        log.emplace(out / "log.csv", std::vector<std::string>{"fcd"});
         if (const std::size_t removed = log->truncate_after(trainer.steps()))
             std::printf("%s: removed the %zu row(s) logged after step %llu, the checkpoint's\n",
                         log->path().string().c_str(), removed, static_cast<unsigned long long>(trainer.steps()));
@@ -236,14 +244,20 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
     xgan::Progress progress(total_steps, writer ? static_cast<std::ostream&>(std::cerr) : elsewhere,
                             {.start_step = trainer.steps(), .label = "training"});
     std::filesystem::path last_grid;
+    double last_fcd = std::numeric_limits<double>::quiet_NaN();
     while (trainer.steps() < total_steps) {
         if (trainer.steps() % batches_per_epoch == 0) order_rng = epoch_rng(s.seed, trainer.steps() / batches_per_epoch);
         data.next_batch(rows, order_rng);
         const xgan::StepStats stats = step(rows, real);
-        if (writer) log->append(stats);
+        const double distance = writer && fcd.due(stats.step) ? fcd.measure(trainer)
+                                                              : std::numeric_limits<double>::quiet_NaN();
+        if (std::isfinite(distance)) last_fcd = distance;
+        if (writer) log->append(stats, {distance});
         char extra[96];
-        std::snprintf(extra, sizeof extra, "D(real) %.3f  D score %.3f  G loss %.3f", stats.d_accuracy, stats.d_score,
-                      stats.g_loss);
+        const int used = std::snprintf(extra, sizeof extra, "D(real) %.3f  D score %.3f  G loss %.3f",
+                                       stats.d_accuracy, stats.d_score, stats.g_loss);
+        if (std::isfinite(last_fcd) && used > 0 && static_cast<std::size_t>(used) < sizeof extra)
+            std::snprintf(extra + used, sizeof extra - static_cast<std::size_t>(used), "  FCD %.1f", last_fcd);
         progress.update(stats.step, extra);
         if (stats.step % s.grid_every == 0 || stats.step == total_steps) {
             char name[64];
@@ -258,7 +272,16 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
     progress.finish();
     if (!writer) return 0;
     log.reset();
-    xgan::save_training_plot(out / "training.png", xgan::read_csv_log(out / "log.csv"), {.title = plot_title});
+    const xgan::TrainingLog written = xgan::read_csv_log(out / "log.csv");
+    xgan::save_training_plot(out / "training.png", written, {.title = plot_title});
+    bool measured = false;
+    for (const xgan::LogRow& row : written.rows) measured = measured || std::isfinite(row.extra.at(0));
+    if (measured) {
+        xgan::save_column_plot(out / "fcd.png", written, "fcd",
+                               {.title = plot_title + ": Frechet classifier distance (lower is better)",
+                                .y_label = "FCD, " + std::to_string(s.fcd_samples) + " samples"});
+        std::printf("wrote %s (the FCD, last %.2f)\n", (out / "fcd.png").string().c_str(), last_fcd);
+    }
     std::printf("wrote %s (last samples), %s, %s and %s\n", last_grid.string().c_str(),
                 (out / "training.png").string().c_str(), (out / "log.csv").string().c_str(),
                 checkpoint.string().c_str());

@@ -32,8 +32,17 @@ void add_image_run_options(CommandLine& command_line, ImageRunSettings& s, const
         .add_option("--resume", s.resume,
                     "Continue from this checkpoint; log.csv rows past its step (a killed run's) are removed")
         .check_existing_file();
+    command_line.add_option("--fcd-every", s.fcd_every,
+                            "Log the Frechet classifier distance (FCD) of G's samples every N steps; 0: never")
+        .show_default()
+        .check_range(0, 100000000);
+    command_line.add_option("--fcd-samples", s.fcd_samples, "Samples the FCD is measured on")
+        .show_default()
+        .check_range(2, 1000000);
+    command_line.add_option("--classifier", s.classifier, "The FCD's Fashion-MNIST classifier (.npz)")
+        .show_default();
     command_line.add_flag("--overwrite", s.overwrite,
-                          "Delete the previous run's checkpoint.npz, log.csv, training.png and samples_*.png in "
+                          "Delete the previous run's checkpoint.npz, log.csv, training.png, fcd.png and samples_*.png in "
                           "--output first; other files stay");
     command_line.add_flag("--distributed", s.distributed,
                           "Train data-parallel as one of the ranks mpirun starts (mpirun -np N ...): each step "
@@ -54,7 +63,7 @@ bool written_by_a_run(const std::filesystem::path& file) {
     const std::size_t ranks_end = std::min(name.find_first_not_of("0123456789", 17), name.size());
     const bool rank_states = name.starts_with("checkpoint.ranks-") && ranks_end >= 23 &&
                              is(std::string_view(name).substr(ranks_end), ".npz");
-    return is(name, "checkpoint.npz") || is(name, "log.csv") || is(name, "training.png") || samples || rank_states;
+    return is(name, "checkpoint.npz") || is(name, "log.csv") || is(name, "training.png") || is(name, "fcd.png") || samples || rank_states;
 }
 
 // A fresh run into a folder holding another run would replace that run's checkpoint and

@@ -13,6 +13,11 @@
 
 #include "command_line.hpp"
 
+// The classifier file of the Frechet classifier distance (examples/CMakeLists.txt sets it).
+#ifndef XGAN_EXAMPLES_CLASSIFIER
+#define XGAN_EXAMPLES_CLASSIFIER "fashion_mnist_classifier.npz"
+#endif
+
 namespace xgan_examples {
 
 // One run: each example sets its own defaults.
@@ -26,6 +31,11 @@ struct ImageRunSettings {
     std::uint64_t grid_every = 0;
     std::string resume;        // checkpoint to continue from, or empty
     bool overwrite = false;
+    // The Frechet classifier distance logged every fcd_every steps (0: never), of
+    // fcd_samples samples, with this classifier (support/image_quality.hpp).
+    std::uint64_t fcd_every = 500;
+    std::size_t fcd_samples = 5000;
+    std::string classifier = XGAN_EXAMPLES_CLASSIFIER;
     bool distributed = false;  // one of N ranks under mpirun: --batch rows per rank
 };
 
@@ -35,7 +45,7 @@ struct ImageRunSettings {
 // data order").
 void add_image_run_options(CommandLine& command_line, ImageRunSettings& settings, const std::string& seed_use);
 
-// A file a run writes into its folder (checkpoint.npz, log.csv, training.png,
+// A file a run writes into its folder (checkpoint.npz, log.csv, training.png, fcd.png,
 // samples_<step>.png with the step in 6 digits or more, and under --distributed
 // checkpoint.ranks-<step>.npz), or a temporary file
 // ("NAME.tmp...") a save interrupted by a crash leaves beside one: what --overwrite deletes.

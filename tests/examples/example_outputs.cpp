@@ -12,10 +12,16 @@
 //                                           FIRST..LAST, each once, in order
 //   example_outputs checkpoint PATH STEP    an xgan checkpoint of a trainer at step STEP
 //   example_outputs same-checkpoint A B     the same entries in A and B, bit for bit
+//   example_outputs fcd PATH EVERY          a log whose column fcd is a number >= 0 on the
+//                                           rows of steps divisible by EVERY, nan elsewhere
+//   example_outputs fcd-falls PATH EARLY LATE RATIO
+//                                           the log's fcd at step LATE is below RATIO times
+//                                           its fcd at step EARLY
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -23,6 +29,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <zlib.h>
@@ -142,6 +149,41 @@ void check_same_checkpoint(const std::string& a, const std::string& b) {
         if (!left.contains(name)) fail(a, "has no entry '" + name + "' (" + b + " has)");
 }
 
+// The log's fcd column, by step.
+std::vector<std::pair<std::uint64_t, double>> fcd_column(const std::string& path) {
+    const xgan::TrainingLog log = xgan::read_csv_log(path);
+    const auto column = std::find(log.extra_columns.begin(), log.extra_columns.end(), "fcd");
+    if (column == log.extra_columns.end()) fail(path, "has no column fcd");
+    const auto index = static_cast<std::size_t>(column - log.extra_columns.begin());
+    std::vector<std::pair<std::uint64_t, double>> values;
+    for (const xgan::LogRow& row : log.rows) values.emplace_back(row.stats.step, row.extra[index]);
+    return values;
+}
+
+void check_fcd(const std::string& path, std::uint64_t every) {
+    for (const auto& [step, value] : fcd_column(path)) {
+        if (step % every == 0 && !(std::isfinite(value) && value >= 0))
+            fail(path, "fcd at step " + std::to_string(step) + " is " + std::to_string(value) + ", not a distance");
+        if (step % every != 0 && !std::isnan(value))
+            fail(path, "fcd at step " + std::to_string(step) + " is " + std::to_string(value) + ", expected nan");
+    }
+}
+
+void check_fcd_falls(const std::string& path, std::uint64_t early, std::uint64_t late, double ratio) {
+    double at_early = NAN, at_late = NAN;
+    for (const auto& [step, value] : fcd_column(path)) {
+        if (step == early) at_early = value;
+        if (step == late) at_late = value;
+    }
+    if (!std::isfinite(at_early) || !std::isfinite(at_late))
+        fail(path, "no fcd at step " + std::to_string(early) + " or " + std::to_string(late));
+    std::printf("example_outputs: fcd %.2f at step %llu, %.2f at step %llu\n", at_early,
+                static_cast<unsigned long long>(early), at_late, static_cast<unsigned long long>(late));
+    if (!(at_late < ratio * at_early))
+        fail(path, "fcd " + std::to_string(at_late) + " at step " + std::to_string(late) + " is not below " +
+                       std::to_string(ratio) + " x " + std::to_string(at_early) + " at step " + std::to_string(early));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -160,6 +202,9 @@ int main(int argc, char** argv) {
         else if (command("log", 3)) check_log(args[1], number(argv[3]), number(argv[4]));
         else if (command("checkpoint", 2)) check_checkpoint(args[1], number(argv[3]));
         else if (command("same-checkpoint", 2)) check_same_checkpoint(args[1], args[2]);
+        else if (command("fcd", 2)) check_fcd(args[1], number(argv[3]));
+        else if (command("fcd-falls", 4))
+            check_fcd_falls(args[1], number(argv[3]), number(argv[4]), std::stod(args[4]));
         else {
             std::fprintf(stderr, "example_outputs: unknown command or wrong arguments (see the source's header)\n");
             return 2;

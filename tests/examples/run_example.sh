@@ -11,7 +11,8 @@
 # dcgan-outputs (04: sample grids, log, plot, checkpoint; images of another shape are
 # refused), dcgan-resume (04: killed and resumed equals uninterrupted), dcgan-variants
 # (04: each generator and discriminator trains; a checkpoint of one network does not
-# load into another).
+# load into another), mnist-fcd (03 on Fashion-MNIST: the Frechet classifier distance of
+# G's samples falls between an early and a later checkpoint).
 # WORK_DIR is emptied first. EXAMPLE_OUTPUTS is tests/examples/example_outputs.cpp built.
 set -eu
 
@@ -49,14 +50,17 @@ case "$case_name" in
 
   mnist-outputs)
     mnist_data
-    mnist --steps 4 --grid-every 2 --output run
-    "$outputs" png run/samples_000002.png run/samples_000004.png run/training.png
+    mnist --steps 4 --grid-every 2 --fcd-every 2 --fcd-samples 50 --output run
+    "$outputs" png run/samples_000002.png run/samples_000004.png run/training.png run/fcd.png
     "$outputs" log run/log.csv 1 4
+    "$outputs" fcd run/log.csv 2
     "$outputs" checkpoint run/checkpoint.npz 4
     ;;
 
   mnist-resume)
     mnist_data
+    # The FCD every 3 steps: a resumed run logs the values an uninterrupted one does.
+    mnist() { "$example" --data images.idx --batch 4 --fcd-every 3 --fcd-samples 50 "$@"; }
     mnist --steps 7 --grid-every 7 --output straight  # saves once: saving must not change the run
 
     # The state a kill after step 4 leaves: the checkpoint of step 3 (in the middle of
@@ -170,6 +174,13 @@ case "$case_name" in
       fail "an upsample generator resumed from a transposed generator's checkpoint"
     fi
     grep -qF "the checkpoint's generator is" refused.txt || fail "wrong resume refused with: $(cat refused.txt)"
+    ;;
+
+  mnist-fcd)
+    # 200 steps on Fashion-MNIST, checkpoints and FCDs at steps 100 and 200 (1,000 samples).
+    "$example" --steps 200 --batch 32 --grid-every 100 --fcd-every 100 --fcd-samples 1000 --output run > run.txt
+    "$outputs" fcd run/log.csv 100
+    "$outputs" fcd-falls run/log.csv 100 200 0.9
     ;;
 
   *) fail "unknown case" ;;

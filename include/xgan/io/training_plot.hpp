@@ -9,6 +9,11 @@
 // logged and boldly as a centred moving average (non-finite values left out of it; see
 // moving_average for the ends).
 // The legend stands right of the curves, so that it hides none.
+//
+// column_plot draws one extra column of a log, such as the Frechet classifier distance
+// the image examples log every N steps (nan between):
+//
+//     xgan::save_column_plot("run/fcd.png", xgan::read_csv_log("run/log.csv"), "fcd");
 #pragma once
 
 #include <algorithm>
@@ -19,9 +24,12 @@
 #include <limits>
 #include <numbers>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <xgan/config.hpp>
 #include <xgan/io/csv_log.hpp>
 #include <xgan/io/png_plot.hpp>
 #include <xgan/train/step_stats.hpp>
@@ -135,6 +143,43 @@ inline void save_training_plot(const std::filesystem::path& path, std::span<cons
 inline void save_training_plot(const std::filesystem::path& path, const TrainingLog& log,
                                const TrainingPlotOptions& options = {}) {
     training_plot(log, options).save(path);
+}
+
+struct ColumnPlotOptions {
+    std::string title;    // empty: the column's name
+    std::string y_label;  // empty: the column's name
+    int width = 960, height = 540;
+};
+
+// The extra column `column` of `log` over the steps: its finite values only (a column
+// logged every N steps holds nan between), joined by a line with a dot at each. Throws
+// std::invalid_argument naming the column and the log's extra columns if it has no such
+// column.
+inline PngPlot column_plot(const TrainingLog& log, std::string_view column, const ColumnPlotOptions& options = {}) {
+    const auto found = std::find(log.extra_columns.begin(), log.extra_columns.end(), column);
+    if (found == log.extra_columns.end()) {
+        std::string names;
+        for (const std::string& name : log.extra_columns) names += (names.empty() ? "" : ", ") + name;
+        XGAN_THROW(std::invalid_argument, "xgan::column_plot: the log has no column '", column,
+                   "'; its extra columns are: ", names.empty() ? std::string("none") : names);
+    }
+    const std::size_t index = static_cast<std::size_t>(found - log.extra_columns.begin());
+    std::vector<double> steps, values;
+    for (const LogRow& row : log.rows)
+        if (std::isfinite(row.extra[index]))
+            steps.push_back(static_cast<double>(row.stats.step)), values.push_back(row.extra[index]);
+    PngPlot plot(options.width, options.height);
+    plot.title(options.title.empty() ? std::string(column) : options.title)
+        .x_label("step")
+        .y_label(options.y_label.empty() ? std::string(column) : options.y_label);
+    plot.add_line(steps, values, {.colour = SvgPlot::palette(0), .width = 2, .marker_radius = 3});
+    return plot;
+}
+
+// Writes column_plot(...) as a PNG (atomically; see write_png).
+inline void save_column_plot(const std::filesystem::path& path, const TrainingLog& log, std::string_view column,
+                             const ColumnPlotOptions& options = {}) {
+    column_plot(log, column, options).save(path);
 }
 
 }  // namespace xgan

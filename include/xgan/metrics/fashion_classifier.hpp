@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,7 @@
 #include <xgan/core/tensor.hpp>
 #include <xgan/io/architecture.hpp>
 #include <xgan/io/checkpoint.hpp>
+#include <xgan/io/image_dataset.hpp>
 #include <xgan/io/npz.hpp>
 #include <xgan/layers/dense.hpp>
 #include <xgan/layers/relu.hpp>
@@ -100,12 +102,42 @@ matrix<float> fashion_features(const FashionClassifier& net, const xt::xexpressi
     return features;
 }
 
+// The feature statistics of the first `count` images of `data` (all of them by default),
+// their features computed 5,000 images at a time. Throws std::invalid_argument unless
+// the images are 28x28 and there are at least 2.
+inline FeatureStatistics fashion_feature_statistics(const FashionClassifier& net, const ImageDataset& data,
+                                                    std::size_t count = std::numeric_limits<std::size_t>::max()) {
+    count = std::min(count, data.size());
+    if (data.rows() != 28 || data.cols() != 28 || count < 2)
+        XGAN_THROW(std::invalid_argument, "xgan::fashion_feature_statistics: the classifier reads 28x28 images, ",
+                   data.images_source(), " holds ", count, " of ", data.rows(), "x", data.cols(),
+                   count < 2 ? " (a covariance needs at least 2)" : "");
+    matrix<float> features({count, fashion_feature_size});
+    constexpr std::size_t chunk = 5000;
+    matrix<float> images;
+    for (std::size_t begin = 0; begin < count; begin += chunk) {
+        const std::size_t rows = std::min(chunk, count - begin);
+        images.resize({rows, FashionClassifier::input_size});
+        for (std::size_t r = 0; r < rows; ++r) {
+            const auto pixels = data.image(begin + r);
+            for (std::size_t c = 0; c < pixels.size(); ++c) images(r, c) = ImageDataset::scale(pixels[c]);
+        }
+        const matrix<float> part = fashion_features(net, images);
+        std::copy(part.begin(), part.end(), features.begin() + static_cast<std::ptrdiff_t>(begin * fashion_feature_size));
+    }
+    return feature_statistics(features);
+}
+
 // The FCD against one set of real images, whose feature statistics it computes once.
 class FrechetClassifierDistance {
 public:
     template <class E>
     FrechetClassifierDistance(FashionClassifier classifier, const xt::xexpression<E>& real_images)
         : net_(std::move(classifier)), reference_(feature_statistics(fashion_features(net_, real_images))) {}
+    // Against the first `count` images of a dataset (all by default; see fashion_feature_statistics).
+    FrechetClassifierDistance(FashionClassifier classifier, const ImageDataset& real,
+                              std::size_t count = std::numeric_limits<std::size_t>::max())
+        : net_(std::move(classifier)), reference_(fashion_feature_statistics(net_, real, count)) {}
 
     // The distance of `images` {n >= 2, 784} in [-1, 1] to the real images.
     template <class E>
