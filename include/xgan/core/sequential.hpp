@@ -122,22 +122,55 @@ struct input_check<Position, In, Spec> {
     using type = typename Spec::template check_input<Position, In>;
 };
 
-// A base of Sequential holding one input check per layer, so the shape rules are
-// checked before anything else in the class and each is reported once.
-template <class In, class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
-struct check_stack;
-
 template <class Layer, class In>
 struct previous_shape {
     using type = output_shape_t<Layer>;
 };
 
+// The input check of layer I of a stack whose input is In.
+template <std::size_t I, class In, class Layers, class Specs>
+using input_check_t = typename input_check<
+    layer_index<I>,
+    typename std::conditional_t<I == 0, std::type_identity<In>,
+                                previous_shape<std::tuple_element_t<(I > 0 ? I - 1 : 0), Layers>, In>>::type,
+    std::tuple_element_t<I, Specs>>::type;
+
+// The size and shape rules of shape_check.hpp are static_asserts in Sequential's body,
+// which name the first misfit; a specification's own check_input<Position, In> (its
+// static_asserts name its rule) is a base of Sequential, checked before anything else.
+template <class Check>
+struct as_base {
+    using type = Check;
+};
+template <class Position, class Previous, class Input>
+struct as_base<check_layer_input<Position, Previous, Input>> {
+    using type = no_check<Position>;
+};
+template <class Position, class Previous, class Input>
+struct as_base<check_layer_shape<Position, Previous, Input>> {
+    using type = no_check<Position>;
+};
+
+template <class In, class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
+struct check_stack;
 template <class In, class Layers, class Specs, std::size_t... I>
 struct check_stack<In, Layers, Specs, std::index_sequence<I...>>
-    : input_check<layer_index<I>,
-                  typename std::conditional_t<I == 0, std::type_identity<In>,
-                                              previous_shape<std::tuple_element_t<(I > 0 ? I - 1 : 0), Layers>, In>>::type,
-                  std::tuple_element_t<I, Specs>>::type... {};
+    : as_base<input_check_t<I, In, Layers, Specs>>::type... {};
+
+// The first check of kind Kind (check_layer_input, check_layer_shape) that fails in the
+// stack T, Specs..., or void; void too when the first layer fixes no input shape.
+template <template <class...> class Kind, class In, class Layers, class Specs,
+          class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
+struct first_misfit;
+template <template <class...> class Kind, class In, class Layers, class Specs, std::size_t... I>
+struct first_misfit<Kind, In, Layers, Specs, std::index_sequence<I...>>
+    : first_failing<Kind, input_check_t<I, In, Layers, Specs>...> {};
+
+template <template <class...> class Kind, class T, class... Specs>
+using first_misfit_t = typename std::conditional_t<
+    std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>, std::type_identity<void>,
+    first_misfit<Kind, stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>, bound_stack_t<T, Specs...>,
+                 typename layer_specs<Specs...>::type>>::type;
 
 }  // namespace detail
 
@@ -173,6 +206,17 @@ public:
     using layer_type = std::tuple_element_t<I, layers_type>;
 
     static constexpr std::size_t layer_count = std::tuple_size_v<layers_type>;
+
+    // Adjacent layers must fit; the note under a failure shows the first misfit's numbers.
+    using first_size_misfit_ = detail::first_misfit_t<detail::check_layer_input, T, Specs...>;
+    static_assert(detail::holds<first_size_misfit_>,
+                  "xgan::Sequential: a layer's input size must equal the previous layer's output size "
+                  "(layer_index counts from 0; change the Dense<In, Out> at that position or the one before it)");
+    using first_shape_misfit_ = detail::first_misfit_t<detail::check_layer_shape, T, Specs...>;
+    static_assert(detail::holds<first_shape_misfit_>,
+                  "xgan::Sequential: a layer's input shape must equal the previous layer's output shape "
+                  "(layer_index counts from 0; shapes are C x H x W or a vector; a Dense layer takes a vector: put "
+                  "xgan::Flatten before it, and xgan::Unflatten<C, H, W> after it to return to images)");
 
     // The shape of one sample entering the network, and leaving it: shape<784> or
     // shape<1, 28, 28> (core/shape.hpp). Rows of a batch hold input_shape::size values.
@@ -597,6 +641,12 @@ public:
 private:
     template <class E>
     static void check_input(const E& x) {
+        using rank_check = detail::check_batch_rank<detail::batch_rank<xt::get_rank<E>::value>,
+                                                    detail::sample_rank<input_shape::rank>>;
+        static_assert(detail::holds<rank_check>,
+                      "xgan::Sequential: a batch is 2-D, {batch, input_size}, one sample per row (or {batch, C, H, W} "
+                      "for an image input); a 1-D tensor x holding one sample is the batch "
+                      "xt::view(x, xt::newaxis(), xt::all())");
         if constexpr (input_shape::rank == 3) {
             if (x.dimension() == 4) {
                 const auto& s = x.shape();
@@ -828,9 +878,23 @@ inline constexpr bool composable = [] {
     }
 }();
 
+namespace detail {
+// Whether N is a Sequential known to be a Network without instantiating it. Under g++
+// `using Trainer = AdversarialTrainer<G, D>;` then instantiates neither, so a shape
+// error in G or D names the line that uses Trainer, not the alias. clang++ treats a
+// class whose static_assert failed as having no members, so there G is checked (and
+// instantiated) at the alias, as before, rather than failing again inside the trainer.
+template <class N>
+inline constexpr bool known_sequential = false;
+#ifndef __clang__
+template <class T, class... Specs>
+inline constexpr bool known_sequential<BasicSequential<T, Specs...>> = true;
+#endif
+}  // namespace detail
+
 // A network xgan can train: the members Sequential provides.
 template <class N>
-concept Network = requires {
+concept Network = detail::known_sequential<N> || requires {
     typename N::value_type;
     typename N::Workspace;
     { N::input_size } -> std::convertible_to<std::size_t>;

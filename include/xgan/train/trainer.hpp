@@ -163,6 +163,33 @@ public:
     using value_type = typename G::value_type;
     using T = value_type;
 
+private:
+    // G's output must be what D reads, and D must end in one score per sample. The checks
+    // are static_asserts here, at the user's line; the note under a failure shows the numbers.
+    static constexpr bool vector_io = output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1;
+    using gan_sizes_check = std::conditional_t<vector_io,
+                                               detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
+                                                                       detail::discriminator_input_size<D::input_size>>,
+                                               void>;
+    using gan_shapes_check =
+        std::conditional_t<vector_io, void,
+                           detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
+                                                    detail::discriminator_input_shape<input_shape_t<D>>>>;
+    using discriminator_output_check =
+        detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>>;
+    static_assert(detail::holds<gan_sizes_check>,
+                  "xgan::AdversarialTrainer: the generator's output size must equal the discriminator's input "
+                  "size (the discriminator scores what the generator makes)");
+    static_assert(detail::holds<gan_shapes_check>,
+                  "xgan::AdversarialTrainer: the generator's output shape must equal the discriminator's input "
+                  "shape (C x H x W; end the generator with xgan::Unflatten<C, H, W> or start the discriminator "
+                  "with xgan::Flatten to make them agree)");
+    static_assert(detail::holds<discriminator_output_check>,
+                  "xgan::AdversarialTrainer: the discriminator must end in one output per sample "
+                  "(e.g. Dense<128, 1>, Sigmoid)");
+
+public:
+
     static_assert(std::is_same_v<typename D::value_type, T>,
                   "xgan::AdversarialTrainer: the generator and the discriminator must use the same scalar type");
     static_assert(Optimizer<GeneratorOptimizer, T>,
@@ -540,6 +567,9 @@ private:
 
     template <class E>
     static void check_real_batch(const E& real) {
+        using rank_check = detail::check_batch_rank<detail::batch_rank<xt::get_rank<E>::value>, detail::sample_rank<1>>;
+        static_assert(detail::holds<rank_check>,
+                      "xgan::AdversarialTrainer: the real batch is 2-D, {batch, D::input_size}, one sample per row");
         if (real.dimension() != 2)
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", D::input_size,
                        "}, got ", real.dimension(), " dimension(s)");
