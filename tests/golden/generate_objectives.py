@@ -51,6 +51,52 @@ def losses(real_values, fake_values):
     return out
 
 
+def r1_step(w):
+    """One AdversarialTrainer step with R1Loss<NonSaturatingLoss> (gamma 3), SGD lr 0.1 for both
+    networks, noise given, in float64: G = Linear(2, 3); D = Linear(3, 5), Tanh, Linear(5, 1)."""
+    g = torch.Generator().manual_seed(151)
+    G = torch.nn.Linear(2, 3).double()
+    D = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 1)).double()
+    with torch.no_grad():
+        for p in list(G.parameters()) + list(D.parameters()):
+            p.copy_(torch.rand(p.shape, generator=g, dtype=torch.float64) * 2 - 1)
+    real = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    z_d = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    z_g = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    gamma, lr = 3.0, 0.1
+    w.block("r1_step.G.param", torch.cat([p.reshape(-1) for p in G.parameters()]))
+    w.block("r1_step.D.param", torch.cat([p.reshape(-1) for p in D.parameters()]))
+    w.block("r1_step.real", real)
+    w.block("r1_step.z_d", z_d)
+    w.block("r1_step.z_g", z_g)
+    # D's update: the non-saturating D loss on real and G(z_d), plus R1 on the real batch.
+    x = real.clone().requires_grad_(True)
+    real_logits = D(x)
+    fake_logits = D(G(z_d).detach())
+    bce = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) +
+           F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+    (grad_x,) = torch.autograd.grad(real_logits.sum(), x, create_graph=True)
+    penalty = gamma / 2 * grad_x.pow(2).sum(1).mean()
+    d_params = list(D.parameters())
+    d_grads = torch.autograd.grad(bce + penalty, d_params)
+    with torch.no_grad():
+        for p, gr in zip(d_params, d_grads):
+            p -= lr * gr
+    w.block("r1_step.d_loss", bce + penalty)
+    w.block("r1_step.penalty", penalty)
+    # G's update through the updated D: -mean log sigmoid(D(G(z_g))).
+    g_logits = D(G(z_g))
+    g_loss = F.binary_cross_entropy_with_logits(g_logits, torch.ones_like(g_logits))
+    g_params = list(G.parameters())
+    g_grads = torch.autograd.grad(g_loss, g_params)
+    with torch.no_grad():
+        for p, gr in zip(g_params, g_grads):
+            p -= lr * gr
+    w.block("r1_step.g_loss", g_loss)
+    w.block("r1_step.G.param_after", torch.cat([p.reshape(-1) for p in G.parameters()]))
+    w.block("r1_step.D.param_after", torch.cat([p.reshape(-1) for p in D.parameters()]))
+
+
 def main():
     torch.set_num_threads(1)
     w = Writer("objectives.txt", "Score-reading GAN objectives (float64): PyTorch autograd values.")
@@ -73,6 +119,9 @@ def main():
         for loss, values in losses(real, fake).items():
             for q, v in values.items():
                 w.block("%s.%s.%s" % (name, loss, q), v.detach().reshape(-1))
+    w.comment("r1_step: one AdversarialTrainer step with R1Loss<NonSaturatingLoss>{.gamma = 3}, SGD lr 0.1,\n"
+              "noise given (see r1_step in the script).")
+    r1_step(w)
     w.save()
 
 

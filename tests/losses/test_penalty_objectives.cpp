@@ -7,9 +7,12 @@
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <xgan/xgan.hpp>
+
+#include "golden/golden_data.hpp"
 
 using namespace xgan;
 
@@ -149,6 +152,43 @@ TEST_CASE("R1's critic gradient is the whole loss's, penalty on the real batch i
     CHECK(u.stats.d_accuracy > 0);  // a logit loss underneath: D's output is a probability
 }
 
+TEST_CASE("one R1 step through the trainer matches PyTorch autograd (create_graph=True)", "[losses][penalty][golden]") {
+    // tests/golden/generate_objectives.py, r1_step: float64, SGD lr 0.1, noise given.
+    const auto data =
+        golden::data_file::load(std::string(XGAN_TEST_DATA_DIR) + "/../golden/data/objectives.txt");
+    const auto load = [&](const std::string& name, std::size_t rows, std::size_t cols) {
+        const auto& b = data.get(name, rows, cols);
+        matrix<double> m({rows, cols});
+        std::copy(b.values.begin(), b.values.end(), m.begin());
+        return m;
+    };
+    TinyG g;
+    TinyCritic d;
+    const auto& g_param = data.get("r1_step.G.param", 1, TinyG::parameter_count).values;
+    const auto& d_param = data.get("r1_step.D.param", 1, TinyCritic::parameter_count).values;
+    std::copy(g_param.begin(), g_param.end(), g.parameters().begin());
+    std::copy(d_param.begin(), d_param.end(), d.parameters().begin());
+    AdversarialTrainer<TinyG, TinyCritic, SGD, SGD, R1Loss<>> trainer(
+        g, d, {.generator_optimizer = SGD{.lr = 0.1}, .discriminator_optimizer = SGD{.lr = 0.1},
+               .loss = R1Loss<>{.gamma = 3}});
+    const StepStats s = trainer.step(load("r1_step.real", batch, 3), load("r1_step.z_d", batch, 2),
+                                     load("r1_step.z_g", batch, 2));
+    CHECK(s.d_loss == Approx(data.scalar("r1_step.d_loss")).epsilon(1e-13));
+    CHECK(s.penalty == Approx(data.scalar("r1_step.penalty")).epsilon(1e-13));
+    CHECK(s.g_loss == Approx(data.scalar("r1_step.g_loss")).epsilon(1e-13));
+    const auto& d_after = data.get("r1_step.D.param_after", 1, TinyCritic::parameter_count).values;
+    const auto& g_after = data.get("r1_step.G.param_after", 1, TinyG::parameter_count).values;
+    for (std::size_t i = 0; i < d_after.size(); ++i) {
+        INFO("D parameter " << i);
+        CHECK(trainer.discriminator().parameters()[i] == Approx(d_after[i]).epsilon(1e-13).margin(1e-15));
+        CHECK(trainer.discriminator().parameters()[i] != Approx(d_param[i]).margin(1e-6));  // it moved
+    }
+    for (std::size_t i = 0; i < g_after.size(); ++i) {
+        INFO("G parameter " << i);
+        CHECK(trainer.generator().parameters()[i] == Approx(g_after[i]).epsilon(1e-13).margin(1e-15));
+    }
+}
+
 TEST_CASE("a penalty of weight 0 leaves the loss's own gradient", "[losses][penalty]") {
     const Update gp = critic_update(WassersteinGPLoss{.lambda = 0}, 41);
     const Update plain = critic_update(WassersteinLoss{.clip = 0}, 41);
@@ -221,4 +261,17 @@ TEST_CASE("penalty objectives refuse weights that make no sense", "[losses][pena
     STATIC_REQUIRE(penalises_input_gradient_v<R1Loss<HingeLoss>>);
     STATIC_REQUIRE(loss_reads_v<R1Loss<HingeLoss>> == CriticOutput::score);
     STATIC_REQUIRE(loss_reads_v<R1Loss<>> == CriticOutput::logit);
+}
+
+TEST_CASE("R1Loss passes its base loss's hook and monitors on", "[losses][penalty]") {
+    using Generator = Sequential<Dense<2, 2>>;
+    using Critic = Sequential<Dense<2, 8>, LeakyReLU, Dense<8, 1>>;
+    AdversarialTrainer<Generator, Critic, SGD, SGD, R1Loss<WassersteinLoss>> trainer(
+        {.discriminator_optimizer = SGD{.lr = 0.5}, .loss = {.loss = {.clip = 0.01}, .gamma = 1}, .seed = 3});
+    matrix<float> real({8, 2});
+    Rng(4).fill_normal(std::span<float>(real.data(), real.size()));
+    const StepStats s = trainer.train_discriminator(real);
+    for (const float p : trainer.discriminator().parameters()) CHECK(std::abs(p) <= 0.01f);
+    CHECK(s.wasserstein == s.real_score - s.fake_score);
+    CHECK(s.penalty >= 0);
 }

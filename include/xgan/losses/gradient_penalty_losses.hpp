@@ -94,6 +94,12 @@ struct R1Loss {
     void monitors(const matrix<T>& real, const matrix<T>& fake, StepStats& stats) const {
         if constexpr (requires { loss.monitors(real, fake, stats); }) loss.monitors(real, fake, stats);
     }
+
+    // Base's hook, if it has one (R1Loss<WassersteinLoss> clips the critic's weights).
+    template <class Net>
+    void after_discriminator_update(Net& critic) const {
+        if constexpr (requires { loss.after_discriminator_update(critic); }) loss.after_discriminator_update(critic);
+    }
 };
 
 }  // namespace xgan
