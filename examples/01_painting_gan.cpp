@@ -191,6 +191,9 @@ int main(int argc, char** argv) {
 
         // The picture: a few generated curves against the two bounds, as the tutorials draw it.
         constexpr std::size_t shown = 8;
+        std::printf("The picture's %zu curves, fitted a:", shown);
+        for (std::size_t r = 0; r < shown; ++r) std::printf(" %.2f", a[r]);
+        std::printf("\n");
         std::vector<double> xs(art_components), lower(art_components), upper(art_components);
         for (std::size_t j = 0; j < art_components; ++j) {
             xs[j] = xgan::paintings::paint_point(j, art_components);
