@@ -58,8 +58,8 @@ struct export_arg {
     std::string text;
     export_arg(std::string value) : text(std::move(value)) {}
     export_arg(const char* value) : text(value) {}
-    export_arg(std::size_t value) : text(std::to_string(value)) {}
-    export_arg(int value) : text(std::to_string(value)) {}
+    template <std::integral I>
+    export_arg(I value) : text(std::to_string(value)) {}
 };
 
 // What a layer's export_code writes through. In the code it emits, `x` is the layer's
