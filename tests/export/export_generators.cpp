@@ -38,6 +38,10 @@ using ExactLayers = Sequential<Input<2, 4, 6>, BatchNorm, LeakyReLUWithSlope<1, 
 using ConvLayers = Sequential<Input<1, 6, 6>, Conv2D<1, 3, 3, 1, 1>, ReLU, Conv2DRect<3, 2, 2, 3, 1, 2, 0, 1>,
                               ConvTranspose2D<2, 2, 3, 2, 1, 1>, BatchNorm, Flatten, Dense<120, 4>, Sigmoid,
                               Dropout>;
+// The normalisations: SpectralNorm exports W / sigma from its u and v (here iterated by the
+// warm-up passes), LayerNorm its statistics in double as forward computes them.
+using NormLayers = Sequential<Input<2, 4, 4>, SpectralNorm<Conv2D<2, 3, 3, 1, 1>>, LayerNorm, LeakyReLU, Flatten,
+                              SpectralNorm<Dense<48, 6>>, LayerNormWith<std::ratio<1, 1000>>, Tanh>;
 
 template <class Net>
 void warm_running_statistics(Net& net, Rng& rng) {
@@ -104,5 +108,6 @@ int main(int argc, char** argv) {
     ok = ok && export_case<Dcgan>(folder, "dcgan", 4, 1e-5);
     ok = ok && export_case<ExactLayers>(folder, "exact_layers", 5, 0.0);
     ok = ok && export_case<ConvLayers>(folder, "conv_layers", 6, 1e-6);
+    ok = ok && export_case<NormLayers>(folder, "norm_layers", 7, 1e-6);
     return ok ? 0 : 1;
 }

@@ -78,6 +78,30 @@ public:
         }
     }
 
+    // Its inference code for xgan::export_header: forward's arithmetic (statistics in
+    // double), one sample.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> /*buffers*/) const {
+        const std::string gamma = out.constant("weight", params.first(N));
+        const std::string beta = out.constant("bias", params.subspan(N, N));
+        out.code(R"(double sum = 0;
+for (std::size_t i = 0; i < $N; ++i) sum += static_cast<double>(x[i]);
+const double mean = sum / static_cast<double>($N);
+double squares = 0;
+for (std::size_t i = 0; i < $N; ++i) {
+    const double d = static_cast<double>(x[i]) - mean;
+    squares += d * d;
+}
+const double inv_std = 1.0 / std::sqrt(squares / static_cast<double>($N) + static_cast<double>($num) / static_cast<double>($den));
+for (std::size_t i = 0; i < $N; ++i)
+    y[i] = static_cast<scalar>((static_cast<double>(x[i]) - mean) * inv_std * $gamma[i] + $beta[i]);)",
+                 {{"N", N},
+                  {"num", static_cast<std::size_t>(Epsilon::num)},
+                  {"den", static_cast<std::size_t>(Epsilon::den)},
+                  {"gamma", gamma},
+                  {"beta", beta}});
+    }
+
     // Per row, with g = dy * weight, xhat the normalised input and means over the row:
     // dx = inv_std (g - mean(g) - xhat mean(g xhat)).
     void backward_input(std::span<const T> params, const matrix<T>& x, const matrix<T>& /*y*/, const matrix<T>& dy,

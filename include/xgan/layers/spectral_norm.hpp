@@ -158,13 +158,7 @@ public:
                     wv[i] += static_cast<double>(w[i * columns + j]) * cache.v[j];
             normalize(std::span<const double>(wv), std::span<T>(cache.u));
         }
-        // sigma = u . (W v), with v as stored in T (PyTorch's mv and dot in the weight's type)
-        double sigma = 0;
-        for (std::size_t i = 0; i < rows; ++i) {
-            double row = 0;
-            for (std::size_t j = 0; j < columns; ++j) row += static_cast<double>(w[i * columns + j]) * cache.v[j];
-            sigma += row * cache.u[i];
-        }
+        const double sigma = sigma_of(w, cache.u, cache.v);
         cache.sigma = sigma;
         for (std::size_t k = 0; k < weight_count; ++k) cache.weight[k] = static_cast<T>(w[k] / sigma);
         std::copy(params.begin() + weight_count, params.end(), cache.weight.begin() + weight_count);
@@ -234,7 +228,30 @@ public:
     // The stored sigma of a forward pass (for tests and monitoring).
     static double sigma(const cache_type& cache) { return cache.sigma; }
 
+    // Its inference code for xgan::export_header: L's, with W / sigma from the stored u
+    // and v (the weight inference mode uses) written as L's weight.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> buffers) const
+        requires requires(const L& layer, Writer& writer, std::span<const T> p) { layer.export_code(writer, p, p); }
+    {
+        std::vector<T> weight(params.begin(), params.end());
+        const double sigma = sigma_of(params.data(), buffers.first(rows), buffers.subspan(rows, columns));
+        for (std::size_t k = 0; k < weight_count; ++k) weight[k] = static_cast<T>(params[k] / sigma);
+        layer_.export_code(out, std::span<const T>(weight), std::span<const T>());
+    }
+
 private:
+    // sigma = u . (W v), in double from u and v as stored in T.
+    static double sigma_of(const T* w, std::span<const T> u, std::span<const T> v) {
+        double sigma = 0;
+        for (std::size_t i = 0; i < rows; ++i) {
+            double row = 0;
+            for (std::size_t j = 0; j < columns; ++j) row += static_cast<double>(w[i * columns + j]) * v[j];
+            sigma += row * u[i];
+        }
+        return sigma;
+    }
+
     // grad += g taken back through W / sigma with u and v held:
     // (g_W - <g_W, W / sigma> u v^T) / sigma for the weight, g itself for the bias.
     static void add_through_sigma(std::span<const T> g, std::span<T> grad, const cache_type& cache) {
