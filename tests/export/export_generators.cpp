@@ -1,6 +1,6 @@
 // Exports the generators whose headers the export tests compile on their own: the painting
 // GAN's (Example 01), Example 03's MLP with BatchNorm, Example 04's DCGAN, the painting
-// generator in double with decimal literals, and two small stacks that cover every other
+// generator in double with decimal literals, and small stacks that cover every other
 // layer. For each it writes <name>.hpp and <name>.txt: fixed inputs, the network's own
 // inference outputs for them (hexadecimal, exact) and how closely the exported code must
 // match them (run_exported.cpp reads it).
