@@ -97,6 +97,85 @@ def r1_step(w):
     w.block("r1_step.D.param_after", torch.cat([p.reshape(-1) for p in D.parameters()]))
 
 
+class Mt19937_64:
+    """std::mt19937_64 (the engine of xgan::Rng), for the interpolation weights the trainer
+    draws: xgan::Rng::uniform() is (engine() >> 11) * 2^-53."""
+    N, M, MASK = 312, 156, (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.mt = [seed & self.MASK]
+        for i in range(1, self.N):
+            prev = self.mt[-1]
+            self.mt.append((6364136223846793005 * (prev ^ (prev >> 62)) + i) & self.MASK)
+        self.index = self.N
+
+    def __call__(self):
+        if self.index >= self.N:
+            upper, lower = 0xFFFFFFFF80000000, 0x7FFFFFFF
+            for i in range(self.N):
+                x = (self.mt[i] & upper) | (self.mt[(i + 1) % self.N] & lower)
+                xa = x >> 1
+                if x & 1:
+                    xa ^= 0xB5026F5AA96619E9
+                self.mt[i] = self.mt[(i + self.M) % self.N] ^ xa
+            self.index = 0
+        y = self.mt[self.index]
+        self.index += 1
+        y ^= (y >> 29) & 0x5555555555555555
+        y ^= (y << 17) & 0x71D67FFFEDA60000
+        y ^= (y << 37) & 0xFFF7EEE000000000
+        y ^= y >> 43
+        return y & self.MASK
+
+    def uniform(self):
+        return float(self() >> 11) * 2.0 ** -53
+
+
+def wgan_gp_step(w):
+    """One AdversarialTrainer step with WassersteinGPLoss (lambda 10), SGD lr 0.05 for both
+    networks, noise given, in float64, same networks as r1_step. The trainer's Rng (seed 7)
+    draws only the interpolation weights e_i in this step."""
+    g = torch.Generator().manual_seed(152)
+    G = torch.nn.Linear(2, 3).double()
+    D = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 1)).double()
+    with torch.no_grad():
+        for p in list(G.parameters()) + list(D.parameters()):
+            p.copy_(torch.rand(p.shape, generator=g, dtype=torch.float64) * 2 - 1)
+    real = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    z_d = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    z_g = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    lam, lr = 10.0, 0.05
+    engine = Mt19937_64(7)
+    e = torch.tensor([[engine.uniform()] for _ in range(4)], dtype=torch.float64)
+    w.block("wgan_gp_step.G.param", torch.cat([p.reshape(-1) for p in G.parameters()]))
+    w.block("wgan_gp_step.D.param", torch.cat([p.reshape(-1) for p in D.parameters()]))
+    w.block("wgan_gp_step.real", real)
+    w.block("wgan_gp_step.z_d", z_d)
+    w.block("wgan_gp_step.z_g", z_g)
+    w.block("wgan_gp_step.e", e.reshape(-1))
+    fake = G(z_d).detach()
+    x_hat = (e * real + (1 - e) * fake).requires_grad_(True)
+    (grad_x,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+    penalty = lam * ((grad_x.norm(2, dim=1) - 1) ** 2).mean()
+    d_loss = D(fake).mean() - D(real).mean() + penalty
+    d_params = list(D.parameters())
+    d_grads = torch.autograd.grad(d_loss, d_params)
+    with torch.no_grad():
+        for p, gr in zip(d_params, d_grads):
+            p -= lr * gr
+    w.block("wgan_gp_step.d_loss", d_loss)
+    w.block("wgan_gp_step.penalty", penalty)
+    g_loss = -D(G(z_g)).mean()
+    g_params = list(G.parameters())
+    g_grads = torch.autograd.grad(g_loss, g_params)
+    with torch.no_grad():
+        for p, gr in zip(g_params, g_grads):
+            p -= lr * gr
+    w.block("wgan_gp_step.g_loss", g_loss)
+    w.block("wgan_gp_step.G.param_after", torch.cat([p.reshape(-1) for p in G.parameters()]))
+    w.block("wgan_gp_step.D.param_after", torch.cat([p.reshape(-1) for p in D.parameters()]))
+
+
 def main():
     torch.set_num_threads(1)
     w = Writer("objectives.txt", "Score-reading GAN objectives (float64): PyTorch autograd values.")
@@ -122,6 +201,9 @@ def main():
     w.comment("r1_step: one AdversarialTrainer step with R1Loss<NonSaturatingLoss>{.gamma = 3}, SGD lr 0.1,\n"
               "noise given (see r1_step in the script).")
     r1_step(w)
+    w.comment("wgan_gp_step: one AdversarialTrainer step with WassersteinGPLoss{.lambda = 10}, SGD lr 0.05,\n"
+              "noise given, trainer seed 7 (its Rng draws the e_i: std::mt19937_64, (x >> 11) * 2^-53).")
+    wgan_gp_step(w)
     w.save()
 
 
