@@ -64,7 +64,7 @@ struct no_penalty_output_check {};
 // The rules a loss's declarations (losses/objective.hpp) put on D: a loss reading
 // critic scores refuses a final Sigmoid; a loss reading logits refuses logits that come
 // out of a bounded layer (ReLU, Tanh, a second Sigmoid); an input-gradient penalty
-// refuses layers that mix samples (BatchNorm).
+// refuses a final Sigmoid and layers that mix samples (BatchNorm).
 template <Network D, class L>
 struct check_objective
     : std::conditional_t<
