@@ -6,6 +6,7 @@
 #include <xgan/version.hpp>
 #include <xgan/config.hpp>
 
+#include <xgan/core/conditional.hpp>
 #include <xgan/core/layer.hpp>
 #include <xgan/core/mt19937_64.hpp>
 #include <xgan/core/random.hpp>
@@ -24,6 +25,7 @@
 #include <xgan/layers/conv_transpose2d.hpp>
 #include <xgan/layers/dense.hpp>
 #include <xgan/layers/dropout.hpp>
+#include <xgan/layers/embedding.hpp>
 #include <xgan/layers/layer_norm.hpp>
 #include <xgan/layers/leaky_relu.hpp>
 #include <xgan/layers/pool2d.hpp>

@@ -125,6 +125,27 @@ public:
         check_input_size(static_cast<std::size_t>(Net::input_size));
     }
 
+    // Throws dataset_error unless every label is below `classes` (a conditional network's
+    // class count: Conditional<Classes, ...>), naming the first that is not, and its index.
+    void check_classes(std::size_t classes) const {
+        if (!labels_)
+            XGAN_THROW(dataset_error, "xgan::ImageDataset: ", images_.source,
+                       " was loaded without labels; a conditional network needs the labels file too");
+        const std::vector<std::uint8_t>& values = labels_->data;
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (values[i] >= classes)
+                XGAN_THROW(dataset_error, "xgan::ImageDataset: ", labels_->source, ": label ", unsigned{values[i]},
+                           " at index ", i, " is not below the class count ", classes);
+    }
+    // The same for a network type: check_classes<Discriminator>() (conditional_classes_v).
+    template <class Net>
+        requires requires {
+            { Net::classes } -> std::convertible_to<std::size_t>;
+        }
+    void check_classes() const {
+        check_classes(static_cast<std::size_t>(Net::classes));
+    }
+
     // Full batches of `batch_size` rows per epoch.
     std::size_t batches_per_epoch(std::size_t batch_size) const { return batch_size == 0 ? 0 : size() / batch_size; }
 
