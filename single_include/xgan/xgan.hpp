@@ -96,6 +96,43 @@ XGAN_COLD std::string message(const Parts&... parts) {
 #define XGAN_THROW(Exception, ...) throw Exception(::xgan::detail::message(__VA_ARGS__))
 // ---- end <xgan/config.hpp> ----
 
+// #include <xgan/core/conditional.hpp>
+// ---- begin <xgan/core/conditional.hpp> ----
+// Conditional<Classes, Net>: a network that reads a class label with each sample. Its
+// input row is [x, onehot(y)]: Net's input size counts the Classes one-hot values. Net may
+// read them as they are (a Dense layer: concatenated one-hot) or through a learned
+// Embedding<Classes, Dim> (layers/embedding.hpp). The class count is part of the type, so
+// the trainer refuses, at compile time, a generator and a discriminator that disagree on
+// it or a conditional step without labels (docs/design/error-messages.md, 58 to 61).
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+// #include <xgan/config.hpp>
+// #include <xgan/core/sequential.hpp>
+// ---- begin <xgan/core/sequential.hpp> ----
+// Sequential<Layers...>: a network whose layers, widths and parameter count are
+// fixed at compile time; only the batch size is chosen at run time.
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// #include <xgan/config.hpp>
 // #include <xgan/core/layer.hpp>
 // ---- begin <xgan/core/layer.hpp> ----
 // What a layer is: the Layer concept, parameter blocks, and how a layer
@@ -1720,7 +1757,6 @@ constexpr auto parameter_blocks_of() {
 
 }  // namespace xgan
 // ---- end <xgan/core/layer.hpp> ----
-// #include <xgan/core/mt19937_64.hpp>
 // #include <xgan/core/random.hpp>
 // #include <xgan/core/second_order.hpp>
 // ---- begin <xgan/core/second_order.hpp> ----
@@ -1798,28 +1834,6 @@ struct check_second_order_layer {
 
 }  // namespace xgan
 // ---- end <xgan/core/second_order.hpp> ----
-// #include <xgan/core/sequential.hpp>
-// ---- begin <xgan/core/sequential.hpp> ----
-// Sequential<Layers...>: a network whose layers, widths and parameter count are
-// fixed at compile time; only the batch size is chosen at run time.
-
-#include <algorithm>
-#include <array>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <tuple>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-// #include <xgan/config.hpp>
-// #include <xgan/core/layer.hpp>
-// #include <xgan/core/random.hpp>
-// #include <xgan/core/second_order.hpp>
 // #include <xgan/core/shape.hpp>
 // #include <xgan/core/tensor.hpp>
 // #include <xgan/detail/cpu_dispatch.hpp>
@@ -3004,6 +3018,122 @@ concept Network = detail::known_sequential<N> || requires {
 
 }  // namespace xgan
 // ---- end <xgan/core/sequential.hpp> ----
+// #include <xgan/core/tensor.hpp>
+
+namespace xgan {
+
+namespace detail {
+
+template <std::size_t N>
+struct condition_classes {};
+template <std::size_t N>
+struct network_input_size {};
+
+// Catalogue entry 58: the input must hold the condition and at least one more value.
+template <class Classes, class InputSize, bool VectorInput>
+struct check_condition_fits {
+    static constexpr bool holds = false;
+};
+template <std::size_t C, std::size_t N, bool V>
+struct check_condition_fits<condition_classes<C>, network_input_size<N>, V> {
+    static constexpr bool holds = C > 0 && V && N > C;
+};
+
+}  // namespace detail
+
+// A network Net whose input ends in a one-hot condition over Classes classes. Everything
+// of Net (forward, parameters, checkpoints) is unchanged; the type only records the count.
+template <std::size_t Classes, Network Net>
+struct Conditional : Net {
+    using network_type = Net;
+    static constexpr std::size_t classes = Classes;
+
+private:
+    using fits_check = detail::check_condition_fits<detail::condition_classes<Classes>,
+                                                    detail::network_input_size<Net::input_size>,
+                                                    Net::input_shape::rank == 1>;
+    static_assert(fits_check::holds,
+                  "xgan::Conditional<Classes, Net>: Net's input is a vector [x, onehot(y)] of the sample (or noise) "
+                  "and Classes one-hot values, so its input size must exceed Classes and Classes must be positive "
+                  "(the numbers are in the note below: make Net's first layer read x's size + Classes values)");
+
+public:
+    // The values of a row besides the condition: the noise of a generator, the sample a
+    // discriminator scores.
+    static constexpr std::size_t sample_size = Net::input_size - (Classes < Net::input_size ? Classes : 0);
+
+    using Net::Net;
+    Conditional() = default;
+    explicit Conditional(Net net) : Net(std::move(net)) {}
+
+    Net& network() { return *this; }
+    const Net& network() const { return *this; }
+};
+
+// The class count of a conditional network; 0 for any other.
+template <class N>
+inline constexpr std::size_t conditional_classes_v = 0;
+template <std::size_t Classes, class Net>
+inline constexpr std::size_t conditional_classes_v<Conditional<Classes, Net>> = Classes;
+
+namespace detail {
+
+// Throws naming the first label that is not below `classes`.
+template <class Label>
+void check_labels(const char* who, std::span<const Label> labels, std::size_t classes) {
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if constexpr (std::is_signed_v<Label>)
+            if (labels[i] < 0)
+                XGAN_THROW(std::invalid_argument, who, ": label ", static_cast<long long>(labels[i]), " at row ", i,
+                           " is negative");
+        if (static_cast<unsigned long long>(labels[i]) >= classes)
+            XGAN_THROW(std::invalid_argument, who, ": label ", static_cast<unsigned long long>(labels[i]), " at row ",
+                       i, " is not below the class count ", classes);
+    }
+}
+
+// Writes rows of [values, onehot(label)]: `values` rows of `width` (its row r starting at
+// values + r * stride), each followed by the one-hot of its label, into out.
+template <class T, class Label>
+void write_conditioned_rows(T* out, const T* values, std::size_t width, std::size_t stride,
+                            std::span<const Label> labels, std::size_t classes) {
+    const std::size_t row = width + classes;
+    for (std::size_t r = 0; r < labels.size(); ++r) {
+        std::copy_n(values + r * stride, width, out + r * row);
+        std::fill_n(out + r * row + width, classes, T(0));
+        out[r * row + width + static_cast<std::size_t>(labels[r])] = T(1);
+    }
+}
+
+}  // namespace detail
+
+// The input rows of Conditional<Classes, ...> for rows of x {n, w} and n labels: {n, w +
+// Classes} holding [x_r, onehot(labels[r])]. Throws on a label not below Classes or a
+// count that does not match x's rows.
+template <std::size_t Classes, class E, class Label>
+matrix<typename E::value_type> with_condition(const xt::xexpression<E>& x, std::span<const Label> labels) {
+    using T = typename E::value_type;
+    const matrix<T> rows = x.derived_cast();
+    if (rows.dimension() != 2)
+        XGAN_THROW(std::invalid_argument, "xgan::with_condition: x must be {n, width}, got ", rows.dimension(),
+                   " dimension(s)");
+    if (rows.shape()[0] != labels.size())
+        XGAN_THROW(std::invalid_argument, "xgan::with_condition: x has ", rows.shape()[0], " rows but ", labels.size(),
+                   " labels were given");
+    detail::check_labels("xgan::with_condition", labels, Classes);
+    const std::size_t width = rows.shape()[1];
+    matrix<T> out({rows.shape()[0], width + Classes});
+    detail::write_conditioned_rows(out.data(), rows.data(), width, width, labels, Classes);
+    return out;
+}
+
+}  // namespace xgan
+// ---- end <xgan/core/conditional.hpp> ----
+// #include <xgan/core/layer.hpp>
+// #include <xgan/core/mt19937_64.hpp>
+// #include <xgan/core/random.hpp>
+// #include <xgan/core/second_order.hpp>
+// #include <xgan/core/sequential.hpp>
 // #include <xgan/core/shape.hpp>
 // #include <xgan/core/summary.hpp>
 // ---- begin <xgan/core/summary.hpp> ----
@@ -7166,6 +7296,135 @@ struct Dropout : DropoutWithRate<1, 2> {};
 
 }  // namespace xgan
 // ---- end <xgan/layers/dropout.hpp> ----
+// #include <xgan/layers/embedding.hpp>
+// ---- begin <xgan/layers/embedding.hpp> ----
+// Embedding<Classes, Dim>: a learned vector per class, for conditional networks
+// (core/conditional.hpp). Its input row is [x, onehot(y)]: x (any width, possibly none)
+// passes through, the last Classes values are replaced by their product with the weight,
+// which for a one-hot condition is row y of the weight, PyTorch's nn.Embedding lookup.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string>
+
+// #include <xgan/core/layer.hpp>
+// #include <xgan/core/random.hpp>
+// #include <xgan/core/shape.hpp>
+// #include <xgan/core/tensor.hpp>
+
+namespace xgan {
+
+// The concrete layer of Embedding<Classes, Dim> after a vector of Pass + Classes values:
+// y = [x_pass, c W] with W stored {Classes, Dim} row-major as nn.Embedding's "weight".
+// Linear in its input, so any c (not only a one-hot) has a gradient: the checker's
+// numerical gradient applies unchanged.
+template <std::size_t Pass, std::size_t Classes, std::size_t Dim, class T>
+class EmbeddingLayer {
+public:
+    using value_type = T;
+    static constexpr std::size_t input_size = Pass + Classes;
+    static constexpr std::size_t output_size = Pass + Dim;
+    static constexpr std::size_t parameter_count = Classes * Dim;
+    static constexpr std::array<parameter_block, 1> parameter_blocks{{{"weight", 2, {Classes, Dim}, 0}}};
+
+    static std::string name() {
+        return "Embedding(" + std::to_string(Classes) + ", " + std::to_string(Dim) + ", after " +
+               std::to_string(Pass) + ")";
+    }
+
+    // N(0, 1), as nn.Embedding.
+    void initialize(std::span<T> params, Rng& rng) const { rng.fill_normal(params); }
+
+    // y = [x_pass, c W]
+    void forward(std::span<const T> params, const matrix<T>& x, matrix<T>& y) const {
+        const std::size_t batch = x.shape()[0];
+        const T* in = x.data();
+        T* out = y.data();
+        for (std::size_t r = 0; r < batch; ++r) {
+            std::copy_n(in + r * input_size, Pass, out + r * output_size);
+            T* e = out + r * output_size + Pass;
+            std::fill_n(e, Dim, T(0));
+            const T* c = in + r * input_size + Pass;
+            for (std::size_t k = 0; k < Classes; ++k) {
+                if (c[k] == T(0)) continue;  // a one-hot row reads one row of W
+                const T* w = params.data() + k * Dim;
+                for (std::size_t j = 0; j < Dim; ++j) e[j] += c[k] * w[j];
+            }
+        }
+    }
+
+    // dx = [dy_pass, dy_e W^T]
+    void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
+                        const matrix<T>& dy, matrix<T>& dx) const {
+        const std::size_t batch = dy.shape()[0];
+        const T* d = dy.data();
+        T* out = dx.data();
+        for (std::size_t r = 0; r < batch; ++r) {
+            std::copy_n(d + r * output_size, Pass, out + r * input_size);
+            const T* de = d + r * output_size + Pass;
+            for (std::size_t k = 0; k < Classes; ++k) {
+                const T* w = params.data() + k * Dim;
+                T sum = 0;
+                for (std::size_t j = 0; j < Dim; ++j) sum += de[j] * w[j];
+                out[r * input_size + Pass + k] = sum;
+            }
+        }
+    }
+
+    // dW += c^T dy_e: each row's gradient goes to the rows of W its condition selects.
+    void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
+                             const matrix<T>& dy, std::span<T> grad) const {
+        const std::size_t batch = x.shape()[0];
+        for (std::size_t r = 0; r < batch; ++r) {
+            const T* c = x.data() + r * input_size + Pass;
+            const T* de = dy.data() + r * output_size + Pass;
+            for (std::size_t k = 0; k < Classes; ++k) {
+                if (c[k] == T(0)) continue;
+                T* g = grad.data() + k * Dim;
+                for (std::size_t j = 0; j < Dim; ++j) g[j] += c[k] * de[j];
+            }
+        }
+    }
+
+    // The second-order pass (docs/design/layer-concept.md): the layer is linear in x, so
+    // e_out is the same map applied to e, and dW += e_c^T dy_e.
+    static constexpr bool second_order_curvature = false;
+    void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& y,
+                               const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
+                               std::span<T> grad) const {
+        forward(params, e, e_out);
+        accumulate_gradient(params, e, y, dy, grad);
+    }
+};
+
+// Embedding<Classes, Dim>, as written in a stack: after a vector of Pass + Classes values
+// whose last Classes are a one-hot condition (Conditional<Classes, ...>), it outputs
+// Pass + Dim values, the condition replaced by its class's learned vector.
+template <std::size_t Classes, std::size_t Dim>
+struct Embedding {
+    // (an input narrower than Classes binds to a layer of its width, so that check_input's
+    // message is the only one)
+    template <Shape In, class T>
+    using bind_to = EmbeddingLayer<(In::size >= Classes ? In::size - Classes : 0), (In::size >= Classes ? Classes : In::size),
+                                   std::max<std::size_t>(Dim, 1), T>;
+
+    template <Shape In>
+    static constexpr bool accepts = Classes > 0 && Dim > 0 && VectorShape<In> && In::size >= Classes;
+
+    template <class Position, Shape In>
+    struct check_input {
+        static_assert(Classes > 0 && Dim > 0, "xgan::Embedding<Classes, Dim>: both sizes must be positive");
+        static_assert(Classes == 0 || Dim == 0 || accepts<In>,
+                      "xgan::Embedding<Classes, Dim>: the input must be a vector ending in the Classes values of a "
+                      "one-hot condition (the previous layer's output shape is shown after the layer_index; put the "
+                      "embedding first in a Conditional<Classes, ...> network, whose input is [x, onehot(y)])");
+    };
+};
+
+}  // namespace xgan
+// ---- end <xgan/layers/embedding.hpp> ----
 // #include <xgan/layers/layer_norm.hpp>
 // ---- begin <xgan/layers/layer_norm.hpp> ----
 // LayerNorm: normalises each sample over all its values (the features of a vector, or
@@ -7245,6 +7504,30 @@ public:
             for (std::size_t i = 0; i < N; ++i)
                 out[i] = static_cast<T>((static_cast<double>(in[i]) - s.mean) * s.inv_std * gamma[i] + beta[i]);
         }
+    }
+
+    // Its inference code for xgan::export_header: forward's arithmetic (statistics in
+    // double), one sample.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> /*buffers*/) const {
+        const std::string gamma = out.constant("weight", params.first(N));
+        const std::string beta = out.constant("bias", params.subspan(N, N));
+        out.code(R"(double sum = 0;
+for (std::size_t i = 0; i < $N; ++i) sum += static_cast<double>(x[i]);
+const double mean = sum / static_cast<double>($N);
+double squares = 0;
+for (std::size_t i = 0; i < $N; ++i) {
+    const double d = static_cast<double>(x[i]) - mean;
+    squares += d * d;
+}
+const double inv_std = 1.0 / std::sqrt(squares / static_cast<double>($N) + static_cast<double>($num) / static_cast<double>($den));
+for (std::size_t i = 0; i < $N; ++i)
+    y[i] = static_cast<scalar>((static_cast<double>(x[i]) - mean) * inv_std * $gamma[i] + $beta[i]);)",
+                 {{"N", N},
+                  {"num", static_cast<std::size_t>(Epsilon::num)},
+                  {"den", static_cast<std::size_t>(Epsilon::den)},
+                  {"gamma", gamma},
+                  {"beta", beta}});
     }
 
     // Per row, with g = dy * weight, xhat the normalised input and means over the row:
@@ -8015,13 +8298,7 @@ public:
                     wv[i] += static_cast<double>(w[i * columns + j]) * cache.v[j];
             normalize(std::span<const double>(wv), std::span<T>(cache.u));
         }
-        // sigma = u . (W v), with v as stored in T (PyTorch's mv and dot in the weight's type)
-        double sigma = 0;
-        for (std::size_t i = 0; i < rows; ++i) {
-            double row = 0;
-            for (std::size_t j = 0; j < columns; ++j) row += static_cast<double>(w[i * columns + j]) * cache.v[j];
-            sigma += row * cache.u[i];
-        }
+        const double sigma = sigma_of(w, cache.u, cache.v);
         cache.sigma = sigma;
         for (std::size_t k = 0; k < weight_count; ++k) cache.weight[k] = static_cast<T>(w[k] / sigma);
         std::copy(params.begin() + weight_count, params.end(), cache.weight.begin() + weight_count);
@@ -8091,7 +8368,30 @@ public:
     // The stored sigma of a forward pass (for tests and monitoring).
     static double sigma(const cache_type& cache) { return cache.sigma; }
 
+    // Its inference code for xgan::export_header: L's, with W / sigma from the stored u
+    // and v (the weight inference mode uses) written as L's weight.
+    template <class Writer>
+    void export_code(Writer& out, std::span<const T> params, std::span<const T> buffers) const
+        requires requires(const L& layer, Writer& writer, std::span<const T> p) { layer.export_code(writer, p, p); }
+    {
+        std::vector<T> weight(params.begin(), params.end());
+        const double sigma = sigma_of(params.data(), buffers.first(rows), buffers.subspan(rows, columns));
+        for (std::size_t k = 0; k < weight_count; ++k) weight[k] = static_cast<T>(params[k] / sigma);
+        layer_.export_code(out, std::span<const T>(weight), std::span<const T>());
+    }
+
 private:
+    // sigma = u . (W v), in double from u and v as stored in T.
+    static double sigma_of(const T* w, std::span<const T> u, std::span<const T> v) {
+        double sigma = 0;
+        for (std::size_t i = 0; i < rows; ++i) {
+            double row = 0;
+            for (std::size_t j = 0; j < columns; ++j) row += static_cast<double>(w[i * columns + j]) * v[j];
+            sigma += row * u[i];
+        }
+        return sigma;
+    }
+
     // grad += g taken back through W / sigma with u and v held:
     // (g_W - <g_W, W / sigma> u v^T) / sigma for the weight, g itself for the bias.
     static void add_through_sigma(std::span<const T> g, std::span<T> grad, const cache_type& cache) {
@@ -9773,7 +10073,7 @@ struct no_penalty_output_check {};
 // The rules a loss's declarations (losses/objective.hpp) put on D: a loss reading
 // critic scores refuses a final Sigmoid; a loss reading logits refuses logits that come
 // out of a bounded layer (ReLU, Tanh, a second Sigmoid); an input-gradient penalty
-// refuses layers that mix samples (BatchNorm).
+// refuses a final Sigmoid and layers that mix samples (BatchNorm).
 template <Network D, class L>
 struct check_objective
     : std::conditional_t<
