@@ -5,7 +5,6 @@
 // Every rank runs every test case and makes the same collective calls in the same order;
 // the checks come after a case's last collective call, so a failed check on one rank
 // cannot leave another waiting (CTest's timeout would end such a hang).
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -384,12 +383,4 @@ TEST_CASE("a checkpoint resumes every rank exactly, and refuses another number o
     CHECK_THAT(no_ranks_file, Catch::Contains("has no rank-state file") &&
                                   Catch::Contains("checkpoint.ranks-000003.npz"));
     CHECK(snapshot(other.generator()) == before);  // both refusals changed nothing
-}
-
-int main(int argc, char** argv) {
-    mpi::Environment environment(argc, argv);
-    Catch::Session session;
-    if (const int error = session.applyCommandLine(argc, argv)) return error;
-    const int failed = session.run();
-    return on_every_rank(failed == 0) ? 0 : 1;
 }
