@@ -12,7 +12,9 @@
 # refused), dcgan-resume (04: killed and resumed equals uninterrupted), dcgan-variants
 # (04: each generator and discriminator trains; a checkpoint of one network does not
 # load into another), mnist-fcd (03 on Fashion-MNIST: the Frechet classifier distance of
-# G's samples falls between an early and a later checkpoint).
+# G's samples falls between an early and a later checkpoint), eight-gaussians (06: a plot
+# per objective and the tables; unknown objectives refused), eight-gaussians-modes (06: R1
+# trained for 1,000 steps covers at least 7 of the 8 modes with 5% high-quality samples).
 # WORK_DIR is emptied first. EXAMPLE_OUTPUTS is tests/examples/example_outputs.cpp built.
 set -eu
 
@@ -187,6 +189,27 @@ case "$case_name" in
     "$example" --steps 200 --batch 32 --grid-every 100 --fcd-every 100 --fcd-samples 1000 --output run > run.txt
     "$outputs" fcd run/log.csv 100
     "$outputs" fcd-falls run/log.csv 100 200 0.9
+    ;;
+
+  eight-gaussians)
+    "$example" --steps 2 --seeds 2 --output run > run.txt
+    for objective in ns wgan wgan-gp hinge hinge-sn lsgan r1; do
+      "$outputs" png run/$objective.png
+      grep -q "^$objective,[0-9.]*,[0-9.]*,[0-8],[0-8],2," run/table.csv || fail "table.csv has no row for $objective"
+      grep -q "^| $objective | " run/table.md || fail "table.md has no row for $objective"
+    done
+    [ "$(wc -l < run/runs.csv)" -eq 15 ] || fail "runs.csv holds $(wc -l < run/runs.csv) lines, expected 1 + 7 x 2"
+    if "$example" --steps 1 --objectives ns,gan --output unknown 2> unknown.txt; then fail "trained an unknown objective"; fi
+    grep -qF "unknown objective 'gan'" unknown.txt || fail "an unknown objective refused with: $(cat unknown.txt)"
+    ;;
+
+  eight-gaussians-modes)
+    # Asserts on the mean over seeds in table.csv: modes covered (of 8) and high-quality share.
+    "$example" --steps 1000 --seeds 1 --objectives r1 --output run > run.txt
+    cat run/table.md
+    awk -F, '$1 == "r1" { found = 1; if ($2 < 7 || $3 < 0.05) exit 1 } END { if (!found) exit 1 }' run/table.csv ||
+      fail "R1 after 1,000 steps: $(grep '^r1,' run/table.csv) (objective, modes covered, high-quality share, ...);" \
+        "expected at least 7 modes and a share of 0.05"
     ;;
 
   *) fail "unknown case" ;;
