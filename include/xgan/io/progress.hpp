@@ -45,6 +45,12 @@
 
 #if __has_include(<sys/ioctl.h>)
 #include <sys/ioctl.h>
+// glibc's <sys/ioctl.h> also defines NCC (the old struct termio's array size), a name
+// LAPACK's C++ interfaces (xtensor-blas's cxxlapack) use as a parameter: taking the
+// macro back keeps every include order compiling.
+#ifdef NCC
+#undef NCC
+#endif
 #endif
 #if __has_include(<unistd.h>)
 #include <unistd.h>
