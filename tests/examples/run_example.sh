@@ -192,7 +192,7 @@ case "$case_name" in
     ;;
 
   eight-gaussians)
-    "$example" --steps 2 --seeds 2 --output run > run.txt
+    "$example" --steps 2 --seeds 2 --batch 16 --output run > run.txt
     for objective in ns wgan wgan-gp hinge hinge-sn lsgan r1; do
       "$outputs" png run/$objective.png
       grep -q "^$objective,[0-9.]*,[0-9.]*,[0-8],[0-8],2," run/table.csv || fail "table.csv has no row for $objective"
