@@ -21,10 +21,12 @@
 // is a different network type; one function template trains all four combinations.
 //
 // Everything else is Example 03's (support/image_gan_training.hpp): --data reads other
-// IDX files (real MNIST); a progress bar, a CSV log, a grid of samples from one fixed
-// noise batch and an atomic checkpoint every --grid-every steps, a plot of the monitors
-// at the end; --resume continues a run exactly; a run refuses an --output folder that is
-// not empty unless --resume continues its run or --overwrite deletes that run's files.
+// IDX files (real MNIST); a progress bar, a CSV log (with the Frechet classifier distance
+// of G's samples every --fcd-every steps), a grid of samples from one fixed noise batch
+// and an atomic checkpoint every --grid-every steps, plots of the monitors and of the
+// distance at the end; --resume continues a run exactly; a run refuses an --output
+// folder that is not empty unless --resume continues its run or --overwrite deletes that
+// run's files.
 //
 //   04_dcgan                                       # 6,000 steps into dcgan/ (16 min: Release, 1 thread)
 //   04_dcgan --generator upsample --output dcgan_upsample

@@ -11,6 +11,10 @@
 //       Prints the FCD against the 60,000 training images of: the first SAMPLES (10,000)
 //       test images, SAMPLES other training images (the last ones, also in the reference),
 //       SAMPLES images of uniform noise in [-1, 1], and SAMPLES all-black images plus noise.
+//   fashion_classifier score SAMPLES.npy [CLASSIFIER.npz]
+//       Prints the FCD against the 60,000 training images of the images in SAMPLES.npy
+//       (float32 {n, 784} in [-1, 1], as numpy.save writes them): another program's samples,
+//       such as tools/mnist_mlp_gan_torch.py's.
 //
 // Both read Fashion-MNIST from Debian's dataset-fashion-mnist package.
 #include <algorithm>
@@ -18,13 +22,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <xgan/core/random.hpp>
 #include <xgan/io/image_dataset.hpp>
+#include <xgan/io/npy.hpp>
 #include <xgan/metrics.hpp>
 #include <xgan/optim/adam.hpp>
 
@@ -130,6 +139,23 @@ int reference(const std::string& classifier, std::size_t samples) {
     return 0;
 }
 
+int score(const std::string& samples_path, const std::string& classifier) {
+    std::ifstream in(samples_path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot open " + samples_path);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const xgan::npy::array a = xgan::npy::decode(bytes, samples_path);
+    if (a.dtype != "<f4" || a.shape.size() != 2 || a.shape[1] != 784 || a.shape[0] < 2)
+        throw std::runtime_error(samples_path + ": expected float32 samples {n >= 2, 784}, got " + a.dtype + " of " +
+                                 std::to_string(a.shape.size()) + " dimension(s)");
+    matrix<float> x({a.shape[0], a.shape[1]});
+    std::memcpy(x.data(), a.data.data(), x.size() * sizeof(float));
+    const xgan::ImageDataset train_set(xgan::fashion_mnist::train_images);
+    const xgan::FrechetClassifierDistance fcd(xgan::load_fashion_classifier(classifier), train_set);
+    std::printf("%s: FCD %.3f (%zu samples, against the %zu training images)\n", samples_path.c_str(), fcd(x),
+                a.shape[0], train_set.size());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,8 +167,11 @@ int main(int argc, char** argv) {
         if (!args.empty() && args[0] == "reference" && args.size() <= 3)
             return reference(args.size() > 1 ? args[1] : "fashion_mnist_classifier.npz",
                              args.size() > 2 ? std::stoull(args[2]) : 10000);
+        if (!args.empty() && args[0] == "score" && (args.size() == 2 || args.size() == 3))
+            return score(args[1], args.size() > 2 ? args[2] : "fashion_mnist_classifier.npz");
         std::fprintf(stderr, "usage: fashion_classifier train [OUT.npz] [EPOCHS]\n"
-                             "       fashion_classifier reference [CLASSIFIER.npz] [SAMPLES]\n");
+                             "       fashion_classifier reference [CLASSIFIER.npz] [SAMPLES]\n"
+                             "       fashion_classifier score SAMPLES.npy [CLASSIFIER.npz]\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fashion_classifier: %s\n", e.what());

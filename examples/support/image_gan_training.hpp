@@ -278,7 +278,7 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
     for (const xgan::LogRow& row : written.rows) measured = measured || std::isfinite(row.extra.at(0));
     if (measured) {
         xgan::save_column_plot(out / "fcd.png", written, "fcd",
-                               {.title = plot_title + ": Frechet classifier distance (lower is better)",
+                               {.title = plot_title + ": FCD, lower is better",
                                 .y_label = "FCD, " + std::to_string(s.fcd_samples) + " samples"});
         std::printf("wrote %s (the FCD, last %.2f)\n", (out / "fcd.png").string().c_str(), last_fcd);
     }
