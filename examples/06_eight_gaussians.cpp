@@ -149,7 +149,15 @@ Run train(const std::string& objective, typename Trainer::Options options, std::
     run.seed = seed;
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.samples = trainer.sample(eval_samples);
-    run.coverage = xgan::mode_coverage(run.samples, modes, mode_std);
+    // A G that has diverged to infinities or NaNs covers nothing (mode_coverage refuses them).
+    if (std::all_of(run.samples.begin(), run.samples.end(), [](float v) { return std::isfinite(v); })) {
+        run.coverage = xgan::mode_coverage(run.samples, modes, mode_std);
+    } else {
+        std::fprintf(stderr, "06_eight_gaussians: %s, seed %llu: G's samples are not finite; 0 modes covered\n",
+                     objective.c_str(), static_cast<unsigned long long>(seed));
+        run.coverage.modes = mode_count;
+        run.coverage.per_mode.assign(mode_count, 0);
+    }
     return run;
 }
 
