@@ -10026,6 +10026,7 @@ struct SGD {
 #include <vector>
 
 // #include <xgan/config.hpp>
+// #include <xgan/core/conditional.hpp>
 // #include <xgan/core/random.hpp>
 // #include <xgan/core/sequential.hpp>
 // #include <xgan/core/tensor.hpp>
@@ -10067,6 +10068,30 @@ inline constexpr bool rows_independent_layers_v = []<std::size_t... I>(std::inde
 namespace detail {
 
 struct no_output_check {};
+
+// A conditional GAN (core/conditional.hpp): the class counts of G and D (0 for a network
+// that is not Conditional) must agree (catalogue entry 60).
+template <std::size_t N>
+struct generator_classes {};
+template <std::size_t N>
+struct discriminator_classes {};
+template <class GClasses, class DClasses>
+struct check_condition_classes {};
+template <class GClasses, class DClasses>
+inline constexpr bool holds<check_condition_classes<GClasses, DClasses>> = false;
+template <std::size_t G, std::size_t D>
+inline constexpr bool holds<check_condition_classes<generator_classes<G>, discriminator_classes<D>>> = G == D;
+
+// What D scores besides its condition: the width of a real or generated sample.
+template <Network D>
+inline constexpr std::size_t scored_size_v =
+    D::input_size - (conditional_classes_v<D> < D::input_size ? conditional_classes_v<D> : 0);
+
+// Whether G's output and D's input are compared by size: both vectors, or D conditional
+// (its input is the vector [x, onehot(y)], x any shape G flattens).
+template <Network G, Network D>
+inline constexpr bool compare_sizes_v =
+    (output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1) || conditional_classes_v<D> > 0;
 struct no_penalty_check {};
 struct no_penalty_output_check {};
 
@@ -10159,9 +10184,9 @@ private:
 template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
           class GanLoss = MinimaxLoss>
 class AdversarialTrainer
-    : std::conditional_t<output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1,
+    : std::conditional_t<detail::compare_sizes_v<G, D>,
                          detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
-                                                 detail::discriminator_input_size<D::input_size>>,
+                                                 detail::discriminator_input_size<detail::scored_size_v<D>>>,
                          detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
                                                   detail::discriminator_input_shape<input_shape_t<D>>>>,
       detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>>,
@@ -10175,11 +10200,12 @@ public:
 private:
     // G's output must be what D reads, and D must end in one score per sample. The checks
     // are static_asserts here, at the user's line; the note under a failure shows the numbers.
-    static constexpr bool vector_io = output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1;
-    using gan_sizes_check = std::conditional_t<vector_io,
-                                               detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
-                                                                       detail::discriminator_input_size<D::input_size>>,
-                                               void>;
+    static constexpr bool vector_io = detail::compare_sizes_v<G, D>;
+    using gan_sizes_check =
+        std::conditional_t<vector_io,
+                           detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
+                                                   detail::discriminator_input_size<detail::scored_size_v<D>>>,
+                           void>;
     using gan_shapes_check =
         std::conditional_t<vector_io, void,
                            detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
@@ -10193,6 +10219,12 @@ private:
                   "xgan::AdversarialTrainer: the generator's output shape must equal the discriminator's input "
                   "shape (C x H x W; end the generator with xgan::Unflatten<C, H, W> or start the discriminator "
                   "with xgan::Flatten to make them agree)");
+    using condition_check = detail::check_condition_classes<detail::generator_classes<conditional_classes_v<G>>,
+                                                            detail::discriminator_classes<conditional_classes_v<D>>>;
+    static_assert(detail::holds<condition_check>,
+                  "xgan::AdversarialTrainer: a conditional GAN's generator and discriminator both read the "
+                  "condition: make both Conditional<Classes, ...> with the same Classes, or neither (the class "
+                  "counts are in the note below; 0 is a network that is not Conditional)");
     static_assert(detail::holds<discriminator_output_check>,
                   "xgan::AdversarialTrainer: the discriminator must end in one output per sample "
                   "(e.g. Dense<128, 1>, Sigmoid)");
@@ -10207,6 +10239,14 @@ public:
                   "xgan::AdversarialTrainer: the discriminator's optimizer must model xgan::Optimizer (e.g. Adam, SGD)");
     static_assert(Loss<GanLoss, T>,
                   "xgan::AdversarialTrainer: the loss must model xgan::Loss (e.g. MinimaxLoss, NonSaturatingLoss)");
+
+    // The class count of a conditional GAN (core/conditional.hpp), 0 otherwise. Then G's
+    // input rows are [z, onehot(y)] and D's [x, onehot(y)]; step takes the real batch's
+    // labels, and the trainer draws each fake sample's label uniformly from its Rng.
+    static constexpr std::size_t classes = conditional_classes_v<G>;
+    static constexpr bool conditional = classes > 0;
+    // The width of a real sample (a row of the real batch): D's input without the condition.
+    static constexpr std::size_t sample_size = detail::scored_size_v<D>;
 
     // What the loss reads from D (losses/objective.hpp): logits or raw critic scores.
     static constexpr CriticOutput loss_reads = loss_reads_v<GanLoss>;
@@ -10254,10 +10294,32 @@ public:
     // and fresh fakes), then one G update on fresh noise of the same batch size.
     template <class E>
     StepStats step(const xt::xexpression<E>& real_batch) {
+        static_assert(!conditional,
+                      "xgan::AdversarialTrainer: this GAN is conditional (Conditional<Classes, ...>): a step takes "
+                      "the real batch's labels too, step(real_batch, labels)");
+        return step_impl(real_batch);
+    }
+
+    // A conditional GAN's step: the real batch {batch, sample_size} and its labels (batch
+    // integers below classes, e.g. a std::vector<std::uint8_t>). The fake samples' labels
+    // are drawn uniformly from the trainer's Rng. Throws, changing nothing, on a label out
+    // of range or a count other than the batch's rows.
+    template <class E, class Labels>
+    StepStats step(const xt::xexpression<E>& real_batch, const Labels& labels) {
+        static_assert(conditional,
+                      "xgan::AdversarialTrainer: step(real_batch, labels) is for a conditional GAN "
+                      "(Conditional<Classes, ...> generator and discriminator); this one takes step(real_batch)");
+        set_real_labels(real_batch.derived_cast(), labels);
+        return step_impl(real_batch);
+    }
+
+private:
+    template <class E>
+    StepStats step_impl(const xt::xexpression<E>& real_batch) {
         check_options();  // options() is mutable
         StepStats stats;
         for (std::size_t k = 0; k < options_.discriminator_steps; ++k) {
-            const auto d = train_discriminator(real_batch);
+            const auto d = discriminator_update(real_batch);
             stats.d_accuracy = d.d_accuracy;
             stats.d_loss = d.d_loss;
             stats.d_score = -d.d_loss;
@@ -10273,6 +10335,21 @@ public:
         return stats;
     }
 
+    // Keeps a conditional step's real labels (real_labels_), checked against the batch.
+    template <class E, class Labels>
+    void set_real_labels(const E& real, const Labels& labels) {
+        const std::span values(std::data(labels), std::size(labels));
+        using Label = std::remove_cv_t<typename decltype(values)::element_type>;
+        static_assert(std::is_integral_v<Label>, "xgan::AdversarialTrainer: labels are integers (class indices)");
+        if (real.dimension() >= 1 && values.size() != real.shape()[0])
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch has ", real.shape()[0],
+                       " rows but ", values.size(), " labels were given");
+        detail::check_labels("xgan::AdversarialTrainer", std::span<const Label>(values), classes);
+        real_labels_.resize(values.size());
+        std::copy(values.begin(), values.end(), real_labels_.begin());
+    }
+
+public:
     // step(real_batch) with the noise given instead of drawn from the trainer's Rng:
     // d_noise {discriminator_steps x batch, G::input_size} (rows [k batch, (k + 1) batch)
     // feed the k-th discriminator update) and g_noise {batch, G::input_size} (the generator
@@ -10283,6 +10360,7 @@ public:
     template <class E, class ND, class NG>
     StepStats step(const xt::xexpression<E>& real_batch, const xt::xexpression<ND>& d_noise,
                    const xt::xexpression<NG>& g_noise) {
+        static_assert(!conditional, "xgan::AdversarialTrainer: step with given noise is for GANs without a condition");
         check_options();
         const auto& real = real_batch.derived_cast();
         check_real_batch(real);
@@ -10298,7 +10376,7 @@ public:
             std::span<const T>& noise;
             ~forget() { noise = {}; }
         } forget_noise{noise_};  // also when the step throws
-        return step(real_batch);
+        return step_impl(real_batch);
     }
 
     // One discriminator update: real batch labelled real, G(z) labelled fake; then the
@@ -10308,6 +10386,23 @@ public:
     // that would leave a value non-finite.
     template <class E>
     StepStats train_discriminator(const xt::xexpression<E>& real_batch) {
+        static_assert(!conditional, "xgan::AdversarialTrainer: this GAN is conditional (Conditional<Classes, ...>): "
+                                    "train_discriminator takes the real batch's labels too, "
+                                    "train_discriminator(real_batch, labels)");
+        return discriminator_update(real_batch);
+    }
+    // A conditional GAN's discriminator update on a real batch and its labels.
+    template <class E, class Labels>
+    StepStats train_discriminator(const xt::xexpression<E>& real_batch, const Labels& labels) {
+        static_assert(conditional, "xgan::AdversarialTrainer: train_discriminator(real_batch, labels) is for a "
+                                   "conditional GAN; this one takes train_discriminator(real_batch)");
+        set_real_labels(real_batch.derived_cast(), labels);
+        return discriminator_update(real_batch);
+    }
+
+private:
+    template <class E>
+    StepStats discriminator_update(const xt::xexpression<E>& real_batch) {
         const auto& real = real_batch.derived_cast();
         check_real_batch(real);
         detail::validate_settings(options_.discriminator_optimizer);
@@ -10318,16 +10413,41 @@ public:
         else return train_discriminator_separately(real, batch);
     }
 
+public:
+
     // One generator update through the discriminator on `batch` fresh noise vectors.
     // Fills g_loss and d_fake. Throws, as train_discriminator does, with both networks
     // and optimizer states unchanged.
     StepStats train_generator(std::size_t batch) { return train_generator(batch, false); }
 
-    // n samples from G, in inference mode, on fresh noise (drawn from the trainer's Rng).
+    // n samples from G, in inference mode, on fresh noise (drawn from the trainer's Rng);
+    // for a conditional GAN, of labels drawn uniformly as in training.
     matrix<T> sample(std::size_t n) {
         matrix<T> noise({n, G::input_size});
         rng_.fill_normal(std::span<T>(noise.data(), noise.size()));
+        if constexpr (conditional)
+            for (std::size_t r = 0; r < n; ++r) write_one_hot(noise.data() + r * G::input_size, rng_.below(classes));
         return generate(noise);
+    }
+
+    // A conditional GAN's samples of the given labels, one per label, on fresh noise.
+    template <class Labels>
+        requires(conditional)
+    matrix<T> sample(const Labels& labels) {
+        const std::span values(std::data(labels), std::size(labels));
+        matrix<T> noise({values.size(), G::input_size - classes});
+        rng_.fill_normal(std::span<T>(noise.data(), noise.size()));
+        return generate(noise, labels);
+    }
+
+    // A conditional GAN's output for noise {n, G::input_size - classes} and n labels
+    // (with_condition, core/conditional.hpp), in inference mode.
+    template <class E, class Labels>
+        requires(conditional)
+    matrix<T> generate(const xt::xexpression<E>& noise, const Labels& labels) {
+        const std::span values(std::data(labels), std::size(labels));
+        using Label = std::remove_cv_t<typename decltype(values)::element_type>;
+        return generate(with_condition<classes>(noise, std::span<const Label>(values)));
     }
 
     // G's output for the given noise {n, G::input_size}, in inference mode (the same
@@ -10410,10 +10530,18 @@ private:
     // train_discriminator with a real pass (d_real_) and a fake pass (d_fake_).
     template <class E>
     StepStats train_discriminator_separately(const E& real, std::size_t batch) {
-        const auto& real_logits = discriminator_.template forward<logit_layers>(d_real_, real);
+        const auto& real_logits = [&]() -> const matrix<T>& {
+            if constexpr (!conditional) {
+                return discriminator_.template forward<logit_layers>(d_real_, real);
+            } else {
+                d_real_.resize(batch);
+                write_real_rows(d_real_.input().data(), real);
+                return discriminator_.template forward<logit_layers>(d_real_);
+            }
+        }();
         draw_fakes(generator_, g_, rng_, noise_, batch);
         d_fake_.resize(batch);
-        std::copy(g_.output().begin(), g_.output().end(), d_fake_.input().begin());
+        write_fake_rows(d_fake_.input().data(), g_, batch);
         const auto& fake_logits = discriminator_.template forward<logit_layers>(d_fake_);
 
         const double d_loss = discriminator_loss(real_logits, fake_logits, d_real_.gradients[logit_layers],
@@ -10440,14 +10568,9 @@ private:
         d_joint_.resize(2 * batch);
         discriminator_.template draw_masks<logit_layers>(d_joint_, 0, batch);  // Dropout: the real rows' masks
         T* input = d_joint_.input().data();
-        if constexpr (requires { real.data(); real.is_contiguous(); }) {
-            if (real.is_contiguous()) std::copy_n(real.data(), real.size(), input);
-            else std::copy(real.begin(), real.end(), input);
-        } else {
-            std::copy(real.begin(), real.end(), input);
-        }
+        write_real_rows(input, real);
         draw_fakes(generator_, g_, rng_, noise_, batch);
-        std::copy(g_.output().begin(), g_.output().end(), input + batch * D::input_size);
+        write_fake_rows(input + batch * D::input_size, g_, batch);
         discriminator_.template draw_masks<logit_layers>(d_joint_, batch, 2 * batch);  // and the fake rows'
         const matrix<T>& logits = discriminator_.template forward<logit_layers>(d_joint_);
 
@@ -10529,7 +10652,7 @@ private:
                                       bool within_step) {
         draw_fakes(generator, g_ws, rng, noise, batch);
         d_ws.resize(batch);
-        std::copy(g_ws.output().begin(), g_ws.output().end(), d_ws.input().begin());
+        write_fake_rows(d_ws.input().data(), g_ws, batch);
         const auto& fake_logits = discriminator.template forward<logit_layers>(d_ws);
         const double g_loss = loss.generator(fake_logits, d_ws.gradients[logit_layers]);
         if (!std::isfinite(g_loss))
@@ -10537,7 +10660,13 @@ private:
                        step + 1, "; this update was not applied (check the data and learning rates)");
 
         const auto& input_gradient = discriminator.template backward_input<logit_layers>(d_ws);
-        std::copy(input_gradient.begin(), input_gradient.end(), g_ws.gradients[G::layer_count].begin());
+        if constexpr (!conditional) {
+            std::copy(input_gradient.begin(), input_gradient.end(), g_ws.gradients[G::layer_count].begin());
+        } else {  // the gradient of G's output: each row's first sample_size columns
+            T* to = g_ws.gradients[G::layer_count].data();
+            for (std::size_t r = 0; r < batch; ++r)
+                std::copy_n(input_gradient.data() + r * D::input_size, sample_size, to + r * sample_size);
+        }
         generator.backward(g_ws, g_gradient, false, GradientMode::overwrite);
         const std::string refused = g_update.apply(optimizer, g_state, generator.parameters(), g_gradient);
         if (!refused.empty())
@@ -10563,11 +10692,59 @@ private:
         const std::span<T> noise(g_ws.input().data(), g_ws.input().size());
         if (given.empty()) {
             rng.fill_normal(noise);
+            // A conditional G's rows end in the one-hot of a label drawn uniformly, after
+            // the batch's normals (whose values in those columns are overwritten).
+            if constexpr (conditional)
+                for (std::size_t r = 0; r < batch; ++r) write_one_hot(noise.data() + r * G::input_size, rng.below(classes));
         } else {
             std::copy_n(given.begin(), noise.size(), noise.begin());
             given = given.subspan(noise.size());
         }
         generator.forward(g_ws);
+    }
+
+    // Writes the one-hot of `label` into the last `classes` values of a row of G's input.
+    static void write_one_hot(T* row, std::uint64_t label) {
+        T* condition = row + (G::input_size - classes);
+        std::fill_n(condition, classes, T(0));
+        condition[label] = T(1);
+    }
+
+    // D's input rows for the real batch: its rows, each followed by the one-hot of its
+    // label (real_labels_) in a conditional GAN.
+    template <class E>
+    void write_real_rows(T* input, const E& real) const {
+        if constexpr (!conditional) {
+            if constexpr (requires { real.data(); real.is_contiguous(); }) {
+                if (real.is_contiguous()) std::copy_n(real.data(), real.size(), input);
+                else std::copy(real.begin(), real.end(), input);
+            } else {
+                std::copy(real.begin(), real.end(), input);
+            }
+        } else {
+            auto value = real.begin();
+            for (std::size_t r = 0; r < real_labels_.size(); ++r) {
+                T* row = input + r * D::input_size;
+                for (std::size_t k = 0; k < sample_size; ++k, ++value) row[k] = static_cast<T>(*value);
+                std::fill_n(row + sample_size, classes, T(0));
+                row[sample_size + real_labels_[r]] = T(1);
+            }
+        }
+    }
+
+    // D's input rows for G's output: each followed, in a conditional GAN, by the
+    // condition G read (the last `classes` values of its input row).
+    static void write_fake_rows(T* input, typename G::Workspace& g_ws, std::size_t batch) {
+        if constexpr (!conditional) {
+            std::copy(g_ws.output().begin(), g_ws.output().end(), input);
+        } else {
+            const T* made = g_ws.output().data();
+            const T* read = g_ws.input().data();
+            for (std::size_t r = 0; r < batch; ++r) {
+                std::copy_n(made + r * sample_size, sample_size, input + r * D::input_size);
+                std::copy_n(read + (r + 1) * G::input_size - classes, classes, input + r * D::input_size + sample_size);
+            }
+        }
     }
 
     // Stateful layers (Dropout) draw from the trainer's Rng; set on each use, so a moved
@@ -10580,10 +10757,10 @@ private:
         static_assert(detail::holds<rank_check>,
                       "xgan::AdversarialTrainer: the real batch is 2-D, {batch, D::input_size}, one sample per row");
         if (real.dimension() != 2)
-            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", D::input_size,
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", sample_size,
                        "}, got ", real.dimension(), " dimension(s)");
-        if (real.shape()[1] != D::input_size)
-            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", D::input_size,
+        if (real.shape()[1] != sample_size)
+            XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch must be {batch, ", sample_size,
                        "}, got ", real.shape()[1], " columns");
         if (real.shape()[0] == 0)
             XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: the real batch is empty (0 rows)");
@@ -10661,6 +10838,8 @@ private:
     // The noise given to step (empty otherwise), and the part not yet used.
     std::vector<T> given_noise_;
     std::span<const T> noise_;
+    // A conditional step's real labels (reused from step to step).
+    std::vector<std::uint32_t> real_labels_;
 };
 
 }  // namespace xgan
