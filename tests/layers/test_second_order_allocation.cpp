@@ -1,14 +1,8 @@
 // The penalty pass (Sequential::input_gradient_penalty, the double backward) allocates
 // nothing after its first call at a batch size: its buffers live in the Workspace.
 //
-// This executable replaces the global operator new and operator delete, every form, with
-// versions that count calls while a counted region is open (as tests/train/
-// test_no_allocation.cpp does for a training step; memory taken with malloc directly, as
-// OpenBLAS takes its buffers, is not counted).
-#include <atomic>
+// The counting operator new comes from tests/support/counting_new.hpp.
 #include <cstddef>
-#include <cstdlib>
-#include <new>
 #include <span>
 #include <vector>
 
@@ -22,81 +16,7 @@
 #include <xgan/layers/upsample.hpp>
 #include <xgan/train/gradient_penalty.hpp>
 
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-
-void* allocate(std::size_t size) {
-    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-
-void* allocate(std::size_t size, std::align_val_t alignment) {
-    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-    const auto align = static_cast<std::size_t>(alignment);
-    const std::size_t rounded = size == 0 ? align : (size + align - 1) / align * align;
-    if (void* p = std::aligned_alloc(align, rounded)) return p;
-    throw std::bad_alloc();
-}
-
-// Runs f with the counter open and returns how many allocations it made.
-template <class F>
-std::size_t count_allocations(F&& f) {
-    allocations = 0;
-    counting = true;
-    f();
-    counting = false;
-    return allocations.load();
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return allocate(size); }
-void* operator new[](std::size_t size) { return allocate(size); }
-void* operator new(std::size_t size, std::align_val_t alignment) { return allocate(size, alignment); }
-void* operator new[](std::size_t size, std::align_val_t alignment) { return allocate(size, alignment); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    try {
-        return allocate(size);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    try {
-        return allocate(size);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-    try {
-        return allocate(size, alignment);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-    try {
-        return allocate(size, alignment);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+#include "support/counting_new.hpp"
 
 using namespace xgan;
 
@@ -121,12 +41,12 @@ void check_penalty_pass(const Penalty& penalty) {
     std::vector<T> gradient(Net::parameter_count, T(0));
     rng.fill_uniform(std::span<T>(ws.input().data(), ws.input().size()), T(-1), T(1));
     const std::size_t first =
-        count_allocations([&] { critic.input_gradient_penalty(ws, penalty, std::span<T>(gradient)); });
+        count_allocations([&] { critic.input_gradient_penalty(ws, penalty, std::span<T>(gradient)); }).allocations;
     CHECK(first > 0);  // the control: the first call sizes the buffers, and the counter sees it
     for (int step = 0; step < 3; ++step) {
         rng.fill_uniform(std::span<T>(ws.input().data(), ws.input().size()), T(-1), T(1));
         const std::size_t later =
-            count_allocations([&] { critic.input_gradient_penalty(ws, penalty, std::span<T>(gradient)); });
+            count_allocations([&] { critic.input_gradient_penalty(ws, penalty, std::span<T>(gradient)); }).allocations;
         INFO("call " << step + 2);
         CHECK(later == 0);
     }
