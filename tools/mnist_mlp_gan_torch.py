@@ -13,7 +13,9 @@
 # then G on 128 fresh noise vectors through D (target 1; D's Dropout active, D not updated).
 # Adam(lr 2e-4, beta1 0.5) for both. Each epoch a new shuffle, the last partial batch
 # dropped. Pixels scaled to [-1, 1]. Writes 10,000 samples of G (in eval mode) from noise
-# of seed 1000 + seed as a float32 .npy {10000, 784}. Needs Debian's python3-torch (1.13).
+# of seed 1000 + seed as a float32 .npy {10000, 784}; with --save-every N also those of
+# every N steps before the last (OUT_stepN.npy), from the same noise (which leaves the
+# training's random stream alone). Needs Debian's python3-torch (1.13).
 import argparse
 import gzip
 
@@ -38,6 +40,8 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--save-every", type=int, default=0,
+                        help="also write the samples every N steps, to OUT with _stepN before .npy (0: only the end)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -57,6 +61,16 @@ def main():
     bce = nn.BCELoss()
     b = args.batch
     per_epoch = len(images) // b
+
+    def save(path):
+        g.eval()
+        gen = torch.Generator().manual_seed(1000 + args.seed)
+        with torch.no_grad():
+            samples = g(torch.randn(args.samples, 100, generator=gen)).numpy().astype(np.float32)
+        g.train()
+        np.save(path, samples)
+        print(f"wrote {path}: {samples.shape}", flush=True)
+
     order = None
     for step in range(args.steps):
         if step % per_epoch == 0:
@@ -75,12 +89,9 @@ def main():
         g_opt.step()
         if (step + 1) % 500 == 0:
             print(f"step {step + 1}: d_loss {loss_d.item():.4f} g_loss {loss_g.item():.4f}", flush=True)
-    g.eval()
-    gen = torch.Generator().manual_seed(1000 + args.seed)
-    with torch.no_grad():
-        samples = g(torch.randn(args.samples, 100, generator=gen)).numpy().astype(np.float32)
-    np.save(args.out, samples)
-    print(f"wrote {args.out}: {samples.shape}")
+        if args.save_every > 0 and (step + 1) % args.save_every == 0 and step + 1 < args.steps:
+            save(args.out.removesuffix(".npy") + f"_step{step + 1}.npy")
+    save(args.out)
 
 
 if __name__ == "__main__":
