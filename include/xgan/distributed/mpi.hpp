@@ -6,7 +6,8 @@
 // Opt-in: link xgan::mpi (find_package(xgan COMPONENTS mpi)); no other xgan header
 // includes this one. The trainer is the ordinary AdversarialTrainer: the averaging is an
 // optimizer adapter, Allreduce<Adam>, which the trainer hands the flat gradient as it
-// hands it to Adam. docs/tutorial/distributed.md walks through a run;
+// hands it to Adam. BatchNorm with statistics over all ranks: mpi::SyncBatchNorm, in
+// <xgan/distributed/sync_batch_norm.hpp>. docs/tutorial/distributed.md walks through a run;
 // docs/reference/distributed-mpi.md lists every name here.
 #pragma once
 

@@ -24,7 +24,27 @@
 
 namespace xgan {
 
-template <class Momentum, class Epsilon, std::size_t Width, class T>
+// How BatchNorm combines its batch's statistics with those of the other batches a step
+// normalises together. LocalStatistics, the default, combines nothing: each process
+// normalises its own rows. xgan::mpi::SyncStatistics (<xgan/distributed/sync_batch_norm.hpp>)
+// combines them over the ranks of an MPI job (SyncBatchNorm). A reducer R provides
+//   R::workspace<Features>        its scratch space, kept in the layer's cache
+//   R::combine_statistics(ws, count, mean, m2)
+//       on entry this batch's count of values per feature, and per feature their mean
+//       and m2, the sum of squared deviations from that mean; on return the same three
+//       for all the batches combined (the same on every rank)
+//   R::sum_gradients(ws, sums)    per-feature sums (of dy and of dy xhat) on entry, their
+//                                 totals over all the batches on return
+struct LocalStatistics {
+    template <std::size_t Features>
+    struct workspace {};
+    template <std::size_t Features>
+    static void combine_statistics(workspace<Features>&, double&, std::span<double>, std::span<double>) {}
+    template <std::size_t Features>
+    static void sum_gradients(workspace<Features>&, std::span<double>) {}
+};
+
+template <class Momentum, class Epsilon, std::size_t Width, class T, class Reducer = LocalStatistics>
 class BatchNormLayer {
 public:
     using value_type = T;
@@ -53,8 +73,11 @@ public:
         std::vector<T> mean = std::vector<T>(Width);     // statistics used by the last forward
         std::vector<T> inv_std = std::vector<T>(Width);  // 1 / sqrt(var + eps)
         std::vector<T> variance = std::vector<T>(Width); // the batch's biased variance
-        std::size_t batch = 0;
+        std::size_t batch = 0;          // rows the statistics were taken over (all ranks' with a reducer)
         bool batch_statistics = false;  // training mode: normalised with the batch's own
+        // per feature: the mean and m2 in forward, the sums of dy and dy xhat in backward
+        mutable std::vector<double> sums = std::vector<double>(2 * Width);
+        mutable typename Reducer::template workspace<Width> reducer{};
     };
 
     void initialize(std::span<T> params, Rng&) const {
@@ -72,9 +95,7 @@ public:
         cache.batch = batch;
         cache.batch_statistics = context.mode == Mode::training;
         if (cache.batch_statistics) {
-            if (batch < 2)
-                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm: training mode needs at least 2 rows per batch, got ",
-                           batch, " (use Mode::inference for single samples)");
+            const std::span<double> means(cache.sums.data(), Width), m2(cache.sums.data() + Width, Width);
             for (std::size_t j = 0; j < Width; ++j) {
                 double sum = 0;
                 for (std::size_t r = 0; r < batch; ++r) sum += static_cast<double>(x(r, j));
@@ -84,7 +105,18 @@ public:
                     const double d = static_cast<double>(x(r, j)) - mean;
                     squares += d * d;
                 }
-                const double variance = squares / static_cast<double>(batch);
+                means[j] = mean;
+                m2[j] = squares;
+            }
+            double count = static_cast<double>(batch);
+            Reducer::combine_statistics(cache.reducer, count, means, m2);
+            if (count < 2)
+                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm: training mode needs at least 2 rows per batch, got ",
+                           count, " (use Mode::inference for single samples)");
+            cache.batch = static_cast<std::size_t>(count);
+            for (std::size_t j = 0; j < Width; ++j) {
+                const double mean = means[j];
+                const double variance = m2[j] / count;
                 cache.mean[j] = static_cast<T>(mean);
                 cache.variance[j] = static_cast<T>(variance);
                 cache.inv_std[j] = static_cast<T>(1.0 / std::sqrt(variance + epsilon));
@@ -148,19 +180,28 @@ public:
                         matrix<T>& dx, const cache_type& cache) const {
         const std::size_t batch = x.shape()[0];
         const T* gamma = params.data();
-        for (std::size_t j = 0; j < Width; ++j) {
-            const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
-            if (!cache.batch_statistics) {
+        if (!cache.batch_statistics) {
+            for (std::size_t j = 0; j < Width; ++j) {
+                const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
                 for (std::size_t r = 0; r < batch; ++r) dx(r, j) = static_cast<T>(dy(r, j) * scale);
-                continue;
             }
+            return;
+        }
+        for (std::size_t j = 0; j < Width; ++j) {
             double sum_dy = 0, sum_dy_xhat = 0;
             for (std::size_t r = 0; r < batch; ++r) {
                 const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
                 sum_dy += dy(r, j);
                 sum_dy_xhat += dy(r, j) * xhat;
             }
-            const double n = static_cast<double>(batch);
+            cache.sums[j] = sum_dy;
+            cache.sums[Width + j] = sum_dy_xhat;
+        }
+        Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const double n = static_cast<double>(cache.batch);
+        for (std::size_t j = 0; j < Width; ++j) {
+            const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
+            const double sum_dy = cache.sums[j], sum_dy_xhat = cache.sums[Width + j];
             for (std::size_t r = 0; r < batch; ++r) {
                 const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
                 dx(r, j) = static_cast<T>(scale / n * (n * dy(r, j) - sum_dy - xhat * sum_dy_xhat));
@@ -190,7 +231,7 @@ public:
 // statistic sums batch x H x W values. Parameters weight and bias {C}; buffers
 // running_mean and running_var {C} and num_batches_tracked, a scalar counting the
 // training passes folded into them (PyTorch's int64, here a T: exact up to 2^24 in float).
-template <class Momentum, class Epsilon, Shape In, class T>
+template <class Momentum, class Epsilon, Shape In, class T, class Reducer = LocalStatistics>
 class BatchNorm2DLayer {
 public:
     using value_type = T;
@@ -224,8 +265,11 @@ public:
         std::vector<T> mean = std::vector<T>(channels);      // statistics used by the last forward
         std::vector<T> inv_std = std::vector<T>(channels);   // 1 / sqrt(var + eps)
         std::vector<T> variance = std::vector<T>(channels);  // the batch's biased variance
-        std::size_t count = 0;  // values per channel in the last forward: batch x H x W
+        std::size_t count = 0;  // values per channel in the last forward: batch x H x W (all ranks' with a reducer)
         bool batch_statistics = false;  // training mode: normalised with the batch's own
+        // per channel: the mean and m2 in forward, the sums of dy and dy xhat in backward
+        mutable std::vector<double> sums = std::vector<double>(2 * channels);
+        mutable typename Reducer::template workspace<channels> reducer{};
     };
 
     void initialize(std::span<T> params, Rng&) const {
@@ -244,10 +288,7 @@ public:
         cache.count = batch * plane;
         cache.batch_statistics = context.mode == Mode::training;
         if (cache.batch_statistics) {
-            if (cache.count < 2)
-                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm2D: training mode needs at least 2 values per "
-                           "channel (batch x H x W), got ", batch, " x ", In::height, " x ", In::width,
-                           " (use Mode::inference for a single 1 x 1 sample)");
+            const std::span<double> means(cache.sums.data(), channels), m2(cache.sums.data() + channels, channels);
             const double n = static_cast<double>(cache.count);
             for (std::size_t c = 0; c < channels; ++c) {
                 double sum = 0;
@@ -264,7 +305,19 @@ public:
                         squares += d * d;
                     }
                 }
-                const double variance = squares / n;
+                means[c] = mean;
+                m2[c] = squares;
+            }
+            double count = n;
+            Reducer::combine_statistics(cache.reducer, count, means, m2);
+            if (count < 2)
+                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm2D: training mode needs at least 2 values per "
+                           "channel (batch x H x W), got ", batch, " x ", In::height, " x ", In::width,
+                           " (use Mode::inference for a single 1 x 1 sample)");
+            cache.count = static_cast<std::size_t>(count);
+            for (std::size_t c = 0; c < channels; ++c) {
+                const double mean = means[c];
+                const double variance = m2[c] / count;
                 cache.mean[c] = static_cast<T>(mean);
                 cache.variance[c] = static_cast<T>(variance);
                 cache.inv_std[c] = static_cast<T>(1.0 / std::sqrt(variance + epsilon));
@@ -342,17 +395,19 @@ public:
                         matrix<T>& dx, const cache_type& cache) const {
         const std::size_t batch = x.shape()[0];
         const T* gamma = params.data();
-        for (std::size_t c = 0; c < channels; ++c) {
-            const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
-            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-            if (!cache.batch_statistics) {
+        if (!cache.batch_statistics) {
+            for (std::size_t c = 0; c < channels; ++c) {
+                const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
                 for (std::size_t r = 0; r < batch; ++r) {
                     const T* g = dy.data() + r * input_size + c * plane;
                     T* d = dx.data() + r * input_size + c * plane;
                     for (std::size_t i = 0; i < plane; ++i) d[i] = static_cast<T>(g[i] * scale);
                 }
-                continue;
             }
+            return;
+        }
+        for (std::size_t c = 0; c < channels; ++c) {
+            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
             double sum_dy = 0, sum_dy_xhat = 0;
             for (std::size_t r = 0; r < batch; ++r) {
                 const T* in = x.data() + r * input_size + c * plane;
@@ -363,7 +418,15 @@ public:
                     sum_dy_xhat += g[i] * xhat;
                 }
             }
-            const double n = static_cast<double>(batch * plane);
+            cache.sums[c] = sum_dy;
+            cache.sums[channels + c] = sum_dy_xhat;
+        }
+        Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const double n = static_cast<double>(cache.count);
+        for (std::size_t c = 0; c < channels; ++c) {
+            const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
+            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
+            const double sum_dy = cache.sums[c], sum_dy_xhat = cache.sums[channels + c];
             for (std::size_t r = 0; r < batch; ++r) {
                 const T* in = x.data() + r * input_size + c * plane;
                 const T* g = dy.data() + r * input_size + c * plane;
@@ -401,14 +464,15 @@ public:
 // BatchNorm with momentum and epsilon as std::ratio: BatchNormWith<std::ratio<1, 100>, std::ratio<1, 1000>>
 // is Keras' BatchNormalization (its momentum 0.99 is PyTorch's 0.01). After a vector it
 // normalises each feature (BatchNormLayer, nn.BatchNorm1d), after an image each channel
-// (BatchNorm2DLayer, nn.BatchNorm2d).
-template <class Momentum, class Epsilon>
+// (BatchNorm2DLayer, nn.BatchNorm2d). Reducer: LocalStatistics above (xgan::mpi::SyncBatchNorm
+// passes its own).
+template <class Momentum, class Epsilon, class Reducer = LocalStatistics>
 struct BatchNormWith {
     template <Shape In, class T>
-    using bind_to = std::conditional_t<ImageShape<In>, BatchNorm2DLayer<Momentum, Epsilon, In, T>,
-                                       BatchNormLayer<Momentum, Epsilon, In::size, T>>;
+    using bind_to = std::conditional_t<ImageShape<In>, BatchNorm2DLayer<Momentum, Epsilon, In, T, Reducer>,
+                                       BatchNormLayer<Momentum, Epsilon, In::size, T, Reducer>>;
     template <std::size_t Width, class T>
-    using bind = BatchNormLayer<Momentum, Epsilon, Width, T>;
+    using bind = BatchNormLayer<Momentum, Epsilon, Width, T, Reducer>;
 };
 
 // BatchNorm with PyTorch's defaults: momentum 0.1, eps 1e-5.

@@ -83,10 +83,10 @@ inline constexpr bool bounded_output_layer_v<Activation<detail::relu_op, Width, 
 // is not defined through such a layer.
 template <class L>
 inline constexpr bool mixes_samples_layer_v = false;
-template <class M, class E, std::size_t W, class T>
-inline constexpr bool mixes_samples_layer_v<BatchNormLayer<M, E, W, T>> = true;
-template <class M, class E, Shape S, class T>
-inline constexpr bool mixes_samples_layer_v<BatchNorm2DLayer<M, E, S, T>> = true;
+template <class M, class E, std::size_t W, class T, class R>
+inline constexpr bool mixes_samples_layer_v<BatchNormLayer<M, E, W, T, R>> = true;
+template <class M, class E, Shape S, class T, class R>
+inline constexpr bool mixes_samples_layer_v<BatchNorm2DLayer<M, E, S, T, R>> = true;
 
 // Whether no layer of network D mixes the samples of a batch: D can carry a gradient
 // penalty (WGAN-GP, R1).
