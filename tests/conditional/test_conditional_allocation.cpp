@@ -15,9 +15,9 @@ using namespace xgan;
 
 namespace {
 
-template <class G, class D>
+template <class G, class D, class Loss = MinimaxLoss>
 Counts conditional_step_allocations() {
-    AdversarialTrainer<G, D> trainer({.seed = 1, .discriminator_steps = 2});
+    AdversarialTrainer<G, D, Adam, Adam, Loss> trainer({.seed = 1, .discriminator_steps = 2});
     matrix<float> real({16, D::sample_size});
     std::vector<std::uint8_t> labels(16);
     Rng data(2);
@@ -52,6 +52,22 @@ TEST_CASE("a conditional GAN's step allocates nothing after the first", "[alloca
         using D = Conditional<K, Sequential<Input<15 + K>, Embedding<K, 6>, Dense<21, 32>, BatchNorm, LeakyReLU,
                                             Dense<32, 1>, Sigmoid>>;
         const Counts c = conditional_step_allocations<G, D>();
+        CHECK(c.allocations == 0);
+        CHECK(c.deallocations == 0);
+    }
+    SECTION("a convolutional discriminator with the condition as planes") {
+        using ImageG = Conditional<K, Sequential<Dense<8 + K, 32>, ReLU, Dense<32, 16>, Tanh, Unflatten<1, 4, 4>>>;
+        using ImageD = Conditional<K, Sequential<Input<1 + K, 4, 4>, Conv2D<1 + K, 4, 3, 2, 1>, LeakyReLU, Flatten,
+                                                 Dense<16, 1>, Sigmoid>>;
+        const Counts c = conditional_step_allocations<ImageG, ImageD>();
+        CHECK(c.allocations == 0);
+        CHECK(c.deallocations == 0);
+    }
+    SECTION("a convolutional critic with WGAN-GP (the penalty pass on the conditional critic)") {
+        using ImageG = Conditional<K, Sequential<Dense<8 + K, 32>, ReLU, Dense<32, 16>, Tanh, Unflatten<1, 4, 4>>>;
+        using Critic = Conditional<K, Sequential<Input<1 + K, 4, 4>, Conv2D<1 + K, 4, 3, 2, 1>, LeakyReLU, Flatten,
+                                                 Dense<16, 1>>>;
+        const Counts c = conditional_step_allocations<ImageG, Critic, WassersteinGPLoss>();
         CHECK(c.allocations == 0);
         CHECK(c.deallocations == 0);
     }

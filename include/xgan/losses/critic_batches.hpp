@@ -2,12 +2,19 @@
 // gradient (WGAN-GP, R1): the critic as a network, the update's real and fake batches,
 // interpolates between them drawn from the trainer's Rng, and the penalty pass that adds
 // the penalty's gradient to the critic's. See docs/reference/train-trainer.md.
+//
+// A conditional critic (core/conditional.hpp) is penalised as conditional WGAN-GP
+// implementations do: an interpolate mixes the samples only and keeps the real row's
+// condition, and the penalty sees the gradient with respect to the sample's values only
+// (its condition columns or planes are zero in g, and their dP/dg is set to zero).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <span>
+#include <stdexcept>
 
+#include <xgan/core/conditional.hpp>
 #include <xgan/core/random.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/core/tensor.hpp>
@@ -41,31 +48,59 @@ public:
     }
 
     // Puts x_hat_i = e_i x_i + (1 - e_i) G(z)_i into the penalty pass's input, with one
-    // e_i ~ U[0, 1) per sample drawn from the trainer's Rng (WGAN-GP's interpolates).
+    // e_i ~ U[0, 1) per sample drawn from the trainer's Rng (WGAN-GP's interpolates). For
+    // a conditional critic x_hat_i mixes the samples and keeps the real row's condition.
     void load_interpolates() {
-        workspace_.resize(batch_);
         if (mix_.shape()[0] != batch_ || mix_.shape()[1] != 1) mix_.resize({batch_, 1});
         rng_.fill_uniform(std::span<T>(mix_.data(), batch_), 0.0, 1.0);
-        T* out = workspace_.input().data();
-        for (std::size_t r = 0; r < batch_; ++r) {
-            const T e = mix_.data()[r];
-            const std::size_t row = r * D::input_size;
-            for (std::size_t k = 0; k < D::input_size; ++k)
-                out[row + k] = e * real_[row + k] + (T(1) - e) * fake_[row + k];
-        }
+        interpolate();
+    }
+
+    // The same with the given e_i (batch_size() values, each in [0, 1]), e.g. to reproduce
+    // a penalty elsewhere; throws, loading nothing, on another count.
+    void load_interpolates(std::span<const T> e) {
+        if (e.size() != batch_)
+            XGAN_THROW(std::invalid_argument, "xgan::CriticBatches::load_interpolates: ", e.size(),
+                       " mixing weights given for a batch of ", batch_);
+        if (mix_.shape()[0] != batch_ || mix_.shape()[1] != 1) mix_.resize({batch_, 1});
+        std::copy(e.begin(), e.end(), mix_.data());
+        interpolate();
     }
 
     // The e_i of the last load_interpolates, {batch, 1}.
     const matrix<T>& mix() const { return mix_; }
 
     // The penalty P on the critic's input gradient at the loaded batch (input_gradient_penalty):
-    // adds dP/dparameters to the update's gradient and returns P.
+    // adds dP/dparameters to the update's gradient and returns P. For a conditional critic
+    // P sees the gradient with respect to the sample's values only (condition_size_v<D>
+    // last values of each row zero).
     template <input_gradient_penalty<T> P>
     double penalise(const P& penalty) {
-        return static_cast<double>(critic_.input_gradient_penalty(workspace_, penalty, gradient_));
+        if constexpr (condition_size_v<D> == 0) {
+            return static_cast<double>(critic_.input_gradient_penalty(workspace_, penalty, gradient_));
+        } else {
+            const detail::sample_gradient_penalty<P, T> on_samples{penalty, workspace_.gradients[0], sample_size,
+                                                                    D::input_size};
+            return static_cast<double>(critic_.input_gradient_penalty(workspace_, on_samples, gradient_));
+        }
     }
 
 private:
+    // The values of a row D scores besides its condition.
+    static constexpr std::size_t sample_size = D::input_size - condition_size_v<D>;
+
+    void interpolate() {
+        workspace_.resize(batch_);
+        T* out = workspace_.input().data();
+        for (std::size_t r = 0; r < batch_; ++r) {
+            const T e = mix_.data()[r];
+            const std::size_t row = r * D::input_size;
+            for (std::size_t k = 0; k < sample_size; ++k)
+                out[row + k] = e * real_[row + k] + (T(1) - e) * fake_[row + k];
+            std::copy_n(real_ + row + sample_size, D::input_size - sample_size, out + row + sample_size);
+        }
+    }
+
     const D& critic_;
     typename D::Workspace& workspace_;
     const T* real_;

@@ -10,6 +10,7 @@
 #include <span>
 
 #include <xgan/config.hpp>
+#include <xgan/core/conditional.hpp>
 #include <xgan/core/second_order.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/core/tensor.hpp>
@@ -76,6 +77,21 @@ T gradient_penalty(const BasicSequential<T, Specs...>& critic, typename BasicSeq
                    const xt::xexpression<E>& x, const Penalty& penalty, std::span<T> gradient,
                    GradientMode mode = GradientMode::accumulate) {
     return critic.input_gradient_penalty(workspace, x, penalty, gradient, mode);
+}
+
+// The same for a conditional critic (core/conditional.hpp), x's rows holding their
+// condition: the penalty sees the gradient with respect to each row's sample only (its
+// condition's values are zero in g), as conditional WGAN-GP implementations take it.
+template <std::size_t Classes, class Net, class E, input_gradient_penalty<typename Net::value_type> Penalty>
+typename Net::value_type gradient_penalty(const Conditional<Classes, Net>& critic, typename Net::Workspace& workspace,
+                                          const xt::xexpression<E>& x, const Penalty& penalty,
+                                          std::span<typename Net::value_type> gradient,
+                                          GradientMode mode = GradientMode::accumulate) {
+    using T = typename Net::value_type;
+    using C = Conditional<Classes, Net>;
+    const detail::sample_gradient_penalty<Penalty, T> on_samples{penalty, workspace.gradients[0], C::sample_size,
+                                                                 Net::input_size};
+    return critic.input_gradient_penalty(workspace, x, on_samples, gradient, mode);
 }
 
 }  // namespace xgan

@@ -76,13 +76,39 @@ inline constexpr bool holds<check_condition_classes<generator_classes<G>, discri
 // What D scores besides its condition: the width of a real or generated sample.
 template <Network D>
 inline constexpr std::size_t scored_size_v =
-    D::input_size - (conditional_classes_v<D> < D::input_size ? conditional_classes_v<D> : 0);
+    D::input_size - (condition_size_v<D> < D::input_size ? condition_size_v<D> : 0);
 
 // Whether G's output and D's input are compared by size: both vectors, or D conditional
-// (its input is the vector [x, onehot(y)], x any shape G flattens).
+// on a vector input (the vector [x, onehot(y)], x any shape G flattens).
 template <Network G, Network D>
 inline constexpr bool compare_sizes_v =
-    (output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1) || conditional_classes_v<D> > 0;
+    (output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1) ||
+    (conditional_classes_v<D> > 0 && !condition_planes_v<D>);
+
+// A conditional D on images (C + Classes) x H x W reads G's output C x H x W with the
+// condition's Classes planes after it (catalogue entry 63).
+template <class GeneratorOut, class DiscriminatorIn, class DClasses>
+struct check_conditional_image_shapes {};
+template <class GeneratorOut, class DiscriminatorIn, class DClasses>
+inline constexpr bool holds<check_conditional_image_shapes<GeneratorOut, DiscriminatorIn, DClasses>> = false;
+template <class S, std::size_t C, std::size_t H, std::size_t W, std::size_t K>
+inline constexpr bool holds<check_conditional_image_shapes<generator_output_shape<S>,
+                                                           discriminator_input_shape<shape<C, H, W>>,
+                                                           discriminator_classes<K>>> =
+    std::is_same_v<S, shape<(C > K ? C - K : 0), H, W>>;
+
+// The check of G's output against D's input: by size, by shape, or for a conditional D on
+// images by shape with the condition's planes.
+template <Network G, Network D>
+using gan_io_check_t = std::conditional_t<
+    compare_sizes_v<G, D>,
+    check_gan_sizes<generator_output_size<G::output_size>, discriminator_input_size<scored_size_v<D>>>,
+    std::conditional_t<condition_planes_v<D>,
+                       check_conditional_image_shapes<generator_output_shape<output_shape_t<G>>,
+                                                      discriminator_input_shape<input_shape_t<D>>,
+                                                      discriminator_classes<conditional_classes_v<D>>>,
+                       check_gan_shapes<generator_output_shape<output_shape_t<G>>,
+                                        discriminator_input_shape<input_shape_t<D>>>>>;
 struct no_penalty_check {};
 struct no_penalty_output_check {};
 
@@ -174,14 +200,7 @@ private:
 
 template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
           class GanLoss = MinimaxLoss>
-class AdversarialTrainer
-    : std::conditional_t<detail::compare_sizes_v<G, D>,
-                         detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
-                                                 detail::discriminator_input_size<detail::scored_size_v<D>>>,
-                         detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
-                                                  detail::discriminator_input_shape<input_shape_t<D>>>>,
-      detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>>,
-      detail::check_objective<D, GanLoss> {
+class AdversarialTrainer : detail::check_objective<D, GanLoss> {
 public:
     using generator_type = G;
     using discriminator_type = D;
@@ -191,16 +210,17 @@ public:
 private:
     // G's output must be what D reads, and D must end in one score per sample. The checks
     // are static_asserts here, at the user's line; the note under a failure shows the numbers.
+    // No base class states them again: bases are formed before this body, so a base's
+    // failure would come first, through a longer chain (value_type above completes G
+    // here, and a bad G's own rule is then one step from the user's line).
     static constexpr bool vector_io = detail::compare_sizes_v<G, D>;
     using gan_sizes_check =
         std::conditional_t<vector_io,
                            detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
                                                    detail::discriminator_input_size<detail::scored_size_v<D>>>,
                            void>;
-    using gan_shapes_check =
-        std::conditional_t<vector_io, void,
-                           detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
-                                                    detail::discriminator_input_shape<input_shape_t<D>>>>;
+    using gan_shapes_check = std::conditional_t<vector_io || condition_planes_v<D>, void, detail::gan_io_check_t<G, D>>;
+    using conditional_shapes_check = std::conditional_t<condition_planes_v<D>, detail::gan_io_check_t<G, D>, void>;
     using discriminator_output_check =
         detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>>;
     static_assert(detail::holds<gan_sizes_check>,
@@ -210,6 +230,11 @@ private:
                   "xgan::AdversarialTrainer: the generator's output shape must equal the discriminator's input "
                   "shape (C x H x W; end the generator with xgan::Unflatten<C, H, W> or start the discriminator "
                   "with xgan::Flatten to make them agree)");
+    static_assert(detail::holds<conditional_shapes_check>,
+                  "xgan::AdversarialTrainer: a conditional discriminator on images reads the generator's output "
+                  "C x H x W followed by one constant plane per class, so its input must be (C + Classes) x H x W "
+                  "(the shapes and Classes are in the note below: end the generator with xgan::Unflatten<C, H, W> "
+                  "of the discriminator's channels less Classes)");
     using condition_check = detail::check_condition_classes<detail::generator_classes<conditional_classes_v<G>>,
                                                             detail::discriminator_classes<conditional_classes_v<D>>>;
     static_assert(detail::holds<condition_check>,
@@ -232,8 +257,9 @@ public:
                   "xgan::AdversarialTrainer: the loss must model xgan::Loss (e.g. MinimaxLoss, NonSaturatingLoss)");
 
     // The class count of a conditional GAN (core/conditional.hpp), 0 otherwise. Then G's
-    // input rows are [z, onehot(y)] and D's [x, onehot(y)]; step takes the real batch's
-    // labels, and the trainer draws each fake sample's label uniformly from its Rng.
+    // input rows are [z, onehot(y)] and D's [x, onehot(y)], or for a D on images x's
+    // channels and one constant plane per class; step takes the real batch's labels, and
+    // the trainer draws each fake sample's label uniformly from its Rng.
     static constexpr std::size_t classes = conditional_classes_v<G>;
     static constexpr bool conditional = classes > 0;
     // The width of a real sample (a row of the real batch): D's input without the condition.
@@ -694,11 +720,9 @@ private:
         generator.forward(g_ws);
     }
 
-    // Writes the one-hot of `label` into the last `classes` values of a row of G's input.
+    // Writes the condition of `label` into a row of G's input, after its noise.
     static void write_one_hot(T* row, std::uint64_t label) {
-        T* condition = row + (G::input_size - classes);
-        std::fill_n(condition, classes, T(0));
-        condition[label] = T(1);
+        G::write_condition(row + G::sample_size, static_cast<std::size_t>(label));
     }
 
     // D's input rows for the real batch: its rows, each followed by the one-hot of its
@@ -717,14 +741,13 @@ private:
             for (std::size_t r = 0; r < real_labels_.size(); ++r) {
                 T* row = input + r * D::input_size;
                 for (std::size_t k = 0; k < sample_size; ++k, ++value) row[k] = static_cast<T>(*value);
-                std::fill_n(row + sample_size, classes, T(0));
-                row[sample_size + real_labels_[r]] = T(1);
+                D::write_condition(row + sample_size, real_labels_[r]);
             }
         }
     }
 
     // D's input rows for G's output: each followed, in a conditional GAN, by the
-    // condition G read (the last `classes` values of its input row).
+    // condition of the label G read (from its input row's condition).
     static void write_fake_rows(T* input, typename G::Workspace& g_ws, std::size_t batch) {
         if constexpr (!conditional) {
             std::copy(g_ws.output().begin(), g_ws.output().end(), input);
@@ -733,7 +756,8 @@ private:
             const T* read = g_ws.input().data();
             for (std::size_t r = 0; r < batch; ++r) {
                 std::copy_n(made + r * sample_size, sample_size, input + r * D::input_size);
-                std::copy_n(read + (r + 1) * G::input_size - classes, classes, input + r * D::input_size + sample_size);
+                D::write_condition(input + r * D::input_size + sample_size,
+                                   G::condition_label(read + r * G::input_size + G::sample_size));
             }
         }
     }
