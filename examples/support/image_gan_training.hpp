@@ -165,7 +165,12 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
         throw std::invalid_argument(s.data + " holds fewer images than one batch of " + std::to_string(global_batch));
 
     const std::uint64_t total_steps = s.epochs > 0 ? s.epochs * batches_per_epoch : s.steps;
-    const FcdMonitor<T, G::input_size> fcd(s, data);  // reads the classifier before the folder is touched
+    // Reads the classifier before the folder is touched; under --distributed rank 0 alone
+    // measures the FCD, so the other ranks neither read the classifier nor spend the time
+    // to pass the training images through it.
+    ImageRunSettings fcd_settings = s;
+    if (!writer) fcd_settings.fcd_every = 0;
+    const FcdMonitor<T, G::input_size> fcd(fcd_settings, data);
 
     options.seed = s.seed;
     Trainer trainer(options);
@@ -225,7 +230,7 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
     if (writer) {
         std::printf("%s: %zu images of %zux%zu, %zu batches of %zu per epoch", s.data.c_str(), data.size(), data.rows(),
                     data.cols(), batches_per_epoch, global_batch);
-        if (distributed) std::printf(" (%zu ranks x %zu)", ranks, s.batch);
+        if (distributed) std::printf(" (%zu rank%s x %zu)", ranks, ranks == 1 ? "" : "s", s.batch);
         std::printf("\n");
         std::fputs(networks.c_str(), stdout);
     }
