@@ -377,17 +377,44 @@ public:
     template <class E, class ND, class NG>
     StepStats step(const xt::xexpression<E>& real_batch, const xt::xexpression<ND>& d_noise,
                    const xt::xexpression<NG>& g_noise) {
-        static_assert(!conditional, "xgan::AdversarialTrainer: step with given noise is for GANs without a condition");
+        static_assert(!conditional, "xgan::AdversarialTrainer: this GAN is conditional: step with given noise takes "
+                                    "the real batch's labels too, step(real_batch, labels, d_noise, g_noise)");
         check_options();
         const auto& real = real_batch.derived_cast();
         check_real_batch(real);
-        const std::size_t batch = real.shape()[0];
+        return step_with_noise(real_batch, d_noise.derived_cast(), g_noise.derived_cast());
+    }
+
+    // A conditional GAN's step with the noise given: G's input rows, each ending in the
+    // condition of its fake sample's label (a one-hot row; with_condition writes them),
+    // which D then reads with G's output. Throws, changing nothing, as step with noise does,
+    // and on a noise row whose condition is not that of a class.
+    template <class E, class Labels, class ND, class NG>
+    StepStats step(const xt::xexpression<E>& real_batch, const Labels& labels, const xt::xexpression<ND>& d_noise,
+                   const xt::xexpression<NG>& g_noise) {
+        static_assert(conditional, "xgan::AdversarialTrainer: step(real_batch, labels, d_noise, g_noise) is for a "
+                                   "conditional GAN; this one takes step(real_batch, d_noise, g_noise)");
+        check_options();
+        const auto& real = real_batch.derived_cast();
+        check_real_batch(real);
+        set_real_labels(real, labels);
+        return step_with_noise(real_batch, d_noise.derived_cast(), g_noise.derived_cast());
+    }
+
+private:
+    template <class E, class ND, class NG>
+    StepStats step_with_noise(const xt::xexpression<E>& real_batch, const ND& d_noise, const NG& g_noise) {
+        const std::size_t batch = real_batch.derived_cast().shape()[0];
         const std::size_t d_rows = options_.discriminator_steps * batch;
-        check_noise("d_noise", "discriminator_steps x batch", d_noise.derived_cast(), d_rows);
-        check_noise("g_noise", "batch", g_noise.derived_cast(), batch);
+        check_noise("d_noise", "discriminator_steps x batch", d_noise, d_rows);
+        check_noise("g_noise", "batch", g_noise, batch);
         given_noise_.resize((d_rows + batch) * G::input_size);
-        auto end = std::copy(d_noise.derived_cast().begin(), d_noise.derived_cast().end(), given_noise_.begin());
-        std::copy(g_noise.derived_cast().begin(), g_noise.derived_cast().end(), end);
+        auto end = std::copy(d_noise.begin(), d_noise.end(), given_noise_.begin());
+        std::copy(g_noise.begin(), g_noise.end(), end);
+        if constexpr (conditional) {
+            check_noise_conditions("d_noise", given_noise_.data(), d_rows);
+            check_noise_conditions("g_noise", given_noise_.data() + d_rows * G::input_size, batch);
+        }
         noise_ = given_noise_;
         struct forget {
             std::span<const T>& noise;
@@ -396,6 +423,22 @@ public:
         return step_impl(real_batch);
     }
 
+    // Throws unless each of `rows` rows of G's input ends in the condition of a class.
+    static void check_noise_conditions(const char* name, const T* rows, std::size_t count) {
+        constexpr std::size_t plane = G::condition_size / classes;
+        for (std::size_t r = 0; r < count; ++r) {
+            const T* condition = rows + r * G::input_size + G::sample_size;
+            const std::size_t label = G::condition_label(condition);
+            for (std::size_t k = 0; k < G::condition_size; ++k)
+                if (condition[k] != (k / plane == label ? T(1) : T(0)))
+                    XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: ", name, " row ", r,
+                               " does not end in the one-hot of a class (value ", condition[k], " at column ",
+                               G::sample_size + k, "); write its last ", G::condition_size,
+                               " values with xgan::with_condition");
+        }
+    }
+
+public:
     // One discriminator update: real batch labelled real, G(z) labelled fake; then the
     // loss's after_discriminator_update (weight clipping), if it has one.
     // Fills d_accuracy, d_loss, d_score, real_score, fake_score and the loss's monitors. Throws, with both networks and optimizer states
