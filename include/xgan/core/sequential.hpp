@@ -138,6 +138,10 @@ using input_check_t = typename input_check<
 // The size and shape rules of shape_check.hpp are static_asserts in Sequential's body,
 // which name the first misfit; a specification's own check_input<Position, In> (its
 // static_asserts name its rule) is a base of Sequential, checked before anything else.
+// The first layer whose accepts<In> refuses its input has its check_input as a direct
+// base of Sequential, so that the compiler's chain from the user's line to the rule is
+// one step (catalogue, "How to read a shape error"); check_stack instantiates the other
+// layers' check_input (Skip, that layer's index, is left out of it).
 template <class Check>
 struct as_base {
     using type = Check;
@@ -151,11 +155,51 @@ struct as_base<check_layer_shape<Position, Previous, Input>> {
     using type = no_check<Position>;
 };
 
-template <class In, class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
-struct check_stack;
+// The shape entering layer I of a stack whose input is In.
+template <std::size_t I, class In, class Layers>
+using stack_input_of_t =
+    typename std::conditional_t<I == 0, std::type_identity<In>,
+                                previous_shape<std::tuple_element_t<(I > 0 ? I - 1 : 0), Layers>, In>>::type;
+
+// Whether layer I has a check_input of its own whose accepts<In> refuses its input.
+template <std::size_t I, class In, class Layers, class Specs>
+constexpr bool refuses_input() {
+    using Spec = std::tuple_element_t<I, Specs>;
+    using Previous = stack_input_of_t<I, In, Layers>;
+    if constexpr (requires { typename Spec::template check_input<layer_index<I>, Previous>; })
+        return !spec_accepts<Spec, Previous>();
+    else
+        return false;
+}
+
+// The index of the first such layer, or SIZE_MAX.
 template <class In, class Layers, class Specs, std::size_t... I>
-struct check_stack<In, Layers, Specs, std::index_sequence<I...>>
-    : as_base<input_check_t<I, In, Layers, Specs>>::type... {};
+constexpr std::size_t first_refusal_index(std::index_sequence<I...>) {
+    std::size_t first = static_cast<std::size_t>(-1);
+    ((first == static_cast<std::size_t>(-1) && refuses_input<I, In, Layers, Specs>() ? first = I : first), ...);
+    return first;
+}
+
+struct no_refusal {};
+
+// That layer's check_input, or no_refusal.
+template <std::size_t Index, class In, class Layers, class Specs>
+struct first_refusal {
+    using type = input_check_t<Index, In, Layers, Specs>;
+};
+template <class In, class Layers, class Specs>
+struct first_refusal<static_cast<std::size_t>(-1), In, Layers, Specs> {
+    using type = no_refusal;
+};
+
+template <class In, class Layers, class Specs, std::size_t Skip = first_refusal_index<In, Layers, Specs>(
+                                                   std::make_index_sequence<std::tuple_size_v<Layers>>{}),
+          class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
+struct check_stack;
+template <class In, class Layers, class Specs, std::size_t Skip, std::size_t... I>
+struct check_stack<In, Layers, Specs, Skip, std::index_sequence<I...>>
+    : std::conditional_t<I == Skip, no_check<layer_index<I>>,
+                         typename as_base<input_check_t<I, In, Layers, Specs>>::type>... {};
 
 // The first check of kind Kind (check_layer_input, check_layer_shape) that fails in the
 // stack T, Specs..., or void; void too when the first layer fixes no input shape.
@@ -171,6 +215,29 @@ using first_misfit_t = typename std::conditional_t<
     std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>, std::type_identity<void>,
     first_misfit<Kind, stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>, bound_stack_t<T, Specs...>,
                  typename layer_specs<Specs...>::type>>::type;
+
+// The checks of stack T, Specs... once its first layer fixes an input shape.
+template <class T, class... Specs>
+using stack_check_t = check_stack<stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>,
+                                  bound_stack_t<T, Specs...>, typename layer_specs<Specs...>::type>;
+// The check_input of its first layer refusing its input, or no_refusal (also when the first
+// layer fixes no input shape: first_layer_fixes_input is then the one error).
+template <bool FixesInput, class T, class... Specs>
+struct stack_first_refusal {
+    using type = no_refusal;
+};
+template <class T, class... Specs>
+struct stack_first_refusal<true, T, Specs...> {
+    using In = stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>;
+    using Layers = bound_stack_t<T, Specs...>;
+    using LayerSpecs = typename layer_specs<Specs...>::type;
+    using type = typename first_refusal<first_refusal_index<In, Layers, LayerSpecs>(
+                                            std::make_index_sequence<std::tuple_size_v<Layers>>{}),
+                                        In, Layers, LayerSpecs>::type;
+};
+template <class T, class... Specs>
+using stack_first_refusal_t = typename stack_first_refusal<
+    !std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>, T, Specs...>::type;
 
 }  // namespace detail
 
@@ -193,12 +260,12 @@ struct named_parameter {
 template <std::floating_point T, layer_spec... Specs>
     requires(sizeof...(Specs) > 0 && detail::stack_has_a_layer_after_input<Specs...>)
 class BasicSequential
-    // Check adjacent shapes only once the first layer fixes one (else that is the one error).
-    : std::conditional_t<
-          !std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>,
-          detail::check_stack<detail::stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>,
-                              detail::bound_stack_t<T, Specs...>, typename detail::layer_specs<Specs...>::type>,
-          detail::first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>> {
+    // Check adjacent shapes only once the first layer fixes one (else that is the one error):
+    // the first layer refusing its input first, at the user's line, then the others.
+    : detail::stack_first_refusal_t<T, Specs...>,
+      std::conditional_t<!std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>,
+                         detail::stack_check_t<T, Specs...>,
+                         detail::first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>> {
 public:
     using value_type = T;
     using layers_type = detail::bound_stack_t<T, Specs...>;
