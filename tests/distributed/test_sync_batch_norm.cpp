@@ -23,6 +23,9 @@
 #include <xgan/io/paintings.hpp>
 #include <xgan/xgan.hpp>
 
+// The counting operator new (this executable's only source that includes it).
+#include "support/counting_new.hpp"
+
 using namespace xgan;
 
 namespace {
@@ -185,6 +188,26 @@ TEST_CASE("SyncBatchNorm on N ranks x B rows computes BatchNorm's pass over the 
         CHECK(image_local.output > 1e-3);
         CHECK(image_local.input_gradient > 1e-3);
     }
+}
+
+TEST_CASE("a training pass through SyncBatchNorm allocates nothing once its workspace is sized",
+          "[mpi][sync_batch_norm]") {
+    using Net = ImageNet<mpi::SyncBatchNorm>;
+    Net net(2);
+    Net::Workspace ws;
+    Rng data(8);
+    const matrix<double> x = normal<double>(data, 3, Net::input_size), dy = normal<double>(data, 3, Net::output_size);
+    std::vector<double> gradient(Net::parameter_count);
+    const auto pass = [&] {
+        net.forward(ws, x);
+        std::copy(dy.begin(), dy.end(), ws.gradients[Net::layer_count].begin());
+        net.backward(ws, std::span<double>(gradient), true);
+        net.update_buffers(ws);
+    };
+    const Counts first = count_allocations(pass);  // sizes the activations for 3 rows: the counter sees them
+    const Counts counts = count_allocations(pass);
+    CHECK(first.allocations > 0);
+    CHECK(counts.allocations == 0);
 }
 
 TEST_CASE("SyncBatchNorm in inference mode uses the running statistics and communicates nothing",
