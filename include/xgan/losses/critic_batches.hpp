@@ -14,6 +14,7 @@
 #include <span>
 #include <stdexcept>
 
+#include <xgan/config.hpp>
 #include <xgan/core/conditional.hpp>
 #include <xgan/core/random.hpp>
 #include <xgan/core/sequential.hpp>
