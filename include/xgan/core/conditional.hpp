@@ -80,8 +80,9 @@ struct condition_layout {
 
 }  // namespace detail
 
-// A network Net whose input ends in a one-hot condition over Classes classes. Everything
-// of Net (forward, parameters, checkpoints) is unchanged; the type only records the count.
+// A network Net whose input ends in a one-hot condition over Classes classes, or for an
+// image input in one constant plane per class. Everything of Net (forward, parameters,
+// checkpoints) is unchanged; the type only records the count.
 template <std::size_t Classes, Network Net>
 struct Conditional : Net {
     using network_type = Net;
