@@ -35,7 +35,7 @@ ranks() { n=$1; shift; "$mpiexec" $mpiexec_options "$numproc" "$n" "$example" --
 
 # The same, each rank in its own working folder rank<R> (rank0, rank1): a file any rank
 # but 0 writes or reads at a relative path then lands in, or is missing from, its own.
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2016
 ranks_apart() {
   n=$1; shift
   "$mpiexec" $mpiexec_options "$numproc" "$n" \
@@ -63,6 +63,7 @@ outputs_apart() {
   cat apart.txt
 
   [ -z "$(ls -A rank1)" ] || fail "rank 1 wrote into its working folder: $(ls -A rank1)"
+  # shellcheck disable=SC2012
   written=$(ls rank0/run | tr '\n' ' ')
   expected="checkpoint.npz checkpoint.ranks-000002.npz fcd.png log.csv samples_000001.png samples_000002.png training.png "
   [ "$written" = "$expected" ] || fail "rank 0 wrote: $written; expected: $expected"
