@@ -98,12 +98,15 @@ XGAN_COLD std::string message(const Parts&... parts) {
 
 // #include <xgan/core/conditional.hpp>
 // ---- begin <xgan/core/conditional.hpp> ----
-// Conditional<Classes, Net>: a network that reads a class label with each sample. Its
-// input row is [x, onehot(y)]: Net's input size counts the Classes one-hot values. Net may
-// read them as they are (a Dense layer: concatenated one-hot) or through a learned
-// Embedding<Classes, Dim> (layers/embedding.hpp). The class count is part of the type, so
-// the trainer refuses, at compile time, a generator and a discriminator that disagree on
-// it or a conditional step without labels (docs/design/error-messages.md, 58 to 61).
+// Conditional<Classes, Net>: a network that reads a class label with each sample. For a
+// vector input its row is [x, onehot(y)]: Net's input size counts the Classes one-hot
+// values. Net may read them as they are (a Dense layer: concatenated one-hot) or through a
+// learned Embedding<Classes, Dim> (layers/embedding.hpp). For an image input (C + Classes,
+// H, W) the condition is Classes constant planes after x's C channels, the labelled
+// class's plane all ones and the others zeros (a conditional DCGAN's discriminator). The
+// class count is part of the type, so the trainer refuses, at compile time, a generator
+// and a discriminator that disagree on it or a conditional step without labels
+// (docs/design/error-messages.md, 58 to 63).
 
 #include <algorithm>
 #include <cstddef>
@@ -2251,6 +2254,10 @@ using input_check_t = typename input_check<
 // The size and shape rules of shape_check.hpp are static_asserts in Sequential's body,
 // which name the first misfit; a specification's own check_input<Position, In> (its
 // static_asserts name its rule) is a base of Sequential, checked before anything else.
+// The first layer whose accepts<In> refuses its input has its check_input as a direct
+// base of Sequential, so that the compiler's chain from the user's line to the rule is
+// one step (catalogue, "How to read a shape error"); check_stack instantiates the other
+// layers' check_input (Skip, that layer's index, is left out of it).
 template <class Check>
 struct as_base {
     using type = Check;
@@ -2264,11 +2271,51 @@ struct as_base<check_layer_shape<Position, Previous, Input>> {
     using type = no_check<Position>;
 };
 
-template <class In, class Layers, class Specs, class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
-struct check_stack;
+// The shape entering layer I of a stack whose input is In.
+template <std::size_t I, class In, class Layers>
+using stack_input_of_t =
+    typename std::conditional_t<I == 0, std::type_identity<In>,
+                                previous_shape<std::tuple_element_t<(I > 0 ? I - 1 : 0), Layers>, In>>::type;
+
+// Whether layer I has a check_input of its own whose accepts<In> refuses its input.
+template <std::size_t I, class In, class Layers, class Specs>
+constexpr bool refuses_input() {
+    using Spec = std::tuple_element_t<I, Specs>;
+    using Previous = stack_input_of_t<I, In, Layers>;
+    if constexpr (requires { typename Spec::template check_input<layer_index<I>, Previous>; })
+        return !spec_accepts<Spec, Previous>();
+    else
+        return false;
+}
+
+// The index of the first such layer, or SIZE_MAX.
 template <class In, class Layers, class Specs, std::size_t... I>
-struct check_stack<In, Layers, Specs, std::index_sequence<I...>>
-    : as_base<input_check_t<I, In, Layers, Specs>>::type... {};
+constexpr std::size_t first_refusal_index(std::index_sequence<I...>) {
+    std::size_t first = static_cast<std::size_t>(-1);
+    ((first == static_cast<std::size_t>(-1) && refuses_input<I, In, Layers, Specs>() ? first = I : first), ...);
+    return first;
+}
+
+struct no_refusal {};
+
+// That layer's check_input, or no_refusal.
+template <std::size_t Index, class In, class Layers, class Specs>
+struct first_refusal {
+    using type = input_check_t<Index, In, Layers, Specs>;
+};
+template <class In, class Layers, class Specs>
+struct first_refusal<static_cast<std::size_t>(-1), In, Layers, Specs> {
+    using type = no_refusal;
+};
+
+template <class In, class Layers, class Specs, std::size_t Skip = first_refusal_index<In, Layers, Specs>(
+                                                   std::make_index_sequence<std::tuple_size_v<Layers>>{}),
+          class Indices = std::make_index_sequence<std::tuple_size_v<Layers>>>
+struct check_stack;
+template <class In, class Layers, class Specs, std::size_t Skip, std::size_t... I>
+struct check_stack<In, Layers, Specs, Skip, std::index_sequence<I...>>
+    : std::conditional_t<I == Skip, no_check<layer_index<I>>,
+                         typename as_base<input_check_t<I, In, Layers, Specs>>::type>... {};
 
 // The first check of kind Kind (check_layer_input, check_layer_shape) that fails in the
 // stack T, Specs..., or void; void too when the first layer fixes no input shape.
@@ -2284,6 +2331,29 @@ using first_misfit_t = typename std::conditional_t<
     std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>, std::type_identity<void>,
     first_misfit<Kind, stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>, bound_stack_t<T, Specs...>,
                  typename layer_specs<Specs...>::type>>::type;
+
+// The checks of stack T, Specs... once its first layer fixes an input shape.
+template <class T, class... Specs>
+using stack_check_t = check_stack<stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>,
+                                  bound_stack_t<T, Specs...>, typename layer_specs<Specs...>::type>;
+// The check_input of its first layer refusing its input, or no_refusal (also when the first
+// layer fixes no input shape: first_layer_fixes_input is then the one error).
+template <bool FixesInput, class T, class... Specs>
+struct stack_first_refusal {
+    using type = no_refusal;
+};
+template <class T, class... Specs>
+struct stack_first_refusal<true, T, Specs...> {
+    using In = stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>;
+    using Layers = bound_stack_t<T, Specs...>;
+    using LayerSpecs = typename layer_specs<Specs...>::type;
+    using type = typename first_refusal<first_refusal_index<In, Layers, LayerSpecs>(
+                                            std::make_index_sequence<std::tuple_size_v<Layers>>{}),
+                                        In, Layers, LayerSpecs>::type;
+};
+template <class T, class... Specs>
+using stack_first_refusal_t = typename stack_first_refusal<
+    !std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>, T, Specs...>::type;
 
 }  // namespace detail
 
@@ -2306,12 +2376,12 @@ struct named_parameter {
 template <std::floating_point T, layer_spec... Specs>
     requires(sizeof...(Specs) > 0 && detail::stack_has_a_layer_after_input<Specs...>)
 class BasicSequential
-    // Check adjacent shapes only once the first layer fixes one (else that is the one error).
-    : std::conditional_t<
-          !std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>,
-          detail::check_stack<detail::stack_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>,
-                              detail::bound_stack_t<T, Specs...>, typename detail::layer_specs<Specs...>::type>,
-          detail::first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>> {
+    // Check adjacent shapes only once the first layer fixes one (else that is the one error):
+    // the first layer refusing its input first, at the user's line, then the others.
+    : detail::stack_first_refusal_t<T, Specs...>,
+      std::conditional_t<!std::is_void_v<fixed_input_shape_t<std::tuple_element_t<0, std::tuple<Specs...>>>>,
+                         detail::stack_check_t<T, Specs...>,
+                         detail::first_layer_fixes_input<std::tuple_element_t<0, std::tuple<Specs...>>>> {
 public:
     using value_type = T;
     using layers_type = detail::bound_stack_t<T, Specs...>;
@@ -3029,38 +3099,100 @@ struct condition_classes {};
 template <std::size_t N>
 struct network_input_size {};
 
-// Catalogue entry 58: the input must hold the condition and at least one more value.
+// Catalogue entry 58: a vector input must hold the condition and at least one more value.
 template <class Classes, class InputSize, bool VectorInput>
 struct check_condition_fits {
     static constexpr bool holds = false;
 };
 template <std::size_t C, std::size_t N, bool V>
 struct check_condition_fits<condition_classes<C>, network_input_size<N>, V> {
-    static constexpr bool holds = C > 0 && V && N > C;
+    static constexpr bool holds = !V || (C > 0 && N > C);
+};
+
+// Catalogue entry 62: an image input must hold the condition's planes and at least one
+// channel more.
+template <std::size_t N>
+struct network_input_channels {};
+template <class Classes, class Channels, bool ImageInput>
+struct check_condition_channels {
+    static constexpr bool holds = false;
+};
+template <std::size_t C, std::size_t N, bool I>
+struct check_condition_channels<condition_classes<C>, network_input_channels<N>, I> {
+    static constexpr bool holds = !I || (C > 0 && N > C);
+};
+
+// Where a row of a conditional input keeps its condition (after sample_size values): Classes
+// one-hot values for a vector input, Classes planes of H x W values for an image.
+template <std::size_t Classes, class InputShape>
+struct condition_layout {
+    static constexpr bool planes = InputShape::rank == 3;
+    static constexpr std::size_t plane = planes ? InputShape::height * InputShape::width : 1;
+    static constexpr std::size_t size = Classes * plane;
+
+    // Writes the condition of `label` at `condition` (the row's values after the sample).
+    template <class T>
+    static void write(T* condition, std::size_t label) {
+        std::fill_n(condition, size, T(0));
+        std::fill_n(condition + label * plane, plane, T(1));
+    }
+
+    // The label whose condition starts at `condition` (written by write).
+    template <class T>
+    static std::size_t read(const T* condition) {
+        std::size_t label = 0;
+        for (std::size_t c = 1; c < Classes; ++c)
+            if (condition[c * plane] > condition[label * plane]) label = c;
+        return label;
+    }
 };
 
 }  // namespace detail
 
-// A network Net whose input ends in a one-hot condition over Classes classes. Everything
-// of Net (forward, parameters, checkpoints) is unchanged; the type only records the count.
+// A network Net whose input ends in a one-hot condition over Classes classes, or for an
+// image input in one constant plane per class. Everything of Net (forward, parameters,
+// checkpoints) is unchanged; the type only records the count.
 template <std::size_t Classes, Network Net>
 struct Conditional : Net {
     using network_type = Net;
     static constexpr std::size_t classes = Classes;
 
 private:
+    using input_shape_type = typename Net::input_shape;
     using fits_check = detail::check_condition_fits<detail::condition_classes<Classes>,
                                                     detail::network_input_size<Net::input_size>,
-                                                    Net::input_shape::rank == 1>;
+                                                    input_shape_type::rank != 3>;
     static_assert(fits_check::holds,
                   "xgan::Conditional<Classes, Net>: Net's input is a vector [x, onehot(y)] of the sample (or noise) "
                   "and Classes one-hot values, so its input size must exceed Classes and Classes must be positive "
                   "(the numbers are in the note below: make Net's first layer read x's size + Classes values)");
+    using channels_check = detail::check_condition_channels<detail::condition_classes<Classes>,
+                                                            detail::network_input_channels<input_shape_type::channels>,
+                                                            input_shape_type::rank == 3>;
+    static_assert(channels_check::holds,
+                  "xgan::Conditional<Classes, Net>: Net's input is an image (C + Classes) x H x W, the sample's C "
+                  "channels followed by one constant plane per class, so its channels must exceed Classes and "
+                  "Classes must be positive (the numbers are in the note below: make Net's first layer read the "
+                  "sample's channels + Classes)");
+
+    using layout = detail::condition_layout<Classes, input_shape_type>;
 
 public:
+    // Whether the condition is Classes planes of an image input (else one-hot values).
+    static constexpr bool condition_planes = layout::planes;
+    // How many values of a row hold the condition: Classes, or Classes x H x W for an image.
+    static constexpr std::size_t condition_size = layout::size;
     // The values of a row besides the condition: the noise of a generator, the sample a
-    // discriminator scores.
-    static constexpr std::size_t sample_size = Net::input_size - (Classes < Net::input_size ? Classes : 0);
+    // discriminator scores (an image's first C x H x W values, NCHW).
+    static constexpr std::size_t sample_size =
+        Net::input_size - (condition_size < Net::input_size ? condition_size : 0);
+
+    // Writes the condition of `label` (below Classes, unchecked) at `condition`, a row's
+    // values after its sample_size first ones; condition_label reads it back.
+    template <class T>
+    static void write_condition(T* condition, std::size_t label) { layout::write(condition, label); }
+    template <class T>
+    static std::size_t condition_label(const T* condition) { return layout::template read<T>(condition); }
 
     using Net::Net;
     Conditional() = default;
@@ -3075,6 +3207,19 @@ template <class N>
 inline constexpr std::size_t conditional_classes_v = 0;
 template <std::size_t Classes, class Net>
 inline constexpr std::size_t conditional_classes_v<Conditional<Classes, Net>> = Classes;
+
+// How many values of an input row hold the condition (Conditional::condition_size); 0
+// for a network that is not conditional.
+template <class N>
+inline constexpr std::size_t condition_size_v = 0;
+template <std::size_t Classes, class Net>
+inline constexpr std::size_t condition_size_v<Conditional<Classes, Net>> = Conditional<Classes, Net>::condition_size;
+
+// Whether a conditional network's condition is planes of an image input.
+template <class N>
+inline constexpr bool condition_planes_v = false;
+template <std::size_t Classes, class Net>
+inline constexpr bool condition_planes_v<Conditional<Classes, Net>> = Conditional<Classes, Net>::condition_planes;
 
 namespace detail {
 
@@ -3104,6 +3249,28 @@ void write_conditioned_rows(T* out, const T* values, std::size_t width, std::siz
         out[r * row + width + static_cast<std::size_t>(labels[r])] = T(1);
     }
 }
+
+// A penalty on the input gradient of a conditional critic with respect to its rows'
+// first `sample` values only (conditional WGAN-GP, R1): zeroes the condition's columns
+// of the input gradient g (gradient, the same matrix the penalty pass hands over), calls
+// the penalty, and zeroes dP/dg there, so the condition contributes neither to P nor to
+// its gradient.
+template <class P, class T>
+struct sample_gradient_penalty {
+    const P& penalty;
+    matrix<T>& gradient;
+    std::size_t sample, width;
+
+    T operator()(const matrix<T>& g, matrix<T>& dP_dg) const {
+        const std::size_t rows = gradient.shape()[0];
+        for (std::size_t r = 0; r < rows; ++r)
+            std::fill_n(gradient.data() + r * width + sample, width - sample, T(0));
+        const T value = penalty(g, dP_dg);
+        for (std::size_t r = 0; r < rows; ++r)
+            std::fill_n(dP_dg.data() + r * width + sample, width - sample, T(0));
+        return value;
+    }
+};
 
 }  // namespace detail
 
@@ -5640,7 +5807,27 @@ struct activation_spec {
 
 namespace xgan {
 
-template <class Momentum, class Epsilon, std::size_t Width, class T>
+// How BatchNorm combines its batch's statistics with those of the other batches a step
+// normalises together. LocalStatistics, the default, combines nothing: each process
+// normalises its own rows. xgan::mpi::SyncStatistics (<xgan/distributed/sync_batch_norm.hpp>)
+// combines them over the ranks of an MPI job (SyncBatchNorm). A reducer R provides
+//   R::workspace<Features>        its scratch space, kept in the layer's cache
+//   R::combine_statistics(ws, count, mean, m2)
+//       on entry this batch's count of values per feature, and per feature their mean
+//       and m2, the sum of squared deviations from that mean; on return the same three
+//       for all the batches combined (the same on every rank)
+//   R::sum_gradients(ws, sums)    per-feature sums (of dy and of dy xhat) on entry, their
+//                                 totals over all the batches on return
+struct LocalStatistics {
+    template <std::size_t Features>
+    struct workspace {};
+    template <std::size_t Features>
+    static void combine_statistics(workspace<Features>&, double&, std::span<double>, std::span<double>) {}
+    template <std::size_t Features>
+    static void sum_gradients(workspace<Features>&, std::span<double>) {}
+};
+
+template <class Momentum, class Epsilon, std::size_t Width, class T, class Reducer = LocalStatistics>
 class BatchNormLayer {
 public:
     using value_type = T;
@@ -5669,8 +5856,11 @@ public:
         std::vector<T> mean = std::vector<T>(Width);     // statistics used by the last forward
         std::vector<T> inv_std = std::vector<T>(Width);  // 1 / sqrt(var + eps)
         std::vector<T> variance = std::vector<T>(Width); // the batch's biased variance
-        std::size_t batch = 0;
+        std::size_t batch = 0;          // rows the statistics were taken over (all ranks' with a reducer)
         bool batch_statistics = false;  // training mode: normalised with the batch's own
+        // per feature: the mean and m2 in forward, the sums of dy and dy xhat in backward
+        mutable std::vector<double> sums = std::vector<double>(2 * Width);
+        mutable typename Reducer::template workspace<Width> reducer{};
     };
 
     void initialize(std::span<T> params, Rng&) const {
@@ -5688,9 +5878,7 @@ public:
         cache.batch = batch;
         cache.batch_statistics = context.mode == Mode::training;
         if (cache.batch_statistics) {
-            if (batch < 2)
-                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm: training mode needs at least 2 rows per batch, got ",
-                           batch, " (use Mode::inference for single samples)");
+            const std::span<double> means(cache.sums.data(), Width), m2(cache.sums.data() + Width, Width);
             for (std::size_t j = 0; j < Width; ++j) {
                 double sum = 0;
                 for (std::size_t r = 0; r < batch; ++r) sum += static_cast<double>(x(r, j));
@@ -5700,7 +5888,18 @@ public:
                     const double d = static_cast<double>(x(r, j)) - mean;
                     squares += d * d;
                 }
-                const double variance = squares / static_cast<double>(batch);
+                means[j] = mean;
+                m2[j] = squares;
+            }
+            double count = static_cast<double>(batch);
+            Reducer::combine_statistics(cache.reducer, count, means, m2);
+            if (count < 2)
+                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm: training mode needs at least 2 rows per batch, got ",
+                           count, " (use Mode::inference for single samples)");
+            cache.batch = static_cast<std::size_t>(count);
+            for (std::size_t j = 0; j < Width; ++j) {
+                const double mean = means[j];
+                const double variance = m2[j] / count;
                 cache.mean[j] = static_cast<T>(mean);
                 cache.variance[j] = static_cast<T>(variance);
                 cache.inv_std[j] = static_cast<T>(1.0 / std::sqrt(variance + epsilon));
@@ -5764,19 +5963,28 @@ public:
                         matrix<T>& dx, const cache_type& cache) const {
         const std::size_t batch = x.shape()[0];
         const T* gamma = params.data();
-        for (std::size_t j = 0; j < Width; ++j) {
-            const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
-            if (!cache.batch_statistics) {
+        if (!cache.batch_statistics) {
+            for (std::size_t j = 0; j < Width; ++j) {
+                const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
                 for (std::size_t r = 0; r < batch; ++r) dx(r, j) = static_cast<T>(dy(r, j) * scale);
-                continue;
             }
+            return;
+        }
+        for (std::size_t j = 0; j < Width; ++j) {
             double sum_dy = 0, sum_dy_xhat = 0;
             for (std::size_t r = 0; r < batch; ++r) {
                 const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
                 sum_dy += dy(r, j);
                 sum_dy_xhat += dy(r, j) * xhat;
             }
-            const double n = static_cast<double>(batch);
+            cache.sums[j] = sum_dy;
+            cache.sums[Width + j] = sum_dy_xhat;
+        }
+        Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const double n = static_cast<double>(cache.batch);
+        for (std::size_t j = 0; j < Width; ++j) {
+            const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
+            const double sum_dy = cache.sums[j], sum_dy_xhat = cache.sums[Width + j];
             for (std::size_t r = 0; r < batch; ++r) {
                 const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
                 dx(r, j) = static_cast<T>(scale / n * (n * dy(r, j) - sum_dy - xhat * sum_dy_xhat));
@@ -5806,7 +6014,7 @@ public:
 // statistic sums batch x H x W values. Parameters weight and bias {C}; buffers
 // running_mean and running_var {C} and num_batches_tracked, a scalar counting the
 // training passes folded into them (PyTorch's int64, here a T: exact up to 2^24 in float).
-template <class Momentum, class Epsilon, Shape In, class T>
+template <class Momentum, class Epsilon, Shape In, class T, class Reducer = LocalStatistics>
 class BatchNorm2DLayer {
 public:
     using value_type = T;
@@ -5840,8 +6048,11 @@ public:
         std::vector<T> mean = std::vector<T>(channels);      // statistics used by the last forward
         std::vector<T> inv_std = std::vector<T>(channels);   // 1 / sqrt(var + eps)
         std::vector<T> variance = std::vector<T>(channels);  // the batch's biased variance
-        std::size_t count = 0;  // values per channel in the last forward: batch x H x W
+        std::size_t count = 0;  // values per channel in the last forward: batch x H x W (all ranks' with a reducer)
         bool batch_statistics = false;  // training mode: normalised with the batch's own
+        // per channel: the mean and m2 in forward, the sums of dy and dy xhat in backward
+        mutable std::vector<double> sums = std::vector<double>(2 * channels);
+        mutable typename Reducer::template workspace<channels> reducer{};
     };
 
     void initialize(std::span<T> params, Rng&) const {
@@ -5860,10 +6071,7 @@ public:
         cache.count = batch * plane;
         cache.batch_statistics = context.mode == Mode::training;
         if (cache.batch_statistics) {
-            if (cache.count < 2)
-                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm2D: training mode needs at least 2 values per "
-                           "channel (batch x H x W), got ", batch, " x ", In::height, " x ", In::width,
-                           " (use Mode::inference for a single 1 x 1 sample)");
+            const std::span<double> means(cache.sums.data(), channels), m2(cache.sums.data() + channels, channels);
             const double n = static_cast<double>(cache.count);
             for (std::size_t c = 0; c < channels; ++c) {
                 double sum = 0;
@@ -5880,7 +6088,19 @@ public:
                         squares += d * d;
                     }
                 }
-                const double variance = squares / n;
+                means[c] = mean;
+                m2[c] = squares;
+            }
+            double count = n;
+            Reducer::combine_statistics(cache.reducer, count, means, m2);
+            if (count < 2)
+                XGAN_THROW(std::invalid_argument, "xgan::BatchNorm2D: training mode needs at least 2 values per "
+                           "channel (batch x H x W), got ", batch, " x ", In::height, " x ", In::width,
+                           " (use Mode::inference for a single 1 x 1 sample)");
+            cache.count = static_cast<std::size_t>(count);
+            for (std::size_t c = 0; c < channels; ++c) {
+                const double mean = means[c];
+                const double variance = m2[c] / count;
                 cache.mean[c] = static_cast<T>(mean);
                 cache.variance[c] = static_cast<T>(variance);
                 cache.inv_std[c] = static_cast<T>(1.0 / std::sqrt(variance + epsilon));
@@ -5958,17 +6178,19 @@ public:
                         matrix<T>& dx, const cache_type& cache) const {
         const std::size_t batch = x.shape()[0];
         const T* gamma = params.data();
-        for (std::size_t c = 0; c < channels; ++c) {
-            const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
-            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-            if (!cache.batch_statistics) {
+        if (!cache.batch_statistics) {
+            for (std::size_t c = 0; c < channels; ++c) {
+                const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
                 for (std::size_t r = 0; r < batch; ++r) {
                     const T* g = dy.data() + r * input_size + c * plane;
                     T* d = dx.data() + r * input_size + c * plane;
                     for (std::size_t i = 0; i < plane; ++i) d[i] = static_cast<T>(g[i] * scale);
                 }
-                continue;
             }
+            return;
+        }
+        for (std::size_t c = 0; c < channels; ++c) {
+            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
             double sum_dy = 0, sum_dy_xhat = 0;
             for (std::size_t r = 0; r < batch; ++r) {
                 const T* in = x.data() + r * input_size + c * plane;
@@ -5979,7 +6201,15 @@ public:
                     sum_dy_xhat += g[i] * xhat;
                 }
             }
-            const double n = static_cast<double>(batch * plane);
+            cache.sums[c] = sum_dy;
+            cache.sums[channels + c] = sum_dy_xhat;
+        }
+        Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const double n = static_cast<double>(cache.count);
+        for (std::size_t c = 0; c < channels; ++c) {
+            const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
+            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
+            const double sum_dy = cache.sums[c], sum_dy_xhat = cache.sums[channels + c];
             for (std::size_t r = 0; r < batch; ++r) {
                 const T* in = x.data() + r * input_size + c * plane;
                 const T* g = dy.data() + r * input_size + c * plane;
@@ -6017,14 +6247,15 @@ public:
 // BatchNorm with momentum and epsilon as std::ratio: BatchNormWith<std::ratio<1, 100>, std::ratio<1, 1000>>
 // is Keras' BatchNormalization (its momentum 0.99 is PyTorch's 0.01). After a vector it
 // normalises each feature (BatchNormLayer, nn.BatchNorm1d), after an image each channel
-// (BatchNorm2DLayer, nn.BatchNorm2d).
-template <class Momentum, class Epsilon>
+// (BatchNorm2DLayer, nn.BatchNorm2d). Reducer: LocalStatistics above (xgan::mpi::SyncBatchNorm
+// passes its own).
+template <class Momentum, class Epsilon, class Reducer = LocalStatistics>
 struct BatchNormWith {
     template <Shape In, class T>
-    using bind_to = std::conditional_t<ImageShape<In>, BatchNorm2DLayer<Momentum, Epsilon, In, T>,
-                                       BatchNormLayer<Momentum, Epsilon, In::size, T>>;
+    using bind_to = std::conditional_t<ImageShape<In>, BatchNorm2DLayer<Momentum, Epsilon, In, T, Reducer>,
+                                       BatchNormLayer<Momentum, Epsilon, In::size, T, Reducer>>;
     template <std::size_t Width, class T>
-    using bind = BatchNormLayer<Momentum, Epsilon, Width, T>;
+    using bind = BatchNormLayer<Momentum, Epsilon, Width, T, Reducer>;
 };
 
 // BatchNorm with PyTorch's defaults: momentum 0.1, eps 1e-5.
@@ -8590,11 +8821,19 @@ struct Upsample2D {
 // gradient (WGAN-GP, R1): the critic as a network, the update's real and fake batches,
 // interpolates between them drawn from the trainer's Rng, and the penalty pass that adds
 // the penalty's gradient to the critic's. See docs/reference/train-trainer.md.
+//
+// A conditional critic (core/conditional.hpp) is penalised as conditional WGAN-GP
+// implementations do: an interpolate mixes the samples only and keeps the real row's
+// condition, and the penalty sees the gradient with respect to the sample's values only
+// (its condition columns or planes are zero in g, and their dP/dg is set to zero).
 
 #include <algorithm>
 #include <cstddef>
 #include <span>
+#include <stdexcept>
 
+// #include <xgan/config.hpp>
+// #include <xgan/core/conditional.hpp>
 // #include <xgan/core/random.hpp>
 // #include <xgan/core/sequential.hpp>
 // #include <xgan/core/tensor.hpp>
@@ -8611,6 +8850,7 @@ struct Upsample2D {
 #include <span>
 
 // #include <xgan/config.hpp>
+// #include <xgan/core/conditional.hpp>
 // #include <xgan/core/second_order.hpp>
 // #include <xgan/core/sequential.hpp>
 // #include <xgan/core/tensor.hpp>
@@ -8679,6 +8919,21 @@ T gradient_penalty(const BasicSequential<T, Specs...>& critic, typename BasicSeq
     return critic.input_gradient_penalty(workspace, x, penalty, gradient, mode);
 }
 
+// The same for a conditional critic (core/conditional.hpp), x's rows holding their
+// condition: the penalty sees the gradient with respect to each row's sample only (its
+// condition's values are zero in g), as conditional WGAN-GP implementations take it.
+template <std::size_t Classes, class Net, class E, input_gradient_penalty<typename Net::value_type> Penalty>
+typename Net::value_type gradient_penalty(const Conditional<Classes, Net>& critic, typename Net::Workspace& workspace,
+                                          const xt::xexpression<E>& x, const Penalty& penalty,
+                                          std::span<typename Net::value_type> gradient,
+                                          GradientMode mode = GradientMode::accumulate) {
+    using T = typename Net::value_type;
+    using C = Conditional<Classes, Net>;
+    const detail::sample_gradient_penalty<Penalty, T> on_samples{penalty, workspace.gradients[0], C::sample_size,
+                                                                 Net::input_size};
+    return critic.input_gradient_penalty(workspace, x, on_samples, gradient, mode);
+}
+
 }  // namespace xgan
 // ---- end <xgan/train/gradient_penalty.hpp> ----
 
@@ -8710,31 +8965,59 @@ public:
     }
 
     // Puts x_hat_i = e_i x_i + (1 - e_i) G(z)_i into the penalty pass's input, with one
-    // e_i ~ U[0, 1) per sample drawn from the trainer's Rng (WGAN-GP's interpolates).
+    // e_i ~ U[0, 1) per sample drawn from the trainer's Rng (WGAN-GP's interpolates). For
+    // a conditional critic x_hat_i mixes the samples and keeps the real row's condition.
     void load_interpolates() {
-        workspace_.resize(batch_);
         if (mix_.shape()[0] != batch_ || mix_.shape()[1] != 1) mix_.resize({batch_, 1});
         rng_.fill_uniform(std::span<T>(mix_.data(), batch_), 0.0, 1.0);
-        T* out = workspace_.input().data();
-        for (std::size_t r = 0; r < batch_; ++r) {
-            const T e = mix_.data()[r];
-            const std::size_t row = r * D::input_size;
-            for (std::size_t k = 0; k < D::input_size; ++k)
-                out[row + k] = e * real_[row + k] + (T(1) - e) * fake_[row + k];
-        }
+        interpolate();
+    }
+
+    // The same with the given e_i (batch_size() values, each in [0, 1]), e.g. to reproduce
+    // a penalty elsewhere; throws, loading nothing, on another count.
+    void load_interpolates(std::span<const T> e) {
+        if (e.size() != batch_)
+            XGAN_THROW(std::invalid_argument, "xgan::CriticBatches::load_interpolates: ", e.size(),
+                       " mixing weights given for a batch of ", batch_);
+        if (mix_.shape()[0] != batch_ || mix_.shape()[1] != 1) mix_.resize({batch_, 1});
+        std::copy(e.begin(), e.end(), mix_.data());
+        interpolate();
     }
 
     // The e_i of the last load_interpolates, {batch, 1}.
     const matrix<T>& mix() const { return mix_; }
 
     // The penalty P on the critic's input gradient at the loaded batch (input_gradient_penalty):
-    // adds dP/dparameters to the update's gradient and returns P.
+    // adds dP/dparameters to the update's gradient and returns P. For a conditional critic
+    // P sees the gradient with respect to the sample's values only (condition_size_v<D>
+    // last values of each row zero).
     template <input_gradient_penalty<T> P>
     double penalise(const P& penalty) {
-        return static_cast<double>(critic_.input_gradient_penalty(workspace_, penalty, gradient_));
+        if constexpr (condition_size_v<D> == 0) {
+            return static_cast<double>(critic_.input_gradient_penalty(workspace_, penalty, gradient_));
+        } else {
+            const detail::sample_gradient_penalty<P, T> on_samples{penalty, workspace_.gradients[0], sample_size,
+                                                                    D::input_size};
+            return static_cast<double>(critic_.input_gradient_penalty(workspace_, on_samples, gradient_));
+        }
     }
 
 private:
+    // The values of a row D scores besides its condition.
+    static constexpr std::size_t sample_size = D::input_size - condition_size_v<D>;
+
+    void interpolate() {
+        workspace_.resize(batch_);
+        T* out = workspace_.input().data();
+        for (std::size_t r = 0; r < batch_; ++r) {
+            const T e = mix_.data()[r];
+            const std::size_t row = r * D::input_size;
+            for (std::size_t k = 0; k < sample_size; ++k)
+                out[row + k] = e * real_[row + k] + (T(1) - e) * fake_[row + k];
+            std::copy_n(real_ + row + sample_size, D::input_size - sample_size, out + row + sample_size);
+        }
+    }
+
     const D& critic_;
     typename D::Workspace& workspace_;
     const T* real_;
@@ -8999,10 +9282,10 @@ inline constexpr bool bounded_output_layer_v<Activation<detail::relu_op, Width, 
 // is not defined through such a layer.
 template <class L>
 inline constexpr bool mixes_samples_layer_v = false;
-template <class M, class E, std::size_t W, class T>
-inline constexpr bool mixes_samples_layer_v<BatchNormLayer<M, E, W, T>> = true;
-template <class M, class E, Shape S, class T>
-inline constexpr bool mixes_samples_layer_v<BatchNorm2DLayer<M, E, S, T>> = true;
+template <class M, class E, std::size_t W, class T, class R>
+inline constexpr bool mixes_samples_layer_v<BatchNormLayer<M, E, W, T, R>> = true;
+template <class M, class E, Shape S, class T, class R>
+inline constexpr bool mixes_samples_layer_v<BatchNorm2DLayer<M, E, S, T, R>> = true;
 
 // Whether no layer of network D mixes the samples of a batch: D can carry a gradient
 // penalty (WGAN-GP, R1).
@@ -10085,13 +10368,39 @@ inline constexpr bool holds<check_condition_classes<generator_classes<G>, discri
 // What D scores besides its condition: the width of a real or generated sample.
 template <Network D>
 inline constexpr std::size_t scored_size_v =
-    D::input_size - (conditional_classes_v<D> < D::input_size ? conditional_classes_v<D> : 0);
+    D::input_size - (condition_size_v<D> < D::input_size ? condition_size_v<D> : 0);
 
 // Whether G's output and D's input are compared by size: both vectors, or D conditional
-// (its input is the vector [x, onehot(y)], x any shape G flattens).
+// on a vector input (the vector [x, onehot(y)], x any shape G flattens).
 template <Network G, Network D>
 inline constexpr bool compare_sizes_v =
-    (output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1) || conditional_classes_v<D> > 0;
+    (output_shape_t<G>::rank == 1 && input_shape_t<D>::rank == 1) ||
+    (conditional_classes_v<D> > 0 && !condition_planes_v<D>);
+
+// A conditional D on images (C + Classes) x H x W reads G's output C x H x W with the
+// condition's Classes planes after it (catalogue entry 63).
+template <class GeneratorOut, class DiscriminatorIn, class DClasses>
+struct check_conditional_image_shapes {};
+template <class GeneratorOut, class DiscriminatorIn, class DClasses>
+inline constexpr bool holds<check_conditional_image_shapes<GeneratorOut, DiscriminatorIn, DClasses>> = false;
+template <class S, std::size_t C, std::size_t H, std::size_t W, std::size_t K>
+inline constexpr bool holds<check_conditional_image_shapes<generator_output_shape<S>,
+                                                           discriminator_input_shape<shape<C, H, W>>,
+                                                           discriminator_classes<K>>> =
+    std::is_same_v<S, shape<(C > K ? C - K : 0), H, W>>;
+
+// The check of G's output against D's input: by size, by shape, or for a conditional D on
+// images by shape with the condition's planes.
+template <Network G, Network D>
+using gan_io_check_t = std::conditional_t<
+    compare_sizes_v<G, D>,
+    check_gan_sizes<generator_output_size<G::output_size>, discriminator_input_size<scored_size_v<D>>>,
+    std::conditional_t<condition_planes_v<D>,
+                       check_conditional_image_shapes<generator_output_shape<output_shape_t<G>>,
+                                                      discriminator_input_shape<input_shape_t<D>>,
+                                                      discriminator_classes<conditional_classes_v<D>>>,
+                       check_gan_shapes<generator_output_shape<output_shape_t<G>>,
+                                        discriminator_input_shape<input_shape_t<D>>>>>;
 struct no_penalty_check {};
 struct no_penalty_output_check {};
 
@@ -10183,14 +10492,7 @@ private:
 
 template <Network G, Network D, class GeneratorOptimizer = Adam, class DiscriminatorOptimizer = Adam,
           class GanLoss = MinimaxLoss>
-class AdversarialTrainer
-    : std::conditional_t<detail::compare_sizes_v<G, D>,
-                         detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
-                                                 detail::discriminator_input_size<detail::scored_size_v<D>>>,
-                         detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
-                                                  detail::discriminator_input_shape<input_shape_t<D>>>>,
-      detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>>,
-      detail::check_objective<D, GanLoss> {
+class AdversarialTrainer : detail::check_objective<D, GanLoss> {
 public:
     using generator_type = G;
     using discriminator_type = D;
@@ -10200,16 +10502,17 @@ public:
 private:
     // G's output must be what D reads, and D must end in one score per sample. The checks
     // are static_asserts here, at the user's line; the note under a failure shows the numbers.
+    // No base class states them again: bases are formed before this body, so a base's
+    // failure would come first, through a longer chain (value_type above completes G
+    // here, and a bad G's own rule is then one step from the user's line).
     static constexpr bool vector_io = detail::compare_sizes_v<G, D>;
     using gan_sizes_check =
         std::conditional_t<vector_io,
                            detail::check_gan_sizes<detail::generator_output_size<G::output_size>,
                                                    detail::discriminator_input_size<detail::scored_size_v<D>>>,
                            void>;
-    using gan_shapes_check =
-        std::conditional_t<vector_io, void,
-                           detail::check_gan_shapes<detail::generator_output_shape<output_shape_t<G>>,
-                                                    detail::discriminator_input_shape<input_shape_t<D>>>>;
+    using gan_shapes_check = std::conditional_t<vector_io || condition_planes_v<D>, void, detail::gan_io_check_t<G, D>>;
+    using conditional_shapes_check = std::conditional_t<condition_planes_v<D>, detail::gan_io_check_t<G, D>, void>;
     using discriminator_output_check =
         detail::check_discriminator_output<detail::discriminator_output_size<D::output_size>>;
     static_assert(detail::holds<gan_sizes_check>,
@@ -10219,6 +10522,11 @@ private:
                   "xgan::AdversarialTrainer: the generator's output shape must equal the discriminator's input "
                   "shape (C x H x W; end the generator with xgan::Unflatten<C, H, W> or start the discriminator "
                   "with xgan::Flatten to make them agree)");
+    static_assert(detail::holds<conditional_shapes_check>,
+                  "xgan::AdversarialTrainer: a conditional discriminator on images reads the generator's output "
+                  "C x H x W followed by one constant plane per class, so its input must be (C + Classes) x H x W "
+                  "(the shapes and Classes are in the note below: end the generator with xgan::Unflatten<C, H, W> "
+                  "of the discriminator's channels less Classes)");
     using condition_check = detail::check_condition_classes<detail::generator_classes<conditional_classes_v<G>>,
                                                             detail::discriminator_classes<conditional_classes_v<D>>>;
     static_assert(detail::holds<condition_check>,
@@ -10241,8 +10549,9 @@ public:
                   "xgan::AdversarialTrainer: the loss must model xgan::Loss (e.g. MinimaxLoss, NonSaturatingLoss)");
 
     // The class count of a conditional GAN (core/conditional.hpp), 0 otherwise. Then G's
-    // input rows are [z, onehot(y)] and D's [x, onehot(y)]; step takes the real batch's
-    // labels, and the trainer draws each fake sample's label uniformly from its Rng.
+    // input rows are [z, onehot(y)] and D's [x, onehot(y)], or for a D on images x's
+    // channels and one constant plane per class; step takes the real batch's labels, and
+    // the trainer draws each fake sample's label uniformly from its Rng.
     static constexpr std::size_t classes = conditional_classes_v<G>;
     static constexpr bool conditional = classes > 0;
     // The width of a real sample (a row of the real batch): D's input without the condition.
@@ -10360,17 +10669,44 @@ public:
     template <class E, class ND, class NG>
     StepStats step(const xt::xexpression<E>& real_batch, const xt::xexpression<ND>& d_noise,
                    const xt::xexpression<NG>& g_noise) {
-        static_assert(!conditional, "xgan::AdversarialTrainer: step with given noise is for GANs without a condition");
+        static_assert(!conditional, "xgan::AdversarialTrainer: this GAN is conditional: step with given noise takes "
+                                    "the real batch's labels too, step(real_batch, labels, d_noise, g_noise)");
         check_options();
         const auto& real = real_batch.derived_cast();
         check_real_batch(real);
-        const std::size_t batch = real.shape()[0];
+        return step_with_noise(real_batch, d_noise.derived_cast(), g_noise.derived_cast());
+    }
+
+    // A conditional GAN's step with the noise given: G's input rows, each ending in the
+    // condition of its fake sample's label (a one-hot row; with_condition writes them),
+    // which D then reads with G's output. Throws, changing nothing, as step with noise does,
+    // and on a noise row whose condition is not that of a class.
+    template <class E, class Labels, class ND, class NG>
+    StepStats step(const xt::xexpression<E>& real_batch, const Labels& labels, const xt::xexpression<ND>& d_noise,
+                   const xt::xexpression<NG>& g_noise) {
+        static_assert(conditional, "xgan::AdversarialTrainer: step(real_batch, labels, d_noise, g_noise) is for a "
+                                   "conditional GAN; this one takes step(real_batch, d_noise, g_noise)");
+        check_options();
+        const auto& real = real_batch.derived_cast();
+        check_real_batch(real);
+        set_real_labels(real, labels);
+        return step_with_noise(real_batch, d_noise.derived_cast(), g_noise.derived_cast());
+    }
+
+private:
+    template <class E, class ND, class NG>
+    StepStats step_with_noise(const xt::xexpression<E>& real_batch, const ND& d_noise, const NG& g_noise) {
+        const std::size_t batch = real_batch.derived_cast().shape()[0];
         const std::size_t d_rows = options_.discriminator_steps * batch;
-        check_noise("d_noise", "discriminator_steps x batch", d_noise.derived_cast(), d_rows);
-        check_noise("g_noise", "batch", g_noise.derived_cast(), batch);
+        check_noise("d_noise", "discriminator_steps x batch", d_noise, d_rows);
+        check_noise("g_noise", "batch", g_noise, batch);
         given_noise_.resize((d_rows + batch) * G::input_size);
-        auto end = std::copy(d_noise.derived_cast().begin(), d_noise.derived_cast().end(), given_noise_.begin());
-        std::copy(g_noise.derived_cast().begin(), g_noise.derived_cast().end(), end);
+        auto end = std::copy(d_noise.begin(), d_noise.end(), given_noise_.begin());
+        std::copy(g_noise.begin(), g_noise.end(), end);
+        if constexpr (conditional) {
+            check_noise_conditions("d_noise", given_noise_.data(), d_rows);
+            check_noise_conditions("g_noise", given_noise_.data() + d_rows * G::input_size, batch);
+        }
         noise_ = given_noise_;
         struct forget {
             std::span<const T>& noise;
@@ -10379,6 +10715,22 @@ public:
         return step_impl(real_batch);
     }
 
+    // Throws unless each of `rows` rows of G's input ends in the condition of a class.
+    static void check_noise_conditions(const char* name, const T* rows, std::size_t count) {
+        constexpr std::size_t plane = G::condition_size / classes;
+        for (std::size_t r = 0; r < count; ++r) {
+            const T* condition = rows + r * G::input_size + G::sample_size;
+            const std::size_t label = G::condition_label(condition);
+            for (std::size_t k = 0; k < G::condition_size; ++k)
+                if (condition[k] != (k / plane == label ? T(1) : T(0)))
+                    XGAN_THROW(std::invalid_argument, "xgan::AdversarialTrainer: ", name, " row ", r,
+                               " does not end in the one-hot of a class (value ", condition[k], " at column ",
+                               G::sample_size + k, "); write its last ", G::condition_size,
+                               " values with xgan::with_condition");
+        }
+    }
+
+public:
     // One discriminator update: real batch labelled real, G(z) labelled fake; then the
     // loss's after_discriminator_update (weight clipping), if it has one.
     // Fills d_accuracy, d_loss, d_score, real_score, fake_score and the loss's monitors. Throws, with both networks and optimizer states
@@ -10703,11 +11055,9 @@ private:
         generator.forward(g_ws);
     }
 
-    // Writes the one-hot of `label` into the last `classes` values of a row of G's input.
+    // Writes the condition of `label` into a row of G's input, after its noise.
     static void write_one_hot(T* row, std::uint64_t label) {
-        T* condition = row + (G::input_size - classes);
-        std::fill_n(condition, classes, T(0));
-        condition[label] = T(1);
+        G::write_condition(row + G::sample_size, static_cast<std::size_t>(label));
     }
 
     // D's input rows for the real batch: its rows, each followed by the one-hot of its
@@ -10726,14 +11076,13 @@ private:
             for (std::size_t r = 0; r < real_labels_.size(); ++r) {
                 T* row = input + r * D::input_size;
                 for (std::size_t k = 0; k < sample_size; ++k, ++value) row[k] = static_cast<T>(*value);
-                std::fill_n(row + sample_size, classes, T(0));
-                row[sample_size + real_labels_[r]] = T(1);
+                D::write_condition(row + sample_size, real_labels_[r]);
             }
         }
     }
 
     // D's input rows for G's output: each followed, in a conditional GAN, by the
-    // condition G read (the last `classes` values of its input row).
+    // condition of the label G read (from its input row's condition).
     static void write_fake_rows(T* input, typename G::Workspace& g_ws, std::size_t batch) {
         if constexpr (!conditional) {
             std::copy(g_ws.output().begin(), g_ws.output().end(), input);
@@ -10742,7 +11091,8 @@ private:
             const T* read = g_ws.input().data();
             for (std::size_t r = 0; r < batch; ++r) {
                 std::copy_n(made + r * sample_size, sample_size, input + r * D::input_size);
-                std::copy_n(read + (r + 1) * G::input_size - classes, classes, input + r * D::input_size + sample_size);
+                D::write_condition(input + r * D::input_size + sample_size,
+                                   G::condition_label(read + r * G::input_size + G::sample_size));
             }
         }
     }
