@@ -20,6 +20,7 @@
 #include <xgan/xgan.hpp>
 #include <xgan/io/checkpoint.hpp>
 #include <xgan/io/paintings.hpp>
+#include "shared_folder.hpp"
 
 using namespace xgan;
 
@@ -62,22 +63,6 @@ double max_difference(const std::vector<T>& a, const std::vector<T>& b) {
     double d = 0;
     for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
     return d;
-}
-
-// The same path on every rank: rank 0's, under the system's temporary folder.
-std::filesystem::path shared_folder(const std::string& name) {
-    std::string path;
-    if (mpi::rank() == 0) {
-        path = (std::filesystem::temp_directory_path() / ("xgan_test_mpi_" + name + "_" + std::to_string(::getpid())))
-                   .string();
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    std::uint64_t length = path.size();
-    MPI_Bcast(&length, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-    path.resize(length);
-    MPI_Bcast(path.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
-    return path;
 }
 
 // Whether every rank passed `ok` (a collective call).
@@ -306,7 +291,7 @@ TEST_CASE("an update one rank refuses is refused on every rank", "[mpi][errors]"
 TEST_CASE("a checkpoint resumes every rank exactly, and refuses another number of ranks", "[mpi][checkpoint]") {
     using DT = DistributedTrainer<float, Adam>;
     const int n = mpi::size(), r = mpi::rank();
-    const auto folder = shared_folder("checkpoint");
+    const auto folder = xgan_test::shared_folder("mpi_checkpoint");
     const auto path = folder / "checkpoint.npz";
     Rng data(40 + static_cast<std::uint64_t>(r));
     std::vector<matrix<float>> batches;

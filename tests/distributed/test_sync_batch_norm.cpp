@@ -26,6 +26,8 @@
 // The counting operator new (this executable's only source that includes it).
 #include "support/counting_new.hpp"
 
+#include "shared_folder.hpp"
+
 using namespace xgan;
 
 namespace {
@@ -244,22 +246,6 @@ matrix<float> paintings_batch(Rng& rng, std::size_t rows) {
     return batch;
 }
 
-// The same path on every rank: rank 0's, under the system's temporary folder.
-std::filesystem::path shared_folder(const std::string& name) {
-    std::string path;
-    if (mpi::rank() == 0) {
-        path = (std::filesystem::temp_directory_path() / ("xgan_test_sync_bn_" + name + "_" + std::to_string(::getpid())))
-                   .string();
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    std::uint64_t length = path.size();
-    MPI_Bcast(&length, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-    path.resize(length);
-    MPI_Bcast(path.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
-    return path;
-}
-
 // Trains 3 steps on each rank's own rows; "" if the replicas stayed identical, else
 // check_replicas' message.
 template <class Norm>
@@ -285,7 +271,7 @@ TEST_CASE("a trainer with SyncBatchNorm in D keeps its replicas identical; its c
     NormTrainer<BatchNorm> local({.seed = 4});
     const std::string local_error = train(local);
 
-    const auto folder = shared_folder("checkpoint");
+    const auto folder = xgan_test::shared_folder("sync_bn_checkpoint");
     const auto path = folder / "checkpoint.npz";
     mpi::save_checkpoint(synced, path);
     std::string load_error;
