@@ -157,6 +157,7 @@ float tanh_formula(float x, bool fused) {
         const double product = a * b;
         return product + c;
     };
+    if (std::isnan(x)) return x;  // (the lanes give a NaN; kk below must be a number)
     const double a = std::min(std::fabs(static_cast<double>(x)), 10.0);
     const double y = a + a;
     const double shifted = madd(y, 0x1.71547652b82fep0, 0x1.8p52);

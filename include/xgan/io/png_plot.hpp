@@ -541,7 +541,8 @@ private:
             }
             const Point p{xa.to_px(x, area.left, area.right), ya.to_px(y, area.bottom, area.top)};
             if (previous == none) {
-                if (reach.contains(static_cast<int>(std::floor(p[0])), static_cast<int>(std::floor(p[1]))))
+                // Compared as doubles: a point far off the plot lies beyond any int.
+                if (p[0] >= reach.left && p[0] < reach.right && p[1] >= reach.top && p[1] < reach.bottom)
                     run.push_back(p);  // alone, a point shows as a dot
             } else {
                 const auto [px, py] = line.points[previous];
