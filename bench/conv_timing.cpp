@@ -2,7 +2,7 @@
 // on 64 x 14 x 14 and G's ConvTranspose2D<128, 64, 4, 2, 1> on 128 x 7 x 7, each pass
 // (forward, weight gradient, input gradient) timed alone with its products run one per
 // sample ("group 1"), over groups of 4, 8 or 16 samples side by side, or over the whole
-// batch ("group 64"); the layers' Group template argument (detail/im2col.hpp). The layers
+// batch ("group 64"); the layers' Group template argument (detail/conv_groups.hpp). The layers
 // use the fastest (layers/conv2d.hpp says which and why; docs/reference/layers-conv.md has
 // the figures). Run on one thread, on a quiet machine:
 //

@@ -41,7 +41,7 @@
 #include <xtensor-blas/xblas_config.hpp>
 #include <xflens/cxxblas/drivers/cblas.h>
 
-#include <xgan/detail/im2col.hpp>  // default_conv_group
+#include <xgan/detail/conv_groups.hpp>  // default_conv_group
 
 extern "C" char* openblas_get_corename(void);
 

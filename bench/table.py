@@ -88,7 +88,8 @@ def main():
     coretype, nproc, missing = sys.argv[2], sys.argv[3], sys.argv[4:]
     print()
     print(f"OPENBLAS_CORETYPE: {coretype}; {nproc} CPUs; every row with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = "
-          "threads and OMP_WAIT_POLICY=PASSIVE")
+          "threads and OMP_WAIT_POLICY=PASSIVE,")
+    print("except xgan's W3 rows: xgan::set_threads(threads), its products on one BLAS thread each")
     blocks = []
     for r in rows:
         key = (r["benchmark"], r["threads"])

@@ -20,8 +20,10 @@
 // One step is AdversarialTrainer::step(real). Real batches are made before timing and
 // cycled through, so that the timed loop is the training step alone.
 //
-// --threads N sets OpenBLAS's thread count and xgan::set_threads (Adam's update of
-// W2's networks; W1's are below the size where a loop is split).
+// --threads N sets xgan::set_threads (Adam's update of W2's networks, W3's convolutions;
+// W1's loops are below the size where a loop is split) and OpenBLAS's thread count for W1
+// and W2. W3 keeps OpenBLAS on one thread: its convolutions run their products on xgan's
+// threads (bench/run likewise sets OMP_NUM_THREADS=1 for oneDNN's products on W3).
 //
 // Built as xgan_bench_mpi (XGAN_BENCH_MPI, where xgan::mpi exists), the same steps run
 // data-parallel under mpirun: N ranks of batch B / N each, whose optimizers average the
@@ -215,7 +217,9 @@ int run(int argc, char** argv) {
 #else
     const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench");
 #endif
-    openblas_set_num_threads(settings.threads);
+    // W3's convolutions share their groups of samples among xgan's threads, each product on
+    // one BLAS thread (docs/performance.md, "Threads"); W1 and W2 give the threads to the BLAS.
+    openblas_set_num_threads(settings.workload == "dcgan" ? 1 : settings.threads);
 #ifdef XGAN_BENCH_HAS_SET_THREADS
     xgan::set_threads(static_cast<std::size_t>(settings.threads));
 #endif

@@ -3390,10 +3390,14 @@ std::string summary(const Net&) {
 // #include <xgan/core/tensor.hpp>
 // #include <xgan/core/threads.hpp>
 // ---- begin <xgan/core/threads.hpp> ----
-// xgan::set_threads: how many threads xgan's own large element-wise loops use (Adam's
-// update of a large network, the activation and Dropout passes over large matrices).
-// BLAS products have their own threads, set by the BLAS library (OPENBLAS_NUM_THREADS);
-// this is the rest.
+// xgan::set_threads: how many threads xgan's own loops use: Adam's update of a large
+// network, the activation and Dropout passes over large matrices, and the convolution
+// layers, which share their groups of samples (and the weight gradient's chunks) among
+// the threads (detail/conv_groups.hpp). BLAS products have their own threads, set by the
+// BLAS library (OPENBLAS_NUM_THREADS): a convolution's products run inside xgan's
+// threads, so a convolutional network is best run with the BLAS on one thread and
+// set_threads(n); a fully connected one with the threads given to the BLAS
+// (docs/performance.md, "Threads").
 //
 // The default is 1: nothing runs on another thread unless the program asks. The
 // number changes no result: each loop is split into contiguous parts, and every
@@ -3538,9 +3542,9 @@ void parallel_for(std::size_t n, Body&& body) {
 
 }  // namespace detail
 
-// Sets how many threads xgan's own large element-wise loops use, counting the calling
-// thread (1, the default: none other). Takes effect for the next loop; safe to call
-// between training steps, not from inside one.
+// Sets how many threads xgan's own loops use (large element-wise loops, convolutions),
+// counting the calling thread (1, the default: none other). Takes effect for the next
+// loop; safe to call between training steps, not from inside one.
 inline void set_threads(std::size_t n) {
     if (n == 0) XGAN_THROW(std::invalid_argument, "xgan::set_threads: the number of threads must be at least 1");
     detail::WorkerPool::instance().set_threads(n);
@@ -6009,6 +6013,37 @@ public:
     }
 };
 
+namespace detail {
+// K sums over one channel of a batch of NCHW rows, in double: term(x[i], y[i]) returns K
+// terms for the values at the same place i of x and y (each `rows` rows of `row_size`
+// values, the channel's Plane values starting at x and y). Each sum is kept as 8 partial
+// sums (lane i mod 8 of each plane) added together in a fixed order at the end: one chain
+// of dependent double additions would run at a fraction of the core's speed, 8 independent
+// ones vectorise, and the result is the same wherever and on however many threads it runs.
+template <std::size_t K, std::size_t Plane, class T, class Term>
+std::array<double, K> channel_sums(std::size_t rows, std::size_t row_size, const T* x, const T* y, Term term) {
+    constexpr std::size_t lanes = 8, whole = Plane / lanes * lanes;
+    std::array<std::array<double, lanes>, K> partial{};
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* a = x + r * row_size;
+        const T* b = y + r * row_size;
+        for (std::size_t i = 0; i < whole; i += lanes)
+            for (std::size_t lane = 0; lane < lanes; ++lane) {
+                const std::array<double, K> t = term(a[i + lane], b[i + lane]);
+                for (std::size_t k = 0; k < K; ++k) partial[k][lane] += t[k];
+            }
+        for (std::size_t lane = 0; lane < Plane - whole; ++lane) {
+            const std::array<double, K> t = term(a[whole + lane], b[whole + lane]);
+            for (std::size_t k = 0; k < K; ++k) partial[k][lane] += t[k];
+        }
+    }
+    std::array<double, K> sums{};
+    for (std::size_t k = 0; k < K; ++k)
+        for (std::size_t lane = 0; lane < lanes; ++lane) sums[k] += partial[k][lane];
+    return sums;
+}
+}  // namespace detail
+
 // BatchNorm over the channels of an image shape In (PyTorch's nn.BatchNorm2d): each
 // channel's mean and variance are taken over the batch, the rows and the columns, so a
 // statistic sums batch x H x W values. Parameters weight and bias {C}; buffers
@@ -6074,22 +6109,15 @@ public:
             const std::span<double> means(cache.sums.data(), channels), m2(cache.sums.data() + channels, channels);
             const double n = static_cast<double>(cache.count);
             for (std::size_t c = 0; c < channels; ++c) {
-                double sum = 0;
-                for (std::size_t r = 0; r < batch; ++r) {
-                    const T* row = x.data() + r * input_size + c * plane;
-                    for (std::size_t i = 0; i < plane; ++i) sum += static_cast<double>(row[i]);
-                }
-                const double mean = sum / n;
-                double squares = 0;
-                for (std::size_t r = 0; r < batch; ++r) {
-                    const T* row = x.data() + r * input_size + c * plane;
-                    for (std::size_t i = 0; i < plane; ++i) {
-                        const double d = static_cast<double>(row[i]) - mean;
-                        squares += d * d;
-                    }
-                }
+                const T* first = x.data() + c * plane;
+                const double mean = detail::channel_sums<1, plane>(batch, input_size, first, first, [](T v, T) {
+                    return std::array<double, 1>{static_cast<double>(v)};
+                })[0] / n;
                 means[c] = mean;
-                m2[c] = squares;
+                m2[c] = detail::channel_sums<1, plane>(batch, input_size, first, first, [mean](T v, T) {
+                    const double d = static_cast<double>(v) - mean;
+                    return std::array<double, 1>{d * d};
+                })[0];
             }
             double count = n;
             Reducer::combine_statistics(cache.reducer, count, means, m2);
@@ -6115,11 +6143,11 @@ public:
         const T* gamma = params.data();
         const T* beta = params.data() + channels;
         for (std::size_t c = 0; c < channels; ++c) {
-            const T mean = cache.mean[c], inv_std = cache.inv_std[c];
+            const T mean = cache.mean[c], inv_std = cache.inv_std[c], scale = gamma[c], shift = beta[c];
             for (std::size_t r = 0; r < batch; ++r) {
                 const T* in = x.data() + r * input_size + c * plane;
                 T* out = y.data() + r * input_size + c * plane;
-                for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * inv_std * gamma[c] + beta[c];
+                for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * inv_std * scale + shift;
             }
         }
     }
@@ -6190,17 +6218,7 @@ public:
             return;
         }
         for (std::size_t c = 0; c < channels; ++c) {
-            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-            double sum_dy = 0, sum_dy_xhat = 0;
-            for (std::size_t r = 0; r < batch; ++r) {
-                const T* in = x.data() + r * input_size + c * plane;
-                const T* g = dy.data() + r * input_size + c * plane;
-                for (std::size_t i = 0; i < plane; ++i) {
-                    const double xhat = (static_cast<double>(in[i]) - mean) * inv_std;
-                    sum_dy += g[i];
-                    sum_dy_xhat += g[i] * xhat;
-                }
-            }
+            const auto [sum_dy, sum_dy_xhat] = gradient_sums(x, dy, c, cache);
             cache.sums[c] = sum_dy;
             cache.sums[channels + c] = sum_dy_xhat;
         }
@@ -6225,22 +6243,24 @@ public:
     // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
     void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
                              std::span<T> grad, const cache_type& cache) const {
-        const std::size_t batch = x.shape()[0];
         for (std::size_t c = 0; c < channels; ++c) {
-            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-            double dgamma = 0, dbeta = 0;
-            for (std::size_t r = 0; r < batch; ++r) {
-                const T* in = x.data() + r * input_size + c * plane;
-                const T* g = dy.data() + r * input_size + c * plane;
-                for (std::size_t i = 0; i < plane; ++i) {
-                    const double xhat = (static_cast<double>(in[i]) - mean) * inv_std;
-                    dgamma += g[i] * xhat;
-                    dbeta += g[i];
-                }
-            }
+            const auto [dbeta, dgamma] = gradient_sums(x, dy, c, cache);
             grad[c] += static_cast<T>(dgamma);
             grad[channels + c] += static_cast<T>(dbeta);
         }
+    }
+
+private:
+    // Channel c's sum(dy) and sum(dy xhat) over the batch, rows and columns.
+    static std::array<double, 2> gradient_sums(const matrix<T>& x, const matrix<T>& dy, std::size_t c,
+                                               const cache_type& cache) {
+        const double mean = cache.mean[c], inv_std = cache.inv_std[c];
+        return detail::channel_sums<2, plane>(x.shape()[0], input_size, x.data() + c * plane, dy.data() + c * plane,
+                                       [mean, inv_std](T v, T g) {
+                                           const double xhat = (static_cast<double>(v) - mean) * inv_std;
+                                           return std::array<double, 2>{static_cast<double>(g),
+                                                                        static_cast<double>(g) * xhat};
+                                       });
     }
 };
 
@@ -6373,6 +6393,27 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
 
 }  // namespace xgan::detail
 // ---- end <xgan/detail/blas.hpp> ----
+// #include <xgan/detail/conv_groups.hpp>
+// ---- begin <xgan/detail/conv_groups.hpp> ----
+// How the convolution layers (layers/conv2d.hpp, layers/conv_transpose2d.hpp) walk a
+// batch: in groups of samples whose im2col columns sit side by side in one product, and,
+// with xgan::set_threads(n > 1), with the work shared among n threads.
+//
+// Two ways of sharing, both leaving every result bit for bit what one thread computes:
+// - passes whose outputs belong to samples (forward, input gradient) give each thread
+//   whole groups: a group is computed by exactly the same calls whichever thread runs it;
+// - the weight gradient, a sum over the whole batch, is computed in fixed chunks of its
+//   columns (rows of the im2col matrix, weight_gradient_chunk at a time), each summed
+//   over every group in order by one product per group; threads take whole chunks. The
+//   chunks are the same on any number of threads, so each is the same sequence of calls
+//   (splitting one product's columns differently changes its rounding in OpenBLAS).
+// Each thread's products then run on one BLAS thread (docs/performance.md, "Threads").
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+// #include <xgan/core/threads.hpp>
 // #include <xgan/detail/im2col.hpp>
 // ---- begin <xgan/detail/im2col.hpp> ----
 // im2col and col2im: the two data movements that turn a convolution into one matrix
@@ -6381,8 +6422,10 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
 // Conv2D's input gradient and its input gradient Conv2D's forward pass.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
-#include <vector>
+#include <type_traits>
+#include <utility>
 
 namespace xgan::detail {
 
@@ -6414,57 +6457,180 @@ constexpr valid_range valid_positions(std::size_t out, std::size_t extent, std::
     return {std::min(first, last), last};
 }
 
-// columns[(c, ki, kj), (oh, ow)] = image[c, oh * stride_h - pad_h + ki, ow * stride_w - pad_w + kj],
-// 0 where that falls in the padding. Row r of the columns starts at columns + r * ld (ld >=
-// positions(), so a batch's samples can sit side by side in one wide matrix).
-template <class T>
-void im2col(const conv_geometry& g, const T* image, T* columns, std::size_t ld) {
-    const std::size_t ow_count = g.out_w;
-    for (std::size_t c = 0; c < g.channels; ++c) {
-        const T* plane = image + c * g.height * g.width;
-        for (std::size_t ki = 0; ki < g.kernel_h; ++ki) {
-            const valid_range rows = valid_positions(g.out_h, g.height, g.stride_h, g.pad_h, ki);
-            for (std::size_t kj = 0; kj < g.kernel_w; ++kj) {
-                const valid_range cols = valid_positions(g.out_w, g.width, g.stride_w, g.pad_w, kj);
-                T* out = columns + ((c * g.kernel_h + ki) * g.kernel_w + kj) * ld;
+// For each kernel row ki (kernel column kj), the output rows (columns) whose input row
+// (column) lies inside the image: valid_positions, once per geometry at compile time.
+template <conv_geometry G>
+inline constexpr auto valid_rows = [] {
+    std::array<valid_range, G.kernel_h> ranges{};
+    for (std::size_t k = 0; k < G.kernel_h; ++k) ranges[k] = valid_positions(G.out_h, G.height, G.stride_h, G.pad_h, k);
+    return ranges;
+}();
+template <conv_geometry G>
+inline constexpr auto valid_columns = [] {
+    std::array<valid_range, G.kernel_w> ranges{};
+    for (std::size_t k = 0; k < G.kernel_w; ++k) ranges[k] = valid_positions(G.out_w, G.width, G.stride_w, G.pad_w, k);
+    return ranges;
+}();
+
+// One channel's image split by column phase: phases[h][p][m] = image[h][m * stride_w + p].
+// Input column ow * stride_w - pad_w + kj is phase p, index ow + q, for kj - pad_w =
+// q * stride_w + p: the values a kernel column reads from a row are consecutive in one
+// phase, so im2col copies runs and col2im adds runs instead of striding through every
+// stride_w-th value. Used where a channel's phases fit in 64 KB of stack (or less for
+// wider types); other geometries take the element-by-element loops.
+template <conv_geometry G>
+struct column_phases {
+    static constexpr std::size_t stride = G.stride_w;
+    static constexpr std::size_t length = (G.width + stride - 1) / stride;  // values per phase row
+    static constexpr std::size_t size = G.height * stride * length;
+    static constexpr bool fits = size * 8 <= 65536;  // sized for double; float takes half
+
+    // (p, q) for kernel column kj, as above.
+    static constexpr std::size_t phase(std::size_t kj) { return (kj + stride * G.pad_w - G.pad_w) % stride; }
+    static constexpr std::ptrdiff_t shift(std::size_t kj) {
+        return (static_cast<std::ptrdiff_t>(kj) - static_cast<std::ptrdiff_t>(G.pad_w) -
+                static_cast<std::ptrdiff_t>(phase(kj))) /
+               static_cast<std::ptrdiff_t>(stride);
+    }
+    static constexpr std::size_t at(std::size_t h, std::size_t p) { return (h * stride + p) * length; }
+};
+
+// Calls f(std::integral_constant<std::size_t, k>) for k = 0 .. N - 1, each k a constant.
+template <std::size_t N, class F>
+constexpr void for_each_constant(F&& f) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (f(std::integral_constant<std::size_t, K>{}), ...); }(
+        std::make_index_sequence<N>{});
+}
+
+// im2col_rows (below) on rows [first_row, last_row) of the element-by-element form.
+template <conv_geometry G, class T>
+void im2col_each(const T* image, T* columns, std::size_t ld, std::size_t first_row, std::size_t last_row) {
+    constexpr std::size_t ow_count = G.out_w, kernel = G.kernel_h * G.kernel_w;
+    for (std::size_t r = first_row; r < last_row; ++r) {
+        const std::size_t c = r / kernel, ki = r % kernel / G.kernel_w, kj = r % G.kernel_w;
+        const T* plane = image + c * G.height * G.width;
+        const valid_range rows = valid_rows<G>[ki], cols = valid_columns<G>[kj];
+        T* out = columns + (r - first_row) * ld;
+        std::fill(out, out + rows.first * ow_count, T(0));
+        for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+            T* line = out + oh * ow_count;
+            const T* in = plane + (oh * G.stride_h + ki - G.pad_h) * G.width;
+            std::fill(line, line + cols.first, T(0));
+            for (std::size_t ow = cols.first; ow < cols.last; ++ow) line[ow] = in[ow * G.stride_w + kj - G.pad_w];
+            std::fill(line + cols.last, line + ow_count, T(0));
+        }
+        std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
+    }
+}
+
+// im2col_rows on whole channels [first_channel, last_channel), through column phases.
+template <conv_geometry G, class T>
+void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first_channel, std::size_t last_channel) {
+    using P = column_phases<G>;
+    constexpr std::size_t ow_count = G.out_w;
+    T phases[P::size];
+    for (std::size_t c = first_channel; c < last_channel; ++c) {
+        const T* plane = image + c * G.height * G.width;
+        for (std::size_t h = 0; h < G.height; ++h)
+            for (std::size_t w = 0; w < G.width; ++w) phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
+        T* channel = columns + (c - first_channel) * G.kernel_h * G.kernel_w * ld;
+        for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
+            const valid_range rows = valid_rows<G>[ki];
+            for_each_constant<G.kernel_w>([&](auto kj) {
+                constexpr valid_range cols = valid_columns<G>[kj];
+                constexpr std::size_t p = P::phase(kj);
+                constexpr std::ptrdiff_t q = P::shift(kj);
+                T* out = channel + (ki * G.kernel_w + kj) * ld;
                 std::fill(out, out + rows.first * ow_count, T(0));
                 for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                     T* line = out + oh * ow_count;
-                    const T* in = plane + (oh * g.stride_h + ki - g.pad_h) * g.width;
-                    std::fill(line, line + cols.first, T(0));
-                    if (g.stride_w == 1) {
-                        const T* from = in + (cols.first + kj - g.pad_w);
-                        std::copy(from, from + (cols.last - cols.first), line + cols.first);
-                    } else {
-                        for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                            line[ow] = in[ow * g.stride_w + kj - g.pad_w];
-                    }
-                    std::fill(line + cols.last, line + ow_count, T(0));
+                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
+                    for (std::size_t ow = 0; ow < cols.first; ++ow) line[ow] = T(0);
+                    for (std::size_t ow = cols.first; ow < cols.last; ++ow)
+                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + q];
+                    for (std::size_t ow = cols.last; ow < ow_count; ++ow) line[ow] = T(0);
                 }
-                std::fill(out + rows.last * ow_count, out + g.out_h * ow_count, T(0));
-            }
+                std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
+            });
         }
     }
 }
 
-// The adjoint of im2col: image = 0, then every column entry is added back to the pixel it
-// was read from (entries that fell in the padding are dropped).
-template <class T>
-void col2im(const conv_geometry& g, const T* columns, std::size_t ld, T* image) {
-    std::fill(image, image + g.image_size(), T(0));
-    const std::size_t ow_count = g.out_w;
-    for (std::size_t c = 0; c < g.channels; ++c) {
-        T* plane = image + c * g.height * g.width;
-        for (std::size_t ki = 0; ki < g.kernel_h; ++ki) {
-            const valid_range rows = valid_positions(g.out_h, g.height, g.stride_h, g.pad_h, ki);
-            for (std::size_t kj = 0; kj < g.kernel_w; ++kj) {
-                const valid_range cols = valid_positions(g.out_w, g.width, g.stride_w, g.pad_w, kj);
-                const T* in = columns + ((c * g.kernel_h + ki) * g.kernel_w + kj) * ld;
+// columns[(c, ki, kj), (oh, ow)] = image[c, oh * stride_h - pad_h + ki, ow * stride_w - pad_w + kj],
+// 0 where that falls in the padding, for the rows (c, ki, kj) numbered [first_row, last_row):
+// row r is written at columns + (r - first_row) * ld (ld >= positions(), so a batch's
+// samples can sit side by side in one wide matrix). A range of rows lets several threads
+// each lay out their own share of one matrix. The geometry is a template argument, so
+// that strides, extents and the padding's ranges are constants in the loops.
+template <conv_geometry G, class T>
+void im2col_rows(const T* image, T* columns, std::size_t ld, std::size_t first_row, std::size_t last_row) {
+    constexpr std::size_t kernel = G.kernel_h * G.kernel_w;
+    if constexpr (column_phases<G>::fits) {
+        const std::size_t first_channel = (first_row + kernel - 1) / kernel, last_channel = last_row / kernel;
+        if (first_channel < last_channel) {
+            const std::size_t whole_first = first_channel * kernel, whole_last = last_channel * kernel;
+            im2col_each<G>(image, columns, ld, first_row, whole_first);
+            im2col_phased<G>(image, columns + (whole_first - first_row) * ld, ld, first_channel, last_channel);
+            im2col_each<G>(image, columns + (whole_last - first_row) * ld, ld, whole_last, last_row);
+            return;
+        }
+    }
+    im2col_each<G>(image, columns, ld, first_row, last_row);
+}
+
+// Every row of the columns: im2col_rows over [0, rows()).
+template <conv_geometry G, class T>
+void im2col(const T* image, T* columns, std::size_t ld) {
+    im2col_rows<G>(image, columns, ld, 0, G.rows());
+}
+
+// The adjoint of im2col: each pixel the sum of the column entries read from it, added to
+// 0 in the order of their rows (channel, kernel row, kernel column); entries that fell in
+// the padding are dropped. Through column phases where they fit (the sums are added in
+// the same order, so the values are the same).
+template <conv_geometry G, class T>
+void col2im(const T* columns, std::size_t ld, T* image) {
+    constexpr std::size_t ow_count = G.out_w;
+    if constexpr (column_phases<G>::fits) {
+        using P = column_phases<G>;
+        T phases[P::size];
+        for (std::size_t c = 0; c < G.channels; ++c) {
+            std::fill(phases, phases + P::size, T(0));
+            const T* channel = columns + c * G.kernel_h * G.kernel_w * ld;
+            for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
+                const valid_range rows = valid_rows<G>[ki];
+                for_each_constant<G.kernel_w>([&](auto kj) {
+                    constexpr valid_range cols = valid_columns<G>[kj];
+                    constexpr std::size_t p = P::phase(kj);
+                    constexpr std::ptrdiff_t q = P::shift(kj);
+                    const T* in = channel + (ki * G.kernel_w + kj) * ld;
+                    for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+                        const T* line = in + oh * ow_count;
+                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
+                        for (std::size_t ow = cols.first; ow < cols.last; ++ow)
+                            out[static_cast<std::ptrdiff_t>(ow) + q] += line[ow];
+                    }
+                });
+            }
+            T* plane = image + c * G.height * G.width;
+            for (std::size_t h = 0; h < G.height; ++h)
+                for (std::size_t w = 0; w < G.width; ++w) plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
+        }
+        return;
+    }
+    std::fill(image, image + G.image_size(), T(0));
+    for (std::size_t c = 0; c < G.channels; ++c) {
+        T* plane = image + c * G.height * G.width;
+        for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
+            const valid_range rows = valid_rows<G>[ki];
+            for (std::size_t kj = 0; kj < G.kernel_w; ++kj) {
+                const valid_range cols = valid_columns<G>[kj];
+                const T* in = columns + ((c * G.kernel_h + ki) * G.kernel_w + kj) * ld;
                 for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                     const T* line = in + oh * ow_count;
-                    T* out = plane + (oh * g.stride_h + ki - g.pad_h) * g.width;
+                    T* out = plane + (oh * G.stride_h + ki - G.pad_h) * G.width;
                     for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                        out[ow * g.stride_w + kj - g.pad_w] += line[ow];
+                        out[ow * G.stride_w + kj - G.pad_w] += line[ow];
                 }
             }
         }
@@ -6517,6 +6683,11 @@ void add_channel_sums(std::size_t batch, std::size_t channels, std::size_t posit
     }
 }
 
+}  // namespace xgan::detail
+// ---- end <xgan/detail/im2col.hpp> ----
+
+namespace xgan::detail {
+
 // How many samples a convolution layer puts side by side in one product: their columns
 // form one matrix {rows, samples * positions}, and the product's result is transposed
 // back to NCHW. 1 is one product per sample; all_samples one product over the whole
@@ -6554,8 +6725,72 @@ const T* group_by_channel(const T* rows, std::size_t start, std::size_t n, std::
     return out;
 }
 
+// The number of groups in a batch.
+constexpr std::size_t group_count(std::size_t group, std::size_t batch) {
+    const std::size_t stride = group_stride(group, batch);
+    return stride == 0 ? 0 : (batch + stride - 1) / stride;
+}
+
+// How many rows of the im2col matrix (columns of the weight gradient) one chunk of the
+// weight gradient covers: wide enough that splitting costs the products little (DCGAN's
+// 64 -> 128 convolution has 1,024 rows: two chunks), narrow enough to give two threads a
+// share of the large layers.
+inline constexpr std::size_t weight_gradient_chunk = 512;
+
+// The number of chunks of `rows` rows.
+constexpr std::size_t chunk_count(std::size_t rows) {
+    return (rows + weight_gradient_chunk - 1) / weight_gradient_chunk;
+}
+
+// A convolution layer's scratch: for each thread, room for one group's columns and one
+// group's values by channel. Grown by reserve() on the calling thread, so that the threads'
+// shares never allocate (and a failed allocation throws where it can be caught).
+template <class T>
+struct conv_scratch {
+    std::vector<std::vector<T>> columns, by_channel;
+
+    void reserve(std::size_t parts, std::size_t columns_size, std::size_t by_channel_size) {
+        if (columns.size() < parts) {
+            columns.resize(parts);
+            by_channel.resize(parts);
+        }
+        for (std::size_t p = 0; p < parts; ++p) {
+            grow_to(columns[p], columns_size);
+            grow_to(by_channel[p], by_channel_size);
+        }
+    }
+};
+
+// How many shares `count` independent pieces of work make: xgan::threads(), at most count
+// (at least 1).
+inline std::size_t share_count(std::size_t count) {
+    return std::max<std::size_t>(1, std::min(WorkerPool::instance().threads(), count));
+}
+
+// Calls body(share, begin, end) for `shares` contiguous ranges [begin, end) covering
+// [0, count), share 0 on this thread and the others on xgan's workers, and returns when all
+// have returned. body must not throw (see WorkerPool::run) nor allocate what it could fail
+// to get: reserve scratch before.
+template <class Body>
+void for_each_share(std::size_t count, std::size_t shares, Body&& body) {
+    if (shares <= 1) {
+        body(std::size_t{0}, std::size_t{0}, count);
+        return;
+    }
+    auto part = [&](std::size_t index, std::size_t parts) {
+        // The pool runs `parts` calls: with fewer shares, the last calls have none; with
+        // more (threads changed since share_count, which set_threads forbids during a
+        // step), a call takes every share congruent to its index.
+        for (std::size_t share = index; share < shares; share += parts) {
+            const std::size_t begin = count * share / shares, end = count * (share + 1) / shares;
+            if (begin < end) body(share, begin, end);
+        }
+    };
+    WorkerPool::instance().run(part);
+}
+
 }  // namespace xgan::detail
-// ---- end <xgan/detail/im2col.hpp> ----
+// ---- end <xgan/detail/conv_groups.hpp> ----
 // #include <xgan/init/initializers.hpp>
 
 namespace xgan {
@@ -6603,11 +6838,12 @@ public:
                pair(SH, SW) + ", p" + pair(PH, PW) + ")";
     }
 
-    // Scratch memory for one group of samples (detail::default_conv_group), sized by the
-    // first pass at a batch size and reused after.
+    // Scratch memory for one group of samples (detail::default_conv_group) per thread
+    // (xgan::set_threads), sized by the first pass at a batch size and reused after.
     struct cache_type {
-        mutable std::vector<T> columns;     // {InC KH KW, group OH OW}: im2col, or its gradient
-        mutable std::vector<T> by_channel;  // {OutC, group OH OW}: output or its gradient
+        // per thread: {InC KH KW, group OH OW}, im2col or its gradient; {OutC, group OH OW},
+        // the output or its gradient by channel
+        mutable detail::conv_scratch<T> scratch;
         std::size_t group = detail::default_conv_group;
     };
 
@@ -6623,8 +6859,7 @@ public:
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
         cache.group = Group;
-        weight_product(params.data(), x, y, cache);
-        detail::add_channel_bias(x.shape()[0], OutC, geometry.positions(), params.data() + weight_count, y.data());
+        weight_product(params.data(), params.data() + weight_count, x, y, cache);
     }
 
     // Its inference code for xgan::export_header: each output the sum over (channel, kernel
@@ -6659,21 +6894,25 @@ public:
                   {"PH", PH}, {"PW", PW}, {"OH", out_height}, {"OW", out_width}, {"weight", weight}, {"bias", bias}});
     }
 
-    // dx = col2im(W^T dy)
+    // dx = col2im(W^T dy), each thread taking whole groups
     void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
         const T* weight = params.data();
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* gradient = by_channel(dy, start, n, cache);
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::col2im(g, columns + b * positions, ld, dx.data() + (start + b) * input_size);
-        }
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
+                detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
+                for (std::size_t b = 0; b < n; ++b)
+                    detail::col2im<g>(columns + b * positions, ld, dx.data() + (start + b) * input_size);
+            }
+        });
     }
 
     // dW += dy im2col(x)^T, db += dy summed over samples and positions
@@ -6690,52 +6929,71 @@ public:
     void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                                const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
                                std::span<T> grad, const cache_type& cache) const {
-        weight_product(params.data(), e, e_out, cache);
+        weight_product(params.data(), nullptr, e, e_out, cache);
         weight_gradient(e, dy, grad.data(), cache);
     }
 
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    // y = W im2col(x), without the bias, in groups of cache.group samples.
-    void weight_product(const T* weight, const matrix<T>& x, matrix<T>& y, const cache_type& cache) const {
+    // y = W im2col(x) + bias (none for nullptr), in groups of cache.group samples, each
+    // thread taking whole groups.
+    void weight_product(const T* weight, const T* bias, const matrix<T>& x, matrix<T>& y,
+                        const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
-            T* out = y.data() + start * output_size;
-            if (n == 1) {  // {OutC, positions} is the sample's NCHW row
-                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-            } else {
-                T* product = detail::grow_to(cache.by_channel, OutC * ld);
-                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, OutC, positions, product, out);
+        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            T* product = cache.scratch.by_channel[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                for (std::size_t b = 0; b < n; ++b)
+                    detail::im2col<g>(x.data() + (start + b) * input_size, columns + b * positions, ld);
+                T* out = y.data() + start * output_size;
+                if (n == 1) {  // {OutC, positions} is the sample's NCHW row
+                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+                } else {
+                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
+                                    ld);
+                    detail::channels_to_samples(n, OutC, positions, product, out);
+                }
+                if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
             }
-        }
+        });
     }
 
-    // dW += dy im2col(x)^T
+    // dW += dy im2col(x)^T in chunks of dW's columns (the rows of the im2col matrix), each
+    // summed over every group in order, each thread taking whole chunks.
     void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* gradient = by_channel(dy, start, n, cache);
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
-            detail::gemm<T>(false, true, OutC, rows, ld, T(1), gradient, ld, columns, ld, T(1), grad, rows);
-        }
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
+        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            for (std::size_t start = 0; start < batch; start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
+                for (std::size_t chunk = first; chunk < last; ++chunk) {
+                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
+                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    for (std::size_t b = 0; b < n; ++b)
+                        detail::im2col_rows<g>(x.data() + (start + b) * input_size, columns + b * positions, ld,
+                                            first_row, last_row);
+                    detail::gemm<T>(false, true, OutC, last_row - first_row, ld, T(1), gradient, ld, columns, ld,
+                                    T(1), grad + first_row, rows);
+                }
+            }
+        });
     }
 
     // Samples [start, start + n) of dy as {OutC, n positions}: the sample itself for n = 1.
-    static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
-        return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), cache.by_channel);
+    static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, std::vector<T>& scratch) {
+        return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), scratch);
     }
 };
 
@@ -6828,7 +7086,7 @@ struct Conv2D {
 // #include <xgan/core/shape.hpp>
 // #include <xgan/core/tensor.hpp>
 // #include <xgan/detail/blas.hpp>
-// #include <xgan/detail/im2col.hpp>
+// #include <xgan/detail/conv_groups.hpp>
 // #include <xgan/init/initializers.hpp>
 
 namespace xgan {
@@ -6877,11 +7135,12 @@ public:
                ", s" + std::to_string(S) + ", p" + std::to_string(P) + ", op" + std::to_string(OP) + ")";
     }
 
-    // Scratch memory for one group of samples (detail::default_conv_group), sized by the
-    // first pass at a batch size and reused after.
+    // Scratch memory for one group of samples (detail::default_conv_group) per thread
+    // (xgan::set_threads), sized by the first pass at a batch size and reused after.
     struct cache_type {
-        mutable std::vector<T> columns;     // {OutC K K, group H W}: W^T x, or im2col(dy)
-        mutable std::vector<T> by_channel;  // {InC, group H W}: the input or its gradient
+        // per thread: {OutC K K, group H W}, W^T x or im2col(dy); {InC, group H W}, the
+        // input or its gradient by channel
+        mutable detail::conv_scratch<T> scratch;
         std::size_t group = detail::default_conv_group;
     };
 
@@ -6898,8 +7157,7 @@ public:
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
         cache.group = Group;
-        weight_product(params.data(), x, y, cache);
-        detail::add_channel_bias(x.shape()[0], OutC, out_height * out_width, params.data() + weight_count, y.data());
+        weight_product(params.data(), params.data() + weight_count, x, y, cache);
     }
 
     // Its inference code for xgan::export_header: as forward, each row of W^T x (a sum over
@@ -6937,25 +7195,30 @@ for (std::size_t o = 0; o < $OutC; ++o)
                   {"weight", weight}, {"bias", bias}});
     }
 
-    // dx = W im2col(dy)
+    // dx = W im2col(dy), each thread taking whole groups
     void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        reserve(cache, shares, stride);
         const T* weight = params.data();
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* columns = gradient_columns(dy, start, n, cache);
-            T* out = dx.data() + start * input_size;
-            if (n == 1) {  // {InC, H W} is the sample's NCHW row
-                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-            } else {
-                T* product = detail::grow_to(cache.by_channel, InC * ld);
-                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, InC, positions, product, out);
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* product = cache.scratch.by_channel[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* columns = gradient_columns(dy, start, n, cache.scratch.columns[share].data(), 0, rows);
+                T* out = dx.data() + start * input_size;
+                if (n == 1) {  // {InC, H W} is the sample's NCHW row
+                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+                } else {
+                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
+                                    ld);
+                    detail::channels_to_samples(n, InC, positions, product, out);
+                }
             }
-        }
+        });
     }
 
     // dW += x im2col(dy)^T, db += dy summed over samples and positions
@@ -6972,52 +7235,77 @@ for (std::size_t o = 0; o < $OutC; ++o)
     void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                                const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
                                std::span<T> grad, const cache_type& cache) const {
-        weight_product(params.data(), e, e_out, cache);
+        weight_product(params.data(), nullptr, e, e_out, cache);
         weight_gradient(e, dy, grad.data(), cache);
     }
 
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    // y = col2im(W^T x), without the bias, in groups of cache.group samples.
-    void weight_product(const T* weight, const matrix<T>& x, matrix<T>& y, const cache_type& cache) const {
-        constexpr detail::conv_geometry g = geometry;
-        constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* input = by_channel(x, start, n, cache);
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::col2im(g, columns + b * positions, ld, y.data() + (start + b) * output_size);
-        }
+    // Every thread's scratch for groups of `stride` samples.
+    static void reserve(const cache_type& cache, std::size_t shares, std::size_t stride) {
+        cache.scratch.reserve(shares, geometry.rows() * stride * geometry.positions(),
+                              InC * stride * geometry.positions());
     }
 
-    // dW += x im2col(dy)^T
-    void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
+    // y = col2im(W^T x) + bias (none for nullptr), in groups of cache.group samples, each
+    // thread taking whole groups.
+    void weight_product(const T* weight, const T* bias, const matrix<T>& x, matrix<T>& y,
+                        const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* columns = gradient_columns(dy, start, n, cache);
-            const T* input = by_channel(x, start, n, cache);
-            detail::gemm<T>(false, true, InC, rows, ld, T(1), input, ld, columns, ld, T(1), grad, rows);
-        }
+        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        reserve(cache, shares, stride);
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
+                detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
+                T* out = y.data() + start * output_size;
+                for (std::size_t b = 0; b < n; ++b) detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
+                if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
+            }
+        });
+    }
+
+    // dW += x im2col(dy)^T in chunks of dW's columns (the rows of the im2col matrix), each
+    // summed over every group in order, each thread taking whole chunks.
+    void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
+        constexpr std::size_t rows = geometry.rows(), positions = geometry.positions();
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
+        reserve(cache, shares, stride);
+        detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            for (std::size_t start = 0; start < batch; start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
+                for (std::size_t chunk = first; chunk < last; ++chunk) {
+                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
+                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    const T* columns =
+                        gradient_columns(dy, start, n, cache.scratch.columns[share].data(), first_row, last_row);
+                    detail::gemm<T>(false, true, InC, last_row - first_row, ld, T(1), input, ld, columns, ld, T(1),
+                                    grad + first_row, rows);
+                }
+            }
+        });
     }
 
     // Samples [start, start + n) of x as {InC, n positions}: the sample itself for n = 1.
-    static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, const cache_type& cache) {
-        return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), cache.by_channel);
+    static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, std::vector<T>& scratch) {
+        return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), scratch);
     }
 
-    // im2col of samples [start, start + n) of dy, side by side: {OutC K K, n H W}.
-    static const T* gradient_columns(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
+    // Rows [first_row, last_row) of the im2col of samples [start, start + n) of dy, side by
+    // side: {last_row - first_row, n H W} in `columns`.
+    static const T* gradient_columns(const matrix<T>& dy, std::size_t start, std::size_t n, T* columns,
+                                     std::size_t first_row, std::size_t last_row) {
         const std::size_t ld = n * geometry.positions();
-        T* columns = detail::grow_to(cache.columns, geometry.rows() * ld);
         for (std::size_t b = 0; b < n; ++b)
-            detail::im2col(geometry, dy.data() + (start + b) * output_size, columns + b * geometry.positions(), ld);
+            detail::im2col_rows<geometry>(dy.data() + (start + b) * output_size, columns + b * geometry.positions(),
+                                ld, first_row, last_row);
         return columns;
     }
 };

@@ -11,6 +11,8 @@
 #include <xgan/core/random.hpp>
 #include <xgan/core/sequential.hpp>
 #include <xgan/core/threads.hpp>
+#include <xgan/layers/conv2d.hpp>
+#include <xgan/layers/conv_transpose2d.hpp>
 #include <xgan/layers/dense.hpp>
 #include <xgan/layers/dropout.hpp>
 #include <xgan/layers/leaky_relu.hpp>
@@ -135,4 +137,55 @@ TEST_CASE("Activation and Dropout passes give the same values on any number of t
         CHECK(one.gradients[i] == three.gradients[i]);
     }
     CHECK(one.parameter_gradient == three.parameter_gradient);
+}
+
+TEST_CASE("Convolution passes give the same values on any number of threads", "[threads][layers]") {
+    const OneThreadAfterwards restore;
+    // Batch 19 makes three groups of samples (8, 8, 3; detail::default_conv_group), shared
+    // between threads in the forward and input-gradient passes. The weight gradients come
+    // in chunks of 512 im2col rows: the last three layers' 600, 576 and 540 rows make two
+    // chunks each, shared between threads.
+    using Net = Sequential<Input<3, 11, 11>, Conv2D<3, 24, 3, 2, 1>, LeakyReLU, Conv2D<24, 16, 5, 1, 2>,
+                           ConvTranspose2D<16, 36, 4, 2, 1>, Tanh, Conv2DRect<36, 2, 3, 5, 1, 2, 1, 0>>;
+    STATIC_REQUIRE(std::is_same_v<Net::output_shape, shape<2, 12, 4>>);
+    STATIC_REQUIRE(detail::chunk_count(Net::layer_type<2>::geometry.rows()) == 2);
+    STATIC_REQUIRE(detail::chunk_count(Net::layer_type<3>::geometry.rows()) == 2);
+    STATIC_REQUIRE(detail::chunk_count(Net::layer_type<5>::geometry.rows()) == 2);
+    constexpr std::size_t batch = 19;
+    Rng init(31);
+    const Net net(init);
+    matrix<float> x({batch, Net::input_size});
+    init.fill_normal(std::span<float>(x.data(), x.size()));
+
+    struct Result {
+        std::vector<matrix<float>> values, gradients;
+        std::vector<float> parameter_gradient;
+    };
+    auto run = [&](std::size_t count) {
+        set_threads(count);
+        Net::Workspace ws;
+        net.forward(ws, x);
+        ws.gradients[Net::layer_count] = ws.values[Net::layer_count];
+        std::vector<float> gradient(Net::parameter_count);
+        net.backward(ws, gradient, true, GradientMode::overwrite);
+        return Result{{ws.values.begin(), ws.values.end()}, {ws.gradients.begin(), ws.gradients.end()}, gradient};
+    };
+    const Result one = run(1);
+    for (const std::size_t count : {std::size_t{2}, std::size_t{3}}) {
+        INFO(count << " threads");
+        const Result many = run(count);
+        for (std::size_t i = 0; i < one.values.size(); ++i) {
+            INFO("values[" << i << "]");
+            CHECK(one.values[i] == many.values[i]);
+        }
+        for (std::size_t i = 0; i < one.gradients.size(); ++i) {
+            INFO("gradients[" << i << "]");
+            CHECK(one.gradients[i] == many.gradients[i]);
+        }
+        CHECK(one.parameter_gradient == many.parameter_gradient);
+    }
+    // Not vacuous: the input gradient and every parameter block's gradient are non-zero.
+    CHECK(std::any_of(one.gradients[0].begin(), one.gradients[0].end(), [](float v) { return v != 0.0f; }));
+    CHECK(std::count(one.parameter_gradient.begin(), one.parameter_gradient.end(), 0.0f) <
+          static_cast<std::ptrdiff_t>(Net::parameter_count / 10));
 }

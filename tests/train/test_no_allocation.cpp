@@ -10,6 +10,7 @@
 
 #include <xgan/io/paintings.hpp>
 #include <xgan/xgan.hpp>
+#include <xgan/core/threads.hpp>
 #include <xgan/layers/conv2d.hpp>
 #include <xgan/layers/conv_transpose2d.hpp>
 
@@ -136,6 +137,13 @@ TEMPLATE_TEST_CASE("a training step allocates nothing after the first", "[alloca
         check_no_allocation<rebind_scalar_t<LargeG, TestType>, rebind_scalar_t<LargeD, TestType>>();
     }
     SECTION("convolutions: im2col and col2im scratch sized once") {
+        check_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvD, TestType>>();
+    }
+    SECTION("convolutions on two threads (xgan::set_threads): each thread's scratch sized once") {
+        struct OneThreadAfterwards {
+            ~OneThreadAfterwards() { set_threads(1); }
+        } const restore;
+        set_threads(2);
         check_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvD, TestType>>();
     }
     SECTION("pooling, upsampling, Flatten, Unflatten, BatchNorm over channels: argmax indices sized once") {

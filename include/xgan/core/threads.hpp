@@ -1,7 +1,11 @@
-// xgan::set_threads: how many threads xgan's own large element-wise loops use (Adam's
-// update of a large network, the activation and Dropout passes over large matrices).
-// BLAS products have their own threads, set by the BLAS library (OPENBLAS_NUM_THREADS);
-// this is the rest.
+// xgan::set_threads: how many threads xgan's own loops use: Adam's update of a large
+// network, the activation and Dropout passes over large matrices, and the convolution
+// layers, which share their groups of samples (and the weight gradient's chunks) among
+// the threads (detail/conv_groups.hpp). BLAS products have their own threads, set by the
+// BLAS library (OPENBLAS_NUM_THREADS): a convolution's products run inside xgan's
+// threads, so a convolutional network is best run with the BLAS on one thread and
+// set_threads(n); a fully connected one with the threads given to the BLAS
+// (docs/performance.md, "Threads").
 //
 // The default is 1: nothing runs on another thread unless the program asks. The
 // number changes no result: each loop is split into contiguous parts, and every
@@ -147,9 +151,9 @@ void parallel_for(std::size_t n, Body&& body) {
 
 }  // namespace detail
 
-// Sets how many threads xgan's own large element-wise loops use, counting the calling
-// thread (1, the default: none other). Takes effect for the next loop; safe to call
-// between training steps, not from inside one.
+// Sets how many threads xgan's own loops use (large element-wise loops, convolutions),
+// counting the calling thread (1, the default: none other). Takes effect for the next
+// loop; safe to call between training steps, not from inside one.
 inline void set_threads(std::size_t n) {
     if (n == 0) XGAN_THROW(std::invalid_argument, "xgan::set_threads: the number of threads must be at least 1");
     detail::WorkerPool::instance().set_threads(n);

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
-#include <vector>
+#include <type_traits>
+#include <utility>
 
 namespace xgan::detail {
 
@@ -38,57 +40,180 @@ constexpr valid_range valid_positions(std::size_t out, std::size_t extent, std::
     return {std::min(first, last), last};
 }
 
-// columns[(c, ki, kj), (oh, ow)] = image[c, oh * stride_h - pad_h + ki, ow * stride_w - pad_w + kj],
-// 0 where that falls in the padding. Row r of the columns starts at columns + r * ld (ld >=
-// positions(), so a batch's samples can sit side by side in one wide matrix).
-template <class T>
-void im2col(const conv_geometry& g, const T* image, T* columns, std::size_t ld) {
-    const std::size_t ow_count = g.out_w;
-    for (std::size_t c = 0; c < g.channels; ++c) {
-        const T* plane = image + c * g.height * g.width;
-        for (std::size_t ki = 0; ki < g.kernel_h; ++ki) {
-            const valid_range rows = valid_positions(g.out_h, g.height, g.stride_h, g.pad_h, ki);
-            for (std::size_t kj = 0; kj < g.kernel_w; ++kj) {
-                const valid_range cols = valid_positions(g.out_w, g.width, g.stride_w, g.pad_w, kj);
-                T* out = columns + ((c * g.kernel_h + ki) * g.kernel_w + kj) * ld;
+// For each kernel row ki (kernel column kj), the output rows (columns) whose input row
+// (column) lies inside the image: valid_positions, once per geometry at compile time.
+template <conv_geometry G>
+inline constexpr auto valid_rows = [] {
+    std::array<valid_range, G.kernel_h> ranges{};
+    for (std::size_t k = 0; k < G.kernel_h; ++k) ranges[k] = valid_positions(G.out_h, G.height, G.stride_h, G.pad_h, k);
+    return ranges;
+}();
+template <conv_geometry G>
+inline constexpr auto valid_columns = [] {
+    std::array<valid_range, G.kernel_w> ranges{};
+    for (std::size_t k = 0; k < G.kernel_w; ++k) ranges[k] = valid_positions(G.out_w, G.width, G.stride_w, G.pad_w, k);
+    return ranges;
+}();
+
+// One channel's image split by column phase: phases[h][p][m] = image[h][m * stride_w + p].
+// Input column ow * stride_w - pad_w + kj is phase p, index ow + q, for kj - pad_w =
+// q * stride_w + p: the values a kernel column reads from a row are consecutive in one
+// phase, so im2col copies runs and col2im adds runs instead of striding through every
+// stride_w-th value. Used where a channel's phases fit in 64 KB of stack (or less for
+// wider types); other geometries take the element-by-element loops.
+template <conv_geometry G>
+struct column_phases {
+    static constexpr std::size_t stride = G.stride_w;
+    static constexpr std::size_t length = (G.width + stride - 1) / stride;  // values per phase row
+    static constexpr std::size_t size = G.height * stride * length;
+    static constexpr bool fits = size * 8 <= 65536;  // sized for double; float takes half
+
+    // (p, q) for kernel column kj, as above.
+    static constexpr std::size_t phase(std::size_t kj) { return (kj + stride * G.pad_w - G.pad_w) % stride; }
+    static constexpr std::ptrdiff_t shift(std::size_t kj) {
+        return (static_cast<std::ptrdiff_t>(kj) - static_cast<std::ptrdiff_t>(G.pad_w) -
+                static_cast<std::ptrdiff_t>(phase(kj))) /
+               static_cast<std::ptrdiff_t>(stride);
+    }
+    static constexpr std::size_t at(std::size_t h, std::size_t p) { return (h * stride + p) * length; }
+};
+
+// Calls f(std::integral_constant<std::size_t, k>) for k = 0 .. N - 1, each k a constant.
+template <std::size_t N, class F>
+constexpr void for_each_constant(F&& f) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (f(std::integral_constant<std::size_t, K>{}), ...); }(
+        std::make_index_sequence<N>{});
+}
+
+// im2col_rows (below) on rows [first_row, last_row) of the element-by-element form.
+template <conv_geometry G, class T>
+void im2col_each(const T* image, T* columns, std::size_t ld, std::size_t first_row, std::size_t last_row) {
+    constexpr std::size_t ow_count = G.out_w, kernel = G.kernel_h * G.kernel_w;
+    for (std::size_t r = first_row; r < last_row; ++r) {
+        const std::size_t c = r / kernel, ki = r % kernel / G.kernel_w, kj = r % G.kernel_w;
+        const T* plane = image + c * G.height * G.width;
+        const valid_range rows = valid_rows<G>[ki], cols = valid_columns<G>[kj];
+        T* out = columns + (r - first_row) * ld;
+        std::fill(out, out + rows.first * ow_count, T(0));
+        for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+            T* line = out + oh * ow_count;
+            const T* in = plane + (oh * G.stride_h + ki - G.pad_h) * G.width;
+            std::fill(line, line + cols.first, T(0));
+            for (std::size_t ow = cols.first; ow < cols.last; ++ow) line[ow] = in[ow * G.stride_w + kj - G.pad_w];
+            std::fill(line + cols.last, line + ow_count, T(0));
+        }
+        std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
+    }
+}
+
+// im2col_rows on whole channels [first_channel, last_channel), through column phases.
+template <conv_geometry G, class T>
+void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first_channel, std::size_t last_channel) {
+    using P = column_phases<G>;
+    constexpr std::size_t ow_count = G.out_w;
+    T phases[P::size];
+    for (std::size_t c = first_channel; c < last_channel; ++c) {
+        const T* plane = image + c * G.height * G.width;
+        for (std::size_t h = 0; h < G.height; ++h)
+            for (std::size_t w = 0; w < G.width; ++w) phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
+        T* channel = columns + (c - first_channel) * G.kernel_h * G.kernel_w * ld;
+        for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
+            const valid_range rows = valid_rows<G>[ki];
+            for_each_constant<G.kernel_w>([&](auto kj) {
+                constexpr valid_range cols = valid_columns<G>[kj];
+                constexpr std::size_t p = P::phase(kj);
+                constexpr std::ptrdiff_t q = P::shift(kj);
+                T* out = channel + (ki * G.kernel_w + kj) * ld;
                 std::fill(out, out + rows.first * ow_count, T(0));
                 for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                     T* line = out + oh * ow_count;
-                    const T* in = plane + (oh * g.stride_h + ki - g.pad_h) * g.width;
-                    std::fill(line, line + cols.first, T(0));
-                    if (g.stride_w == 1) {
-                        const T* from = in + (cols.first + kj - g.pad_w);
-                        std::copy(from, from + (cols.last - cols.first), line + cols.first);
-                    } else {
-                        for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                            line[ow] = in[ow * g.stride_w + kj - g.pad_w];
-                    }
-                    std::fill(line + cols.last, line + ow_count, T(0));
+                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
+                    for (std::size_t ow = 0; ow < cols.first; ++ow) line[ow] = T(0);
+                    for (std::size_t ow = cols.first; ow < cols.last; ++ow)
+                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + q];
+                    for (std::size_t ow = cols.last; ow < ow_count; ++ow) line[ow] = T(0);
                 }
-                std::fill(out + rows.last * ow_count, out + g.out_h * ow_count, T(0));
-            }
+                std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
+            });
         }
     }
 }
 
-// The adjoint of im2col: image = 0, then every column entry is added back to the pixel it
-// was read from (entries that fell in the padding are dropped).
-template <class T>
-void col2im(const conv_geometry& g, const T* columns, std::size_t ld, T* image) {
-    std::fill(image, image + g.image_size(), T(0));
-    const std::size_t ow_count = g.out_w;
-    for (std::size_t c = 0; c < g.channels; ++c) {
-        T* plane = image + c * g.height * g.width;
-        for (std::size_t ki = 0; ki < g.kernel_h; ++ki) {
-            const valid_range rows = valid_positions(g.out_h, g.height, g.stride_h, g.pad_h, ki);
-            for (std::size_t kj = 0; kj < g.kernel_w; ++kj) {
-                const valid_range cols = valid_positions(g.out_w, g.width, g.stride_w, g.pad_w, kj);
-                const T* in = columns + ((c * g.kernel_h + ki) * g.kernel_w + kj) * ld;
+// columns[(c, ki, kj), (oh, ow)] = image[c, oh * stride_h - pad_h + ki, ow * stride_w - pad_w + kj],
+// 0 where that falls in the padding, for the rows (c, ki, kj) numbered [first_row, last_row):
+// row r is written at columns + (r - first_row) * ld (ld >= positions(), so a batch's
+// samples can sit side by side in one wide matrix). A range of rows lets several threads
+// each lay out their own share of one matrix. The geometry is a template argument, so
+// that strides, extents and the padding's ranges are constants in the loops.
+template <conv_geometry G, class T>
+void im2col_rows(const T* image, T* columns, std::size_t ld, std::size_t first_row, std::size_t last_row) {
+    constexpr std::size_t kernel = G.kernel_h * G.kernel_w;
+    if constexpr (column_phases<G>::fits) {
+        const std::size_t first_channel = (first_row + kernel - 1) / kernel, last_channel = last_row / kernel;
+        if (first_channel < last_channel) {
+            const std::size_t whole_first = first_channel * kernel, whole_last = last_channel * kernel;
+            im2col_each<G>(image, columns, ld, first_row, whole_first);
+            im2col_phased<G>(image, columns + (whole_first - first_row) * ld, ld, first_channel, last_channel);
+            im2col_each<G>(image, columns + (whole_last - first_row) * ld, ld, whole_last, last_row);
+            return;
+        }
+    }
+    im2col_each<G>(image, columns, ld, first_row, last_row);
+}
+
+// Every row of the columns: im2col_rows over [0, rows()).
+template <conv_geometry G, class T>
+void im2col(const T* image, T* columns, std::size_t ld) {
+    im2col_rows<G>(image, columns, ld, 0, G.rows());
+}
+
+// The adjoint of im2col: each pixel the sum of the column entries read from it, added to
+// 0 in the order of their rows (channel, kernel row, kernel column); entries that fell in
+// the padding are dropped. Through column phases where they fit (the sums are added in
+// the same order, so the values are the same).
+template <conv_geometry G, class T>
+void col2im(const T* columns, std::size_t ld, T* image) {
+    constexpr std::size_t ow_count = G.out_w;
+    if constexpr (column_phases<G>::fits) {
+        using P = column_phases<G>;
+        T phases[P::size];
+        for (std::size_t c = 0; c < G.channels; ++c) {
+            std::fill(phases, phases + P::size, T(0));
+            const T* channel = columns + c * G.kernel_h * G.kernel_w * ld;
+            for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
+                const valid_range rows = valid_rows<G>[ki];
+                for_each_constant<G.kernel_w>([&](auto kj) {
+                    constexpr valid_range cols = valid_columns<G>[kj];
+                    constexpr std::size_t p = P::phase(kj);
+                    constexpr std::ptrdiff_t q = P::shift(kj);
+                    const T* in = channel + (ki * G.kernel_w + kj) * ld;
+                    for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+                        const T* line = in + oh * ow_count;
+                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
+                        for (std::size_t ow = cols.first; ow < cols.last; ++ow)
+                            out[static_cast<std::ptrdiff_t>(ow) + q] += line[ow];
+                    }
+                });
+            }
+            T* plane = image + c * G.height * G.width;
+            for (std::size_t h = 0; h < G.height; ++h)
+                for (std::size_t w = 0; w < G.width; ++w) plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
+        }
+        return;
+    }
+    std::fill(image, image + G.image_size(), T(0));
+    for (std::size_t c = 0; c < G.channels; ++c) {
+        T* plane = image + c * G.height * G.width;
+        for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
+            const valid_range rows = valid_rows<G>[ki];
+            for (std::size_t kj = 0; kj < G.kernel_w; ++kj) {
+                const valid_range cols = valid_columns<G>[kj];
+                const T* in = columns + ((c * G.kernel_h + ki) * G.kernel_w + kj) * ld;
                 for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                     const T* line = in + oh * ow_count;
-                    T* out = plane + (oh * g.stride_h + ki - g.pad_h) * g.width;
+                    T* out = plane + (oh * G.stride_h + ki - G.pad_h) * G.width;
                     for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                        out[ow * g.stride_w + kj - g.pad_w] += line[ow];
+                        out[ow * G.stride_w + kj - G.pad_w] += line[ow];
                 }
             }
         }
@@ -139,43 +264,6 @@ void add_channel_sums(std::size_t batch, std::size_t channels, std::size_t posit
         }
         sums[c] += sum;
     }
-}
-
-// How many samples a convolution layer puts side by side in one product: their columns
-// form one matrix {rows, samples * positions}, and the product's result is transposed
-// back to NCHW. 1 is one product per sample; all_samples one product over the whole
-// batch. In between, the columns of a group stay in cache while the product is large
-// enough for BLAS to run near its peak (layers/conv2d.hpp says which value and why).
-inline constexpr std::size_t all_samples = 0;
-inline constexpr std::size_t default_conv_group = 8;
-
-// How far one group reaches: `group` samples, or the whole batch for all_samples.
-constexpr std::size_t group_stride(std::size_t group, std::size_t batch) {
-    return group == all_samples ? batch : group;
-}
-
-// The number of samples in the group that starts at `start`.
-constexpr std::size_t group_size(std::size_t group, std::size_t batch, std::size_t start) {
-    return std::min(group_stride(group, batch), batch - start);
-}
-
-// v's storage for `size` values: grows on the first pass at a batch size, not after.
-template <class T>
-T* grow_to(std::vector<T>& v, std::size_t size) {
-    if (v.size() < size) v.resize(size);
-    return v.data();
-}
-
-// Samples [start, start + n) of a batch of rows, each `channels` x `positions` values, as
-// {channels, n positions} in `scratch` (samples_to_channels); the sample itself for n = 1.
-template <class T>
-const T* group_by_channel(const T* rows, std::size_t start, std::size_t n, std::size_t channels,
-                          std::size_t positions, std::vector<T>& scratch) {
-    const T* first = rows + start * channels * positions;
-    if (n == 1) return first;
-    T* out = grow_to(scratch, channels * n * positions);
-    samples_to_channels(n, channels, positions, first, out);
-    return out;
 }
 
 }  // namespace xgan::detail

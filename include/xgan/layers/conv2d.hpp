@@ -30,7 +30,7 @@
 #include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/blas.hpp>
-#include <xgan/detail/im2col.hpp>
+#include <xgan/detail/conv_groups.hpp>
 #include <xgan/init/initializers.hpp>
 
 namespace xgan {
@@ -78,11 +78,12 @@ public:
                pair(SH, SW) + ", p" + pair(PH, PW) + ")";
     }
 
-    // Scratch memory for one group of samples (detail::default_conv_group), sized by the
-    // first pass at a batch size and reused after.
+    // Scratch memory for one group of samples (detail::default_conv_group) per thread
+    // (xgan::set_threads), sized by the first pass at a batch size and reused after.
     struct cache_type {
-        mutable std::vector<T> columns;     // {InC KH KW, group OH OW}: im2col, or its gradient
-        mutable std::vector<T> by_channel;  // {OutC, group OH OW}: output or its gradient
+        // per thread: {InC KH KW, group OH OW}, im2col or its gradient; {OutC, group OH OW},
+        // the output or its gradient by channel
+        mutable detail::conv_scratch<T> scratch;
         std::size_t group = detail::default_conv_group;
     };
 
@@ -98,8 +99,7 @@ public:
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
         cache.group = Group;
-        weight_product(params.data(), x, y, cache);
-        detail::add_channel_bias(x.shape()[0], OutC, geometry.positions(), params.data() + weight_count, y.data());
+        weight_product(params.data(), params.data() + weight_count, x, y, cache);
     }
 
     // Its inference code for xgan::export_header: each output the sum over (channel, kernel
@@ -134,21 +134,25 @@ public:
                   {"PH", PH}, {"PW", PW}, {"OH", out_height}, {"OW", out_width}, {"weight", weight}, {"bias", bias}});
     }
 
-    // dx = col2im(W^T dy)
+    // dx = col2im(W^T dy), each thread taking whole groups
     void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
         const T* weight = params.data();
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* gradient = by_channel(dy, start, n, cache);
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::col2im(g, columns + b * positions, ld, dx.data() + (start + b) * input_size);
-        }
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
+                detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
+                for (std::size_t b = 0; b < n; ++b)
+                    detail::col2im<g>(columns + b * positions, ld, dx.data() + (start + b) * input_size);
+            }
+        });
     }
 
     // dW += dy im2col(x)^T, db += dy summed over samples and positions
@@ -165,52 +169,71 @@ public:
     void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                                const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
                                std::span<T> grad, const cache_type& cache) const {
-        weight_product(params.data(), e, e_out, cache);
+        weight_product(params.data(), nullptr, e, e_out, cache);
         weight_gradient(e, dy, grad.data(), cache);
     }
 
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    // y = W im2col(x), without the bias, in groups of cache.group samples.
-    void weight_product(const T* weight, const matrix<T>& x, matrix<T>& y, const cache_type& cache) const {
+    // y = W im2col(x) + bias (none for nullptr), in groups of cache.group samples, each
+    // thread taking whole groups.
+    void weight_product(const T* weight, const T* bias, const matrix<T>& x, matrix<T>& y,
+                        const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
-            T* out = y.data() + start * output_size;
-            if (n == 1) {  // {OutC, positions} is the sample's NCHW row
-                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-            } else {
-                T* product = detail::grow_to(cache.by_channel, OutC * ld);
-                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, OutC, positions, product, out);
+        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            T* product = cache.scratch.by_channel[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                for (std::size_t b = 0; b < n; ++b)
+                    detail::im2col<g>(x.data() + (start + b) * input_size, columns + b * positions, ld);
+                T* out = y.data() + start * output_size;
+                if (n == 1) {  // {OutC, positions} is the sample's NCHW row
+                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+                } else {
+                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
+                                    ld);
+                    detail::channels_to_samples(n, OutC, positions, product, out);
+                }
+                if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
             }
-        }
+        });
     }
 
-    // dW += dy im2col(x)^T
+    // dW += dy im2col(x)^T in chunks of dW's columns (the rows of the im2col matrix), each
+    // summed over every group in order, each thread taking whole chunks.
     void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* gradient = by_channel(dy, start, n, cache);
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::im2col(g, x.data() + (start + b) * input_size, columns + b * positions, ld);
-            detail::gemm<T>(false, true, OutC, rows, ld, T(1), gradient, ld, columns, ld, T(1), grad, rows);
-        }
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
+        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            for (std::size_t start = 0; start < batch; start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
+                for (std::size_t chunk = first; chunk < last; ++chunk) {
+                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
+                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    for (std::size_t b = 0; b < n; ++b)
+                        detail::im2col_rows<g>(x.data() + (start + b) * input_size, columns + b * positions, ld,
+                                            first_row, last_row);
+                    detail::gemm<T>(false, true, OutC, last_row - first_row, ld, T(1), gradient, ld, columns, ld,
+                                    T(1), grad + first_row, rows);
+                }
+            }
+        });
     }
 
     // Samples [start, start + n) of dy as {OutC, n positions}: the sample itself for n = 1.
-    static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
-        return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), cache.by_channel);
+    static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, std::vector<T>& scratch) {
+        return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), scratch);
     }
 };
 

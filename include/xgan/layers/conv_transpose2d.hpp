@@ -21,7 +21,7 @@
 #include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/blas.hpp>
-#include <xgan/detail/im2col.hpp>
+#include <xgan/detail/conv_groups.hpp>
 #include <xgan/init/initializers.hpp>
 
 namespace xgan {
@@ -70,11 +70,12 @@ public:
                ", s" + std::to_string(S) + ", p" + std::to_string(P) + ", op" + std::to_string(OP) + ")";
     }
 
-    // Scratch memory for one group of samples (detail::default_conv_group), sized by the
-    // first pass at a batch size and reused after.
+    // Scratch memory for one group of samples (detail::default_conv_group) per thread
+    // (xgan::set_threads), sized by the first pass at a batch size and reused after.
     struct cache_type {
-        mutable std::vector<T> columns;     // {OutC K K, group H W}: W^T x, or im2col(dy)
-        mutable std::vector<T> by_channel;  // {InC, group H W}: the input or its gradient
+        // per thread: {OutC K K, group H W}, W^T x or im2col(dy); {InC, group H W}, the
+        // input or its gradient by channel
+        mutable detail::conv_scratch<T> scratch;
         std::size_t group = detail::default_conv_group;
     };
 
@@ -91,8 +92,7 @@ public:
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
         cache.group = Group;
-        weight_product(params.data(), x, y, cache);
-        detail::add_channel_bias(x.shape()[0], OutC, out_height * out_width, params.data() + weight_count, y.data());
+        weight_product(params.data(), params.data() + weight_count, x, y, cache);
     }
 
     // Its inference code for xgan::export_header: as forward, each row of W^T x (a sum over
@@ -130,25 +130,30 @@ for (std::size_t o = 0; o < $OutC; ++o)
                   {"weight", weight}, {"bias", bias}});
     }
 
-    // dx = W im2col(dy)
+    // dx = W im2col(dy), each thread taking whole groups
     void backward_input(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        reserve(cache, shares, stride);
         const T* weight = params.data();
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* columns = gradient_columns(dy, start, n, cache);
-            T* out = dx.data() + start * input_size;
-            if (n == 1) {  // {InC, H W} is the sample's NCHW row
-                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-            } else {
-                T* product = detail::grow_to(cache.by_channel, InC * ld);
-                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, InC, positions, product, out);
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* product = cache.scratch.by_channel[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* columns = gradient_columns(dy, start, n, cache.scratch.columns[share].data(), 0, rows);
+                T* out = dx.data() + start * input_size;
+                if (n == 1) {  // {InC, H W} is the sample's NCHW row
+                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+                } else {
+                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
+                                    ld);
+                    detail::channels_to_samples(n, InC, positions, product, out);
+                }
             }
-        }
+        });
     }
 
     // dW += x im2col(dy)^T, db += dy summed over samples and positions
@@ -165,52 +170,77 @@ for (std::size_t o = 0; o < $OutC; ++o)
     void backward_second_order(std::span<const T> params, const matrix<T>& /*x*/, const matrix<T>& /*y*/,
                                const matrix<T>& dy, const matrix<T>& e, matrix<T>& e_out, matrix<T>& /*x_adjoint*/,
                                std::span<T> grad, const cache_type& cache) const {
-        weight_product(params.data(), e, e_out, cache);
+        weight_product(params.data(), nullptr, e, e_out, cache);
         weight_gradient(e, dy, grad.data(), cache);
     }
 
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    // y = col2im(W^T x), without the bias, in groups of cache.group samples.
-    void weight_product(const T* weight, const matrix<T>& x, matrix<T>& y, const cache_type& cache) const {
-        constexpr detail::conv_geometry g = geometry;
-        constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* input = by_channel(x, start, n, cache);
-            T* columns = detail::grow_to(cache.columns, rows * ld);
-            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
-            for (std::size_t b = 0; b < n; ++b)
-                detail::col2im(g, columns + b * positions, ld, y.data() + (start + b) * output_size);
-        }
+    // Every thread's scratch for groups of `stride` samples.
+    static void reserve(const cache_type& cache, std::size_t shares, std::size_t stride) {
+        cache.scratch.reserve(shares, geometry.rows() * stride * geometry.positions(),
+                              InC * stride * geometry.positions());
     }
 
-    // dW += x im2col(dy)^T
-    void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
+    // y = col2im(W^T x) + bias (none for nullptr), in groups of cache.group samples, each
+    // thread taking whole groups.
+    void weight_product(const T* weight, const T* bias, const matrix<T>& x, matrix<T>& y,
+                        const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0];
-        for (std::size_t start = 0; start < batch; start += detail::group_stride(cache.group, batch)) {
-            const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-            const T* columns = gradient_columns(dy, start, n, cache);
-            const T* input = by_channel(x, start, n, cache);
-            detail::gemm<T>(false, true, InC, rows, ld, T(1), input, ld, columns, ld, T(1), grad, rows);
-        }
+        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
+        reserve(cache, shares, stride);
+        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            T* columns = cache.scratch.columns[share].data();
+            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
+                detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
+                T* out = y.data() + start * output_size;
+                for (std::size_t b = 0; b < n; ++b) detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
+                if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
+            }
+        });
+    }
+
+    // dW += x im2col(dy)^T in chunks of dW's columns (the rows of the im2col matrix), each
+    // summed over every group in order, each thread taking whole chunks.
+    void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
+        constexpr std::size_t rows = geometry.rows(), positions = geometry.positions();
+        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
+        reserve(cache, shares, stride);
+        detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            for (std::size_t start = 0; start < batch; start += stride) {
+                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
+                const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
+                for (std::size_t chunk = first; chunk < last; ++chunk) {
+                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
+                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    const T* columns =
+                        gradient_columns(dy, start, n, cache.scratch.columns[share].data(), first_row, last_row);
+                    detail::gemm<T>(false, true, InC, last_row - first_row, ld, T(1), input, ld, columns, ld, T(1),
+                                    grad + first_row, rows);
+                }
+            }
+        });
     }
 
     // Samples [start, start + n) of x as {InC, n positions}: the sample itself for n = 1.
-    static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, const cache_type& cache) {
-        return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), cache.by_channel);
+    static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, std::vector<T>& scratch) {
+        return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), scratch);
     }
 
-    // im2col of samples [start, start + n) of dy, side by side: {OutC K K, n H W}.
-    static const T* gradient_columns(const matrix<T>& dy, std::size_t start, std::size_t n, const cache_type& cache) {
+    // Rows [first_row, last_row) of the im2col of samples [start, start + n) of dy, side by
+    // side: {last_row - first_row, n H W} in `columns`.
+    static const T* gradient_columns(const matrix<T>& dy, std::size_t start, std::size_t n, T* columns,
+                                     std::size_t first_row, std::size_t last_row) {
         const std::size_t ld = n * geometry.positions();
-        T* columns = detail::grow_to(cache.columns, geometry.rows() * ld);
         for (std::size_t b = 0; b < n; ++b)
-            detail::im2col(geometry, dy.data() + (start + b) * output_size, columns + b * geometry.positions(), ld);
+            detail::im2col_rows<geometry>(dy.data() + (start + b) * output_size, columns + b * geometry.positions(),
+                                ld, first_row, last_row);
         return columns;
     }
 };
