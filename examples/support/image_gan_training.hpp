@@ -43,6 +43,7 @@
 #include <xgan/core/random.hpp>
 #include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
+#include <xgan/core/threads.hpp>
 #include <xgan/io/checkpoint.hpp>
 #include <xgan/io/csv_log.hpp>
 #include <xgan/io/image_dataset.hpp>
@@ -98,6 +99,7 @@ int with_optimizer(const ImageRunSettings& s, F&& f) {
 // than one rank but without --distributed, it refuses to train N copies into one folder.
 template <class Train>
 int run_image_example(int& argc, char**& argv, const ImageRunSettings& s, const char* program, Train&& train) {
+    xgan::set_threads(s.threads);
     const char* ranks = std::getenv("OMPI_COMM_WORLD_SIZE");
     if (!ranks) ranks = std::getenv("PMI_SIZE");
     if (!s.distributed && ranks && std::string(ranks) != "1") {

@@ -22,6 +22,12 @@ void add_image_run_options(CommandLine& command_line, ImageRunSettings& s, const
         .check_range(2, 60000);
     command_line.add_option("--seed", s.seed, "Seed for " + seed_use).show_default();
     command_line
+        .add_option("--threads", s.threads,
+                    "Threads for xgan's own loops and the convolutions (xgan::set_threads); the results do not depend "
+                    "on it. With convolutions, keep the BLAS on one thread (OPENBLAS_NUM_THREADS=1)")
+        .show_default()
+        .check_range(1, 1024);
+    command_line
         .add_option("--output", s.output,
                     "Folder for samples, log, plot and checkpoint; must be new or empty unless --resume or --overwrite")
         .show_default();

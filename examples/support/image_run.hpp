@@ -27,6 +27,7 @@ struct ImageRunSettings {
     std::uint64_t epochs = 0;  // if set, replaces steps: epochs * batches per epoch
     std::size_t batch = 0;     // real (and generated) images per step
     std::uint64_t seed = 1;
+    std::size_t threads = 1;   // xgan::set_threads: xgan's own loops and the convolutions
     std::string output;        // the run's folder
     std::uint64_t grid_every = 0;
     std::string resume;        // checkpoint to continue from, or empty
@@ -39,7 +40,7 @@ struct ImageRunSettings {
     bool distributed = false;  // one of N ranks under mpirun: --batch rows per rank
 };
 
-// --data, --steps, --epochs, --batch, --seed, --output, --grid-every, --resume,
+// --data, --steps, --epochs, --batch, --seed, --threads, --output, --grid-every, --resume,
 // --overwrite and --distributed, in that order, writing into `settings` (whose values --help shows as
 // the defaults). seed_use: what the seed fixes, for --help ("initialisation, noise and
 // data order").

@@ -9,7 +9,7 @@
 # equals an uninterrupted one), mnist-refuses (03: a folder holding another run is left
 # alone), mnist-overwrite (03: --overwrite deletes the previous run's files only),
 # dcgan-outputs (04: sample grids, log, plot, checkpoint; images of another shape are
-# refused), dcgan-resume (04: killed and resumed equals uninterrupted), dcgan-variants
+# refused), dcgan-resume (04: killed and resumed, on two threads, equals uninterrupted), dcgan-variants
 # (04: each generator and discriminator trains; a checkpoint of one network does not
 # load into another), mnist-fcd (03 on Fashion-MNIST: the Frechet classifier distance of
 # G's samples falls between an early and a later checkpoint), eight-gaussians (06: a plot
@@ -145,7 +145,9 @@ case "$case_name" in
     cp checkpoint_3.npz killed/checkpoint.npz
     "$outputs" log killed/log.csv 1 4
 
-    dcgan --steps 7 --grid-every 3 --output killed --resume killed/checkpoint.npz
+    # Resumed on two threads (--threads 2: the convolutions' weight gradients in chunks
+    # shared between them), to the same bits as the one-thread run.
+    dcgan --steps 7 --grid-every 3 --output killed --resume killed/checkpoint.npz --threads 2
     "$outputs" checkpoint killed/checkpoint.npz 7
     "$outputs" same-checkpoint straight/checkpoint.npz killed/checkpoint.npz
     cmp straight/log.csv killed/log.csv || fail "the resumed run's log differs from the uninterrupted run's"
