@@ -6532,7 +6532,8 @@ void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first
     for (std::size_t c = first_channel; c < last_channel; ++c) {
         const T* plane = image + c * G.height * G.width;
         for (std::size_t h = 0; h < G.height; ++h)
-            for (std::size_t w = 0; w < G.width; ++w) phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
+            for (std::size_t w = 0; w < G.width; ++w)
+                phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
         T* channel = columns + (c - first_channel) * G.kernel_h * G.kernel_w * ld;
         for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
             const valid_range rows = valid_rows<G>[ki];
@@ -6614,7 +6615,8 @@ void col2im(const T* columns, std::size_t ld, T* image) {
             }
             T* plane = image + c * G.height * G.width;
             for (std::size_t h = 0; h < G.height; ++h)
-                for (std::size_t w = 0; w < G.width; ++w) plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
+                for (std::size_t w = 0; w < G.width; ++w)
+                    plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
         }
         return;
     }
@@ -6983,7 +6985,7 @@ private:
                     const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
                     for (std::size_t b = 0; b < n; ++b)
                         detail::im2col_rows<g>(x.data() + (start + b) * input_size, columns + b * positions, ld,
-                                            first_row, last_row);
+                                               first_row, last_row);
                     detail::gemm<T>(false, true, OutC, last_row - first_row, ld, T(1), gradient, ld, columns, ld,
                                     T(1), grad + first_row, rows);
                 }
@@ -7264,7 +7266,8 @@ private:
                 const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
                 detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
                 T* out = y.data() + start * output_size;
-                for (std::size_t b = 0; b < n; ++b) detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
+                for (std::size_t b = 0; b < n; ++b)
+                    detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
                 if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
             }
         });
@@ -7305,7 +7308,7 @@ private:
         const std::size_t ld = n * geometry.positions();
         for (std::size_t b = 0; b < n; ++b)
             detail::im2col_rows<geometry>(dy.data() + (start + b) * output_size, columns + b * geometry.positions(),
-                                ld, first_row, last_row);
+                                          ld, first_row, last_row);
         return columns;
     }
 };

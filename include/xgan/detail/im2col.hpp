@@ -115,7 +115,8 @@ void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first
     for (std::size_t c = first_channel; c < last_channel; ++c) {
         const T* plane = image + c * G.height * G.width;
         for (std::size_t h = 0; h < G.height; ++h)
-            for (std::size_t w = 0; w < G.width; ++w) phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
+            for (std::size_t w = 0; w < G.width; ++w)
+                phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
         T* channel = columns + (c - first_channel) * G.kernel_h * G.kernel_w * ld;
         for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
             const valid_range rows = valid_rows<G>[ki];
@@ -197,7 +198,8 @@ void col2im(const T* columns, std::size_t ld, T* image) {
             }
             T* plane = image + c * G.height * G.width;
             for (std::size_t h = 0; h < G.height; ++h)
-                for (std::size_t w = 0; w < G.width; ++w) plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
+                for (std::size_t w = 0; w < G.width; ++w)
+                    plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
         }
         return;
     }

@@ -223,7 +223,7 @@ private:
                     const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
                     for (std::size_t b = 0; b < n; ++b)
                         detail::im2col_rows<g>(x.data() + (start + b) * input_size, columns + b * positions, ld,
-                                            first_row, last_row);
+                                               first_row, last_row);
                     detail::gemm<T>(false, true, OutC, last_row - first_row, ld, T(1), gradient, ld, columns, ld,
                                     T(1), grad + first_row, rows);
                 }

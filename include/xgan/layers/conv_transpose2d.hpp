@@ -199,7 +199,8 @@ private:
                 const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
                 detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
                 T* out = y.data() + start * output_size;
-                for (std::size_t b = 0; b < n; ++b) detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
+                for (std::size_t b = 0; b < n; ++b)
+                    detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
                 if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
             }
         });
@@ -240,7 +241,7 @@ private:
         const std::size_t ld = n * geometry.positions();
         for (std::size_t b = 0; b < n; ++b)
             detail::im2col_rows<geometry>(dy.data() + (start + b) * output_size, columns + b * geometry.positions(),
-                                ld, first_row, last_row);
+                                          ld, first_row, last_row);
         return columns;
     }
 };
