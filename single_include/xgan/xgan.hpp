@@ -6493,6 +6493,15 @@ struct column_phases {
                static_cast<std::ptrdiff_t>(stride);
     }
     static constexpr std::size_t at(std::size_t h, std::size_t p) { return (h * stride + p) * length; }
+
+    // What kernel column kj reads: output columns `cols` (valid_columns), from phase
+    // `phase` at index ow + shift.
+    struct tap {
+        valid_range cols;
+        std::size_t phase;
+        std::ptrdiff_t shift;
+    };
+    static constexpr tap column(std::size_t kj) { return {valid_columns<G>[kj], phase(kj), shift(kj)}; }
 };
 
 // Calls f(std::integral_constant<std::size_t, k>) for k = 0 .. N - 1, each k a constant.
@@ -6538,18 +6547,16 @@ void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first
         for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
             const valid_range rows = valid_rows<G>[ki];
             for_each_constant<G.kernel_w>([&](auto kj) {
-                constexpr valid_range cols = valid_columns<G>[kj];
-                constexpr std::size_t p = P::phase(kj);
-                constexpr std::ptrdiff_t q = P::shift(kj);
+                constexpr typename P::tap t = P::column(kj);
                 T* out = channel + (ki * G.kernel_w + kj) * ld;
                 std::fill(out, out + rows.first * ow_count, T(0));
                 for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                     T* line = out + oh * ow_count;
-                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
-                    for (std::size_t ow = 0; ow < cols.first; ++ow) line[ow] = T(0);
-                    for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + q];
-                    for (std::size_t ow = cols.last; ow < ow_count; ++ow) line[ow] = T(0);
+                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
+                    for (std::size_t ow = 0; ow < t.cols.first; ++ow) line[ow] = T(0);
+                    for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
+                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + t.shift];
+                    for (std::size_t ow = t.cols.last; ow < ow_count; ++ow) line[ow] = T(0);
                 }
                 std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
             });
@@ -6601,15 +6608,13 @@ void col2im(const T* columns, std::size_t ld, T* image) {
             for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
                 const valid_range rows = valid_rows<G>[ki];
                 for_each_constant<G.kernel_w>([&](auto kj) {
-                    constexpr valid_range cols = valid_columns<G>[kj];
-                    constexpr std::size_t p = P::phase(kj);
-                    constexpr std::ptrdiff_t q = P::shift(kj);
+                    constexpr typename P::tap t = P::column(kj);
                     const T* in = channel + (ki * G.kernel_w + kj) * ld;
                     for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                         const T* line = in + oh * ow_count;
-                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
-                        for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                            out[static_cast<std::ptrdiff_t>(ow) + q] += line[ow];
+                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
+                        for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
+                            out[static_cast<std::ptrdiff_t>(ow) + t.shift] += line[ow];
                     }
                 });
             }
@@ -6791,6 +6796,31 @@ void for_each_share(std::size_t count, std::size_t shares, Body&& body) {
     WorkerPool::instance().run(part);
 }
 
+// The shares a pass over whole groups of a batch makes (share_count of the groups).
+inline std::size_t group_shares(std::size_t group, std::size_t batch) {
+    return share_count(group_count(group, batch));
+}
+
+// Calls body(share, start, n) for every group [start, start + n) of a batch, `shares`
+// threads each taking whole groups in order (for_each_share).
+template <class Body>
+void for_each_group(std::size_t group, std::size_t batch, std::size_t shares, Body&& body) {
+    const std::size_t stride = group_stride(group, batch);
+    for_each_share(group_count(group, batch), shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride)
+            body(share, start, group_size(group, batch, start));
+    });
+}
+
+// Rows [first, last) of an im2col matrix of `rows` rows that chunk `chunk` covers.
+struct row_range {
+    std::size_t first, last;
+};
+constexpr row_range chunk_rows(std::size_t chunk, std::size_t rows) {
+    const std::size_t first = chunk * weight_gradient_chunk;
+    return {first, std::min(rows, first + weight_gradient_chunk)};
+}
+
 }  // namespace xgan::detail
 // ---- end <xgan/detail/conv_groups.hpp> ----
 // #include <xgan/init/initializers.hpp>
@@ -6901,19 +6931,16 @@ public:
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        const std::size_t batch = dy.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
         const T* weight = params.data();
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
             T* columns = cache.scratch.columns[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
-                detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
-                for (std::size_t b = 0; b < n; ++b)
-                    detail::col2im<g>(columns + b * positions, ld, dx.data() + (start + b) * input_size);
-            }
+            const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
+            detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::col2im<g>(columns + b * positions, ld, dx.data() + (start + b) * input_size);
         });
     }
 
@@ -6938,32 +6965,35 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
+    // Every thread's scratch for groups of cache.group samples of a batch.
+    static void reserve(const cache_type& cache, std::size_t shares, std::size_t batch) {
+        const std::size_t stride = detail::group_stride(cache.group, batch);
+        cache.scratch.reserve(shares, geometry.rows() * stride * geometry.positions(),
+                              OutC * stride * geometry.positions());
+    }
+
     // y = W im2col(x) + bias (none for nullptr), in groups of cache.group samples, each
     // thread taking whole groups.
     void weight_product(const T* weight, const T* bias, const matrix<T>& x, matrix<T>& y,
                         const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        const std::size_t batch = x.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
             T* columns = cache.scratch.columns[share].data();
-            T* product = cache.scratch.by_channel[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                for (std::size_t b = 0; b < n; ++b)
-                    detail::im2col<g>(x.data() + (start + b) * input_size, columns + b * positions, ld);
-                T* out = y.data() + start * output_size;
-                if (n == 1) {  // {OutC, positions} is the sample's NCHW row
-                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-                } else {
-                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
-                                    ld);
-                    detail::channels_to_samples(n, OutC, positions, product, out);
-                }
-                if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::im2col<g>(x.data() + (start + b) * input_size, columns + b * positions, ld);
+            T* out = y.data() + start * output_size;
+            if (n == 1) {  // {OutC, positions} is the sample's NCHW row
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+            } else {
+                T* product = cache.scratch.by_channel[share].data();
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
+                detail::channels_to_samples(n, OutC, positions, product, out);
             }
+            if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
         });
     }
 
@@ -6974,20 +7004,19 @@ private:
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
         const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
-        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        reserve(cache, shares, batch);
         detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
             T* columns = cache.scratch.columns[share].data();
             for (std::size_t start = 0; start < batch; start += stride) {
                 const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
                 const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
                 for (std::size_t chunk = first; chunk < last; ++chunk) {
-                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
-                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    const detail::row_range r = detail::chunk_rows(chunk, rows);
                     for (std::size_t b = 0; b < n; ++b)
                         detail::im2col_rows<g>(x.data() + (start + b) * input_size, columns + b * positions, ld,
-                                               first_row, last_row);
-                    detail::gemm<T>(false, true, OutC, last_row - first_row, ld, T(1), gradient, ld, columns, ld,
-                                    T(1), grad + first_row, rows);
+                                               r.first, r.last);
+                    detail::gemm<T>(false, true, OutC, r.last - r.first, ld, T(1), gradient, ld, columns, ld, T(1),
+                                    grad + r.first, rows);
                 }
             }
         });
@@ -7202,23 +7231,19 @@ for (std::size_t o = 0; o < $OutC; ++o)
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        reserve(cache, shares, stride);
+        const std::size_t batch = dy.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
         const T* weight = params.data();
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
-            T* product = cache.scratch.by_channel[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                const T* columns = gradient_columns(dy, start, n, cache.scratch.columns[share].data(), 0, rows);
-                T* out = dx.data() + start * input_size;
-                if (n == 1) {  // {InC, H W} is the sample's NCHW row
-                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-                } else {
-                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
-                                    ld);
-                    detail::channels_to_samples(n, InC, positions, product, out);
-                }
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
+            const T* columns = gradient_columns(dy, start, n, cache.scratch.columns[share].data(), 0, rows);
+            T* out = dx.data() + start * input_size;
+            if (n == 1) {  // {InC, H W} is the sample's NCHW row
+                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+            } else {
+                T* product = cache.scratch.by_channel[share].data();
+                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
+                detail::channels_to_samples(n, InC, positions, product, out);
             }
         });
     }
@@ -7244,8 +7269,9 @@ for (std::size_t o = 0; o < $OutC; ++o)
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    // Every thread's scratch for groups of `stride` samples.
-    static void reserve(const cache_type& cache, std::size_t shares, std::size_t stride) {
+    // Every thread's scratch for groups of cache.group samples of a batch.
+    static void reserve(const cache_type& cache, std::size_t shares, std::size_t batch) {
+        const std::size_t stride = detail::group_stride(cache.group, batch);
         cache.scratch.reserve(shares, geometry.rows() * stride * geometry.positions(),
                               InC * stride * geometry.positions());
     }
@@ -7256,20 +7282,17 @@ private:
                         const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        reserve(cache, shares, stride);
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        const std::size_t batch = x.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
             T* columns = cache.scratch.columns[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
-                detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
-                T* out = y.data() + start * output_size;
-                for (std::size_t b = 0; b < n; ++b)
-                    detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
-                if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
-            }
+            const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
+            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
+            T* out = y.data() + start * output_size;
+            for (std::size_t b = 0; b < n; ++b)
+                detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
+            if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
         });
     }
 
@@ -7279,18 +7302,17 @@ private:
         constexpr std::size_t rows = geometry.rows(), positions = geometry.positions();
         const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
         const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
-        reserve(cache, shares, stride);
+        reserve(cache, shares, batch);
         detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
             for (std::size_t start = 0; start < batch; start += stride) {
                 const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
                 const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
                 for (std::size_t chunk = first; chunk < last; ++chunk) {
-                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
-                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    const detail::row_range r = detail::chunk_rows(chunk, rows);
                     const T* columns =
-                        gradient_columns(dy, start, n, cache.scratch.columns[share].data(), first_row, last_row);
-                    detail::gemm<T>(false, true, InC, last_row - first_row, ld, T(1), input, ld, columns, ld, T(1),
-                                    grad + first_row, rows);
+                        gradient_columns(dy, start, n, cache.scratch.columns[share].data(), r.first, r.last);
+                    detail::gemm<T>(false, true, InC, r.last - r.first, ld, T(1), input, ld, columns, ld, T(1),
+                                    grad + r.first, rows);
                 }
             }
         });

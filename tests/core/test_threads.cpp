@@ -27,6 +27,40 @@ namespace {
 struct OneThreadAfterwards {
     ~OneThreadAfterwards() { set_threads(1); }
 };
+
+// Every value and gradient of a network's forward and backward pass over x.
+struct Passes {
+    std::vector<matrix<float>> values, gradients;
+    std::vector<float> parameter_gradient;
+};
+
+// The passes of net on `count` threads: the output's gradient is the output itself (some
+// gradient of every sign); Dropout masks come from Rng(22).
+template <class Net>
+Passes passes_on(std::size_t count, const Net& net, const matrix<float>& x) {
+    set_threads(count);
+    typename Net::Workspace ws;
+    Rng masks(22);
+    ws.rng = &masks;
+    net.forward(ws, x);
+    ws.gradients[Net::layer_count] = ws.values[Net::layer_count];
+    std::vector<float> gradient(Net::parameter_count);
+    net.backward(ws, gradient, true, GradientMode::overwrite);
+    return Passes{{ws.values.begin(), ws.values.end()}, {ws.gradients.begin(), ws.gradients.end()}, gradient};
+}
+
+// The same bits in every value and gradient.
+void check_same(const Passes& one, const Passes& many) {
+    for (std::size_t i = 0; i < one.values.size(); ++i) {
+        INFO("values[" << i << "]");
+        CHECK(one.values[i] == many.values[i]);
+    }
+    for (std::size_t i = 0; i < one.gradients.size(); ++i) {
+        INFO("gradients[" << i << "]");
+        CHECK(one.gradients[i] == many.gradients[i]);
+    }
+    CHECK(one.parameter_gradient == many.parameter_gradient);
+}
 }  // namespace
 
 TEST_CASE("set_threads takes at least one thread", "[threads]") {
@@ -106,37 +140,13 @@ TEST_CASE("Activation and Dropout passes give the same values on any number of t
     matrix<float> x({batch, Net::input_size});
     init.fill_normal(std::span<float>(x.data(), x.size()));
 
-    struct Result {
-        std::vector<matrix<float>> values, gradients;
-        std::vector<float> parameter_gradient;
-    };
-    auto run = [&](std::size_t count) {
-        set_threads(count);
-        Net::Workspace ws;
-        Rng masks(22);
-        ws.rng = &masks;
-        net.forward(ws, x);
-        ws.gradients[Net::layer_count] = ws.values[Net::layer_count];  // some gradient of every sign
-        std::vector<float> gradient(Net::parameter_count);
-        net.backward(ws, gradient, true, GradientMode::overwrite);
-        return Result{{ws.values.begin(), ws.values.end()}, {ws.gradients.begin(), ws.gradients.end()}, gradient};
-    };
-    const Result one = run(1);
-    const Result three = run(3);
+    const Passes one = passes_on(1, net, x);
     // The Dropout layer zeroed some values and kept others (its mask was drawn).
     const auto& dropped = one.values[3];
     const std::size_t zeros = static_cast<std::size_t>(std::count(dropped.begin(), dropped.end(), 0.0f));
     CHECK(zeros > dropped.size() / 5);
     CHECK(zeros < dropped.size() / 2);
-    for (std::size_t i = 0; i < one.values.size(); ++i) {
-        INFO("values[" << i << "]");
-        CHECK(one.values[i] == three.values[i]);
-    }
-    for (std::size_t i = 0; i < one.gradients.size(); ++i) {
-        INFO("gradients[" << i << "]");
-        CHECK(one.gradients[i] == three.gradients[i]);
-    }
-    CHECK(one.parameter_gradient == three.parameter_gradient);
+    check_same(one, passes_on(3, net, x));
 }
 
 TEST_CASE("Convolution passes give the same values on any number of threads", "[threads][layers]") {
@@ -157,34 +167,12 @@ TEST_CASE("Convolution passes give the same values on any number of threads", "[
     matrix<float> x({batch, Net::input_size});
     init.fill_normal(std::span<float>(x.data(), x.size()));
 
-    struct Result {
-        std::vector<matrix<float>> values, gradients;
-        std::vector<float> parameter_gradient;
-    };
-    auto run = [&](std::size_t count) {
-        set_threads(count);
-        Net::Workspace ws;
-        net.forward(ws, x);
-        ws.gradients[Net::layer_count] = ws.values[Net::layer_count];
-        std::vector<float> gradient(Net::parameter_count);
-        net.backward(ws, gradient, true, GradientMode::overwrite);
-        return Result{{ws.values.begin(), ws.values.end()}, {ws.gradients.begin(), ws.gradients.end()}, gradient};
-    };
-    const Result one = run(1);
+    const Passes one = passes_on(1, net, x);
     for (const std::size_t count : {std::size_t{2}, std::size_t{3}}) {
         INFO(count << " threads");
-        const Result many = run(count);
-        for (std::size_t i = 0; i < one.values.size(); ++i) {
-            INFO("values[" << i << "]");
-            CHECK(one.values[i] == many.values[i]);
-        }
-        for (std::size_t i = 0; i < one.gradients.size(); ++i) {
-            INFO("gradients[" << i << "]");
-            CHECK(one.gradients[i] == many.gradients[i]);
-        }
-        CHECK(one.parameter_gradient == many.parameter_gradient);
+        check_same(one, passes_on(count, net, x));
     }
-    // Not vacuous: the input gradient and every parameter block's gradient are non-zero.
+    // Not vacuous: the input gradient is non-zero, and nearly every parameter's gradient is.
     CHECK(std::any_of(one.gradients[0].begin(), one.gradients[0].end(), [](float v) { return v != 0.0f; }));
     CHECK(std::count(one.parameter_gradient.begin(), one.parameter_gradient.end(), 0.0f) <
           static_cast<std::ptrdiff_t>(Net::parameter_count / 10));

@@ -123,4 +123,29 @@ void for_each_share(std::size_t count, std::size_t shares, Body&& body) {
     WorkerPool::instance().run(part);
 }
 
+// The shares a pass over whole groups of a batch makes (share_count of the groups).
+inline std::size_t group_shares(std::size_t group, std::size_t batch) {
+    return share_count(group_count(group, batch));
+}
+
+// Calls body(share, start, n) for every group [start, start + n) of a batch, `shares`
+// threads each taking whole groups in order (for_each_share).
+template <class Body>
+void for_each_group(std::size_t group, std::size_t batch, std::size_t shares, Body&& body) {
+    const std::size_t stride = group_stride(group, batch);
+    for_each_share(group_count(group, batch), shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride)
+            body(share, start, group_size(group, batch, start));
+    });
+}
+
+// Rows [first, last) of an im2col matrix of `rows` rows that chunk `chunk` covers.
+struct row_range {
+    std::size_t first, last;
+};
+constexpr row_range chunk_rows(std::size_t chunk, std::size_t rows) {
+    const std::size_t first = chunk * weight_gradient_chunk;
+    return {first, std::min(rows, first + weight_gradient_chunk)};
+}
+
 }  // namespace xgan::detail

@@ -76,6 +76,15 @@ struct column_phases {
                static_cast<std::ptrdiff_t>(stride);
     }
     static constexpr std::size_t at(std::size_t h, std::size_t p) { return (h * stride + p) * length; }
+
+    // What kernel column kj reads: output columns `cols` (valid_columns), from phase
+    // `phase` at index ow + shift.
+    struct tap {
+        valid_range cols;
+        std::size_t phase;
+        std::ptrdiff_t shift;
+    };
+    static constexpr tap column(std::size_t kj) { return {valid_columns<G>[kj], phase(kj), shift(kj)}; }
 };
 
 // Calls f(std::integral_constant<std::size_t, k>) for k = 0 .. N - 1, each k a constant.
@@ -121,18 +130,16 @@ void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first
         for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
             const valid_range rows = valid_rows<G>[ki];
             for_each_constant<G.kernel_w>([&](auto kj) {
-                constexpr valid_range cols = valid_columns<G>[kj];
-                constexpr std::size_t p = P::phase(kj);
-                constexpr std::ptrdiff_t q = P::shift(kj);
+                constexpr typename P::tap t = P::column(kj);
                 T* out = channel + (ki * G.kernel_w + kj) * ld;
                 std::fill(out, out + rows.first * ow_count, T(0));
                 for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                     T* line = out + oh * ow_count;
-                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
-                    for (std::size_t ow = 0; ow < cols.first; ++ow) line[ow] = T(0);
-                    for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + q];
-                    for (std::size_t ow = cols.last; ow < ow_count; ++ow) line[ow] = T(0);
+                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
+                    for (std::size_t ow = 0; ow < t.cols.first; ++ow) line[ow] = T(0);
+                    for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
+                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + t.shift];
+                    for (std::size_t ow = t.cols.last; ow < ow_count; ++ow) line[ow] = T(0);
                 }
                 std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
             });
@@ -184,15 +191,13 @@ void col2im(const T* columns, std::size_t ld, T* image) {
             for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
                 const valid_range rows = valid_rows<G>[ki];
                 for_each_constant<G.kernel_w>([&](auto kj) {
-                    constexpr valid_range cols = valid_columns<G>[kj];
-                    constexpr std::size_t p = P::phase(kj);
-                    constexpr std::ptrdiff_t q = P::shift(kj);
+                    constexpr typename P::tap t = P::column(kj);
                     const T* in = channel + (ki * G.kernel_w + kj) * ld;
                     for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
                         const T* line = in + oh * ow_count;
-                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, p);
-                        for (std::size_t ow = cols.first; ow < cols.last; ++ow)
-                            out[static_cast<std::ptrdiff_t>(ow) + q] += line[ow];
+                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
+                        for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
+                            out[static_cast<std::ptrdiff_t>(ow) + t.shift] += line[ow];
                     }
                 });
             }

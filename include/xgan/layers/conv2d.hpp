@@ -139,19 +139,16 @@ public:
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        const std::size_t batch = dy.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
         const T* weight = params.data();
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
             T* columns = cache.scratch.columns[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
-                detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
-                for (std::size_t b = 0; b < n; ++b)
-                    detail::col2im<g>(columns + b * positions, ld, dx.data() + (start + b) * input_size);
-            }
+            const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
+            detail::gemm<T>(true, false, rows, ld, OutC, T(1), weight, rows, gradient, ld, T(0), columns, ld);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::col2im<g>(columns + b * positions, ld, dx.data() + (start + b) * input_size);
         });
     }
 
@@ -176,32 +173,35 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
+    // Every thread's scratch for groups of cache.group samples of a batch.
+    static void reserve(const cache_type& cache, std::size_t shares, std::size_t batch) {
+        const std::size_t stride = detail::group_stride(cache.group, batch);
+        cache.scratch.reserve(shares, geometry.rows() * stride * geometry.positions(),
+                              OutC * stride * geometry.positions());
+    }
+
     // y = W im2col(x) + bias (none for nullptr), in groups of cache.group samples, each
     // thread taking whole groups.
     void weight_product(const T* weight, const T* bias, const matrix<T>& x, matrix<T>& y,
                         const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        const std::size_t batch = x.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
             T* columns = cache.scratch.columns[share].data();
-            T* product = cache.scratch.by_channel[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                for (std::size_t b = 0; b < n; ++b)
-                    detail::im2col<g>(x.data() + (start + b) * input_size, columns + b * positions, ld);
-                T* out = y.data() + start * output_size;
-                if (n == 1) {  // {OutC, positions} is the sample's NCHW row
-                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-                } else {
-                    detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
-                                    ld);
-                    detail::channels_to_samples(n, OutC, positions, product, out);
-                }
-                if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
+            for (std::size_t b = 0; b < n; ++b)
+                detail::im2col<g>(x.data() + (start + b) * input_size, columns + b * positions, ld);
+            T* out = y.data() + start * output_size;
+            if (n == 1) {  // {OutC, positions} is the sample's NCHW row
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+            } else {
+                T* product = cache.scratch.by_channel[share].data();
+                detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
+                detail::channels_to_samples(n, OutC, positions, product, out);
             }
+            if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
         });
     }
 
@@ -212,20 +212,19 @@ private:
         constexpr std::size_t rows = g.rows(), positions = g.positions();
         const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
         const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
-        cache.scratch.reserve(shares, rows * stride * positions, OutC * stride * positions);
+        reserve(cache, shares, batch);
         detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
             T* columns = cache.scratch.columns[share].data();
             for (std::size_t start = 0; start < batch; start += stride) {
                 const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
                 const T* gradient = by_channel(dy, start, n, cache.scratch.by_channel[share]);
                 for (std::size_t chunk = first; chunk < last; ++chunk) {
-                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
-                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    const detail::row_range r = detail::chunk_rows(chunk, rows);
                     for (std::size_t b = 0; b < n; ++b)
                         detail::im2col_rows<g>(x.data() + (start + b) * input_size, columns + b * positions, ld,
-                                               first_row, last_row);
-                    detail::gemm<T>(false, true, OutC, last_row - first_row, ld, T(1), gradient, ld, columns, ld,
-                                    T(1), grad + first_row, rows);
+                                               r.first, r.last);
+                    detail::gemm<T>(false, true, OutC, r.last - r.first, ld, T(1), gradient, ld, columns, ld, T(1),
+                                    grad + r.first, rows);
                 }
             }
         });

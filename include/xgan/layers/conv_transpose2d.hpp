@@ -135,23 +135,19 @@ for (std::size_t o = 0; o < $OutC; ++o)
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        reserve(cache, shares, stride);
+        const std::size_t batch = dy.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
         const T* weight = params.data();
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
-            T* product = cache.scratch.by_channel[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                const T* columns = gradient_columns(dy, start, n, cache.scratch.columns[share].data(), 0, rows);
-                T* out = dx.data() + start * input_size;
-                if (n == 1) {  // {InC, H W} is the sample's NCHW row
-                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-                } else {
-                    detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product,
-                                    ld);
-                    detail::channels_to_samples(n, InC, positions, product, out);
-                }
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
+            const T* columns = gradient_columns(dy, start, n, cache.scratch.columns[share].data(), 0, rows);
+            T* out = dx.data() + start * input_size;
+            if (n == 1) {  // {InC, H W} is the sample's NCHW row
+                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
+            } else {
+                T* product = cache.scratch.by_channel[share].data();
+                detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
+                detail::channels_to_samples(n, InC, positions, product, out);
             }
         });
     }
@@ -177,8 +173,9 @@ for (std::size_t o = 0; o < $OutC; ++o)
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
-    // Every thread's scratch for groups of `stride` samples.
-    static void reserve(const cache_type& cache, std::size_t shares, std::size_t stride) {
+    // Every thread's scratch for groups of cache.group samples of a batch.
+    static void reserve(const cache_type& cache, std::size_t shares, std::size_t batch) {
+        const std::size_t stride = detail::group_stride(cache.group, batch);
         cache.scratch.reserve(shares, geometry.rows() * stride * geometry.positions(),
                               InC * stride * geometry.positions());
     }
@@ -189,20 +186,17 @@ private:
                         const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0], stride = detail::group_stride(cache.group, batch);
-        const std::size_t groups = detail::group_count(cache.group, batch), shares = detail::share_count(groups);
-        reserve(cache, shares, stride);
-        detail::for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+        const std::size_t batch = x.shape()[0], shares = detail::group_shares(cache.group, batch);
+        reserve(cache, shares, batch);
+        detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
+            const std::size_t ld = n * positions;
             T* columns = cache.scratch.columns[share].data();
-            for (std::size_t start = first * stride; start < std::min(batch, last * stride); start += stride) {
-                const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
-                const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
-                detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
-                T* out = y.data() + start * output_size;
-                for (std::size_t b = 0; b < n; ++b)
-                    detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
-                if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
-            }
+            const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
+            detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
+            T* out = y.data() + start * output_size;
+            for (std::size_t b = 0; b < n; ++b)
+                detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
+            if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
         });
     }
 
@@ -212,18 +206,17 @@ private:
         constexpr std::size_t rows = geometry.rows(), positions = geometry.positions();
         const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
         const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
-        reserve(cache, shares, stride);
+        reserve(cache, shares, batch);
         detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
             for (std::size_t start = 0; start < batch; start += stride) {
                 const std::size_t n = detail::group_size(cache.group, batch, start), ld = n * positions;
                 const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
                 for (std::size_t chunk = first; chunk < last; ++chunk) {
-                    const std::size_t first_row = chunk * detail::weight_gradient_chunk;
-                    const std::size_t last_row = std::min(rows, first_row + detail::weight_gradient_chunk);
+                    const detail::row_range r = detail::chunk_rows(chunk, rows);
                     const T* columns =
-                        gradient_columns(dy, start, n, cache.scratch.columns[share].data(), first_row, last_row);
-                    detail::gemm<T>(false, true, InC, last_row - first_row, ld, T(1), input, ld, columns, ld, T(1),
-                                    grad + first_row, rows);
+                        gradient_columns(dy, start, n, cache.scratch.columns[share].data(), r.first, r.last);
+                    detail::gemm<T>(false, true, InC, r.last - r.first, ld, T(1), input, ld, columns, ld, T(1),
+                                    grad + r.first, rows);
                 }
             }
         });
