@@ -218,7 +218,7 @@ int run(int argc, char** argv) {
     const bench::Settings settings = bench::parse_settings(argc, argv, "xgan_bench");
 #endif
     // W3's convolutions share their groups of samples among xgan's threads, each product on
-    // one BLAS thread (docs/performance.md, "Threads"); W1 and W2 give the threads to the BLAS.
+    // one BLAS thread (docs/reference/layers-conv.md, "Threads"); W1 and W2 give the threads to the BLAS.
     openblas_set_num_threads(settings.workload == "dcgan" ? 1 : settings.threads);
 #ifdef XGAN_BENCH_HAS_SET_THREADS
     xgan::set_threads(static_cast<std::size_t>(settings.threads));

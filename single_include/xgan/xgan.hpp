@@ -3397,7 +3397,7 @@ std::string summary(const Net&) {
 // BLAS library (OPENBLAS_NUM_THREADS): a convolution's products run inside xgan's
 // threads, so a convolutional network is best run with the BLAS on one thread and
 // set_threads(n); a fully connected one with the threads given to the BLAS
-// (docs/performance.md, "Threads").
+// (docs/reference/layers-conv.md, "Threads").
 //
 // The default is 1: nothing runs on another thread unless the program asks. The
 // number changes no result: each loop is split into contiguous parts, and every
@@ -6019,7 +6019,7 @@ namespace detail {
 // values, the channel's Plane values starting at x and y). Each sum is kept as 8 partial
 // sums (lane i mod 8 of each plane) added together in a fixed order at the end: one chain
 // of dependent double additions would run at a fraction of the core's speed, 8 independent
-// ones vectorise, and the result is the same wherever and on however many threads it runs.
+// ones vectorise, and the order of the additions is fixed, so the result is too.
 template <std::size_t K, std::size_t Plane, class T, class Term>
 std::array<double, K> channel_sums(std::size_t rows, std::size_t row_size, const T* x, const T* y, Term term) {
     constexpr std::size_t lanes = 8, whole = Plane / lanes * lanes;
@@ -6407,7 +6407,7 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
 //   over every group in order by one product per group; threads take whole chunks. The
 //   chunks are the same on any number of threads, so each is the same sequence of calls
 //   (splitting one product's columns differently changes its rounding in OpenBLAS).
-// Each thread's products then run on one BLAS thread (docs/performance.md, "Threads").
+// Each thread's products then run on one BLAS thread (docs/reference/layers-conv.md, "Threads").
 
 #include <algorithm>
 #include <cstddef>

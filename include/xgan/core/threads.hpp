@@ -5,7 +5,7 @@
 // BLAS library (OPENBLAS_NUM_THREADS): a convolution's products run inside xgan's
 // threads, so a convolutional network is best run with the BLAS on one thread and
 // set_threads(n); a fully connected one with the threads given to the BLAS
-// (docs/performance.md, "Threads").
+// (docs/reference/layers-conv.md, "Threads").
 //
 // The default is 1: nothing runs on another thread unless the program asks. The
 // number changes no result: each loop is split into contiguous parts, and every

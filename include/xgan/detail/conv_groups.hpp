@@ -10,7 +10,7 @@
 //   over every group in order by one product per group; threads take whole chunks. The
 //   chunks are the same on any number of threads, so each is the same sequence of calls
 //   (splitting one product's columns differently changes its rounding in OpenBLAS).
-// Each thread's products then run on one BLAS thread (docs/performance.md, "Threads").
+// Each thread's products then run on one BLAS thread (docs/reference/layers-conv.md, "Threads").
 #pragma once
 
 #include <algorithm>

@@ -232,7 +232,7 @@ namespace detail {
 // values, the channel's Plane values starting at x and y). Each sum is kept as 8 partial
 // sums (lane i mod 8 of each plane) added together in a fixed order at the end: one chain
 // of dependent double additions would run at a fraction of the core's speed, 8 independent
-// ones vectorise, and the result is the same wherever and on however many threads it runs.
+// ones vectorise, and the order of the additions is fixed, so the result is too.
 template <std::size_t K, std::size_t Plane, class T, class Term>
 std::array<double, K> channel_sums(std::size_t rows, std::size_t row_size, const T* x, const T* y, Term term) {
     constexpr std::size_t lanes = 8, whole = Plane / lanes * lanes;
