@@ -5808,6 +5808,61 @@ struct activation_spec {
 // #include <xgan/core/random.hpp>
 // #include <xgan/core/shape.hpp>
 // #include <xgan/core/tensor.hpp>
+// #include <xgan/detail/channel_sums.hpp>
+// ---- begin <xgan/detail/channel_sums.hpp> ----
+// Per-channel sums over a batch of NCHW rows in a fixed order, in double: BatchNorm's
+// statistics and gradients (layers/batch_norm.hpp) and the convolutions' bias gradients
+// (detail/im2col.hpp).
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+namespace xgan::detail {
+
+// K sums for each channel of a batch of `rows` NCHW rows of `channels` planes of Plane
+// values: term(c, x[i], y[i]) returns K terms for the values at the same place i of x and
+// y in channel c, and done(c, sums) receives channel c's K sums.
+//
+// Each sum is kept as 8 partial sums (lane i mod 8 of each plane, over the rows in order)
+// added together in a fixed order at the end: one chain of dependent double additions
+// would run at a fraction of the core's speed, 8 independent ones vectorise, and the order
+// of the additions is fixed, so the result is too. The rows are read in order, a block of
+// channels at a time, so memory streams instead of jumping a row's length for each plane.
+template <std::size_t K, std::size_t Plane, class T, class Term, class Done>
+void channel_sums(std::size_t rows, std::size_t channels, const T* x, const T* y, Term term, Done done) {
+    constexpr std::size_t lanes = 8, whole = Plane / lanes * lanes, block = 32;
+    const std::size_t row_size = channels * Plane;
+    for (std::size_t first = 0; first < channels; first += block) {
+        const std::size_t count = std::min(block, channels - first);
+        std::array<std::array<std::array<double, lanes>, K>, block> partial{};
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t j = 0; j < count; ++j) {
+                const std::size_t c = first + j;
+                const T* a = x + r * row_size + c * Plane;
+                const T* b = y + r * row_size + c * Plane;
+                std::array<std::array<double, lanes>, K>& p = partial[j];
+                for (std::size_t i = 0; i < whole; i += lanes)
+                    for (std::size_t lane = 0; lane < lanes; ++lane) {
+                        const std::array<double, K> t = term(c, a[i + lane], b[i + lane]);
+                        for (std::size_t k = 0; k < K; ++k) p[k][lane] += t[k];
+                    }
+                for (std::size_t lane = 0; lane < Plane - whole; ++lane) {
+                    const std::array<double, K> t = term(c, a[whole + lane], b[whole + lane]);
+                    for (std::size_t k = 0; k < K; ++k) p[k][lane] += t[k];
+                }
+            }
+        for (std::size_t j = 0; j < count; ++j) {
+            std::array<double, K> sums{};
+            for (std::size_t k = 0; k < K; ++k)
+                for (std::size_t lane = 0; lane < lanes; ++lane) sums[k] += partial[j][k][lane];
+            done(first + j, sums);
+        }
+    }
+}
+
+}  // namespace xgan::detail
+// ---- end <xgan/detail/channel_sums.hpp> ----
 
 namespace xgan {
 
@@ -5914,11 +5969,12 @@ public:
                 cache.inv_std[j] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[Width + j]) + epsilon));
             }
         }
+        // y = (x - mean) a + beta, a = gamma inv_std (BatchNorm2DLayer's arithmetic)
         const T* gamma = params.data();
         const T* beta = params.data() + Width;
         for (std::size_t r = 0; r < batch; ++r)
             for (std::size_t j = 0; j < Width; ++j)
-                y(r, j) = (x(r, j) - cache.mean[j]) * cache.inv_std[j] * gamma[j] + beta[j];
+                y(r, j) = (x(r, j) - cache.mean[j]) * (gamma[j] * cache.inv_std[j]) + beta[j];
     }
 
     // Its inference code for xgan::export_header: the running statistics as forward uses
@@ -5933,7 +5989,7 @@ public:
         const std::string scale = out.constant("inv_std", std::span<const T>(inv_std));
         const std::string gamma = out.constant("weight", params.first(Width));
         const std::string beta = out.constant("bias", params.subspan(Width, Width));
-        out.code(R"(for (std::size_t j = 0; j < $n; ++j) y[j] = (x[j] - $mean[j]) * $inv_std[j] * $gamma[j] + $beta[j];)",
+        out.code(R"(for (std::size_t j = 0; j < $n; ++j) y[j] = (x[j] - $mean[j]) * ($gamma[j] * $inv_std[j]) + $beta[j];)",
                  {{"n", Width}, {"plane", std::size_t{1}}, {"mean", mean}, {"inv_std", scale}, {"gamma", gamma}, {"beta", beta}});
     }
 
@@ -5962,7 +6018,7 @@ public:
     }
 
     // With batch statistics the mean and variance depend on every row:
-    // dx = gamma inv_std / N (N dy - sum(dy) - xhat sum(dy xhat)).
+    // dx = gamma inv_std / N (N dy - sum(dy) - xhat sum(dy xhat)), with xhat = (x - mean) inv_std.
     void backward_input(std::span<const T> params, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
                         matrix<T>& dx, const cache_type& cache) const {
         const std::size_t batch = x.shape()[0];
@@ -5985,14 +6041,16 @@ public:
             cache.sums[Width + j] = sum_dy_xhat;
         }
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        // Per feature, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
+        // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
+        // value in T (BatchNorm2DLayer's arithmetic).
         const double n = static_cast<double>(cache.batch);
         for (std::size_t j = 0; j < Width; ++j) {
             const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
-            const double sum_dy = cache.sums[j], sum_dy_xhat = cache.sums[Width + j];
-            for (std::size_t r = 0; r < batch; ++r) {
-                const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
-                dx(r, j) = static_cast<T>(scale / n * (n * dy(r, j) - sum_dy - xhat * sum_dy_xhat));
-            }
+            const T mean = cache.mean[j], a = static_cast<T>(scale),
+                    b = static_cast<T>(-scale * cache.inv_std[j] * cache.sums[Width + j] / n),
+                    shift = static_cast<T>(-scale * cache.sums[j] / n);
+            for (std::size_t r = 0; r < batch; ++r) dx(r, j) = dy(r, j) * a + (x(r, j) - mean) * b + shift;
         }
     }
 
@@ -6012,37 +6070,6 @@ public:
         }
     }
 };
-
-namespace detail {
-// K sums over one channel of a batch of NCHW rows, in double: term(x[i], y[i]) returns K
-// terms for the values at the same place i of x and y (each `rows` rows of `row_size`
-// values, the channel's Plane values starting at x and y). Each sum is kept as 8 partial
-// sums (lane i mod 8 of each plane) added together in a fixed order at the end: one chain
-// of dependent double additions would run at a fraction of the core's speed, 8 independent
-// ones vectorise, and the order of the additions is fixed, so the result is too.
-template <std::size_t K, std::size_t Plane, class T, class Term>
-std::array<double, K> channel_sums(std::size_t rows, std::size_t row_size, const T* x, const T* y, Term term) {
-    constexpr std::size_t lanes = 8, whole = Plane / lanes * lanes;
-    std::array<std::array<double, lanes>, K> partial{};
-    for (std::size_t r = 0; r < rows; ++r) {
-        const T* a = x + r * row_size;
-        const T* b = y + r * row_size;
-        for (std::size_t i = 0; i < whole; i += lanes)
-            for (std::size_t lane = 0; lane < lanes; ++lane) {
-                const std::array<double, K> t = term(a[i + lane], b[i + lane]);
-                for (std::size_t k = 0; k < K; ++k) partial[k][lane] += t[k];
-            }
-        for (std::size_t lane = 0; lane < Plane - whole; ++lane) {
-            const std::array<double, K> t = term(a[whole + lane], b[whole + lane]);
-            for (std::size_t k = 0; k < K; ++k) partial[k][lane] += t[k];
-        }
-    }
-    std::array<double, K> sums{};
-    for (std::size_t k = 0; k < K; ++k)
-        for (std::size_t lane = 0; lane < lanes; ++lane) sums[k] += partial[k][lane];
-    return sums;
-}
-}  // namespace detail
 
 // BatchNorm over the channels of an image shape In (PyTorch's nn.BatchNorm2d): each
 // channel's mean and variance are taken over the batch, the rows and the columns, so a
@@ -6087,6 +6114,8 @@ public:
         bool batch_statistics = false;  // training mode: normalised with the batch's own
         // per channel: the mean and m2 in forward, the sums of dy and dy xhat in backward
         mutable std::vector<double> sums = std::vector<double>(2 * channels);
+        // per channel, backward_input's dx = dy a + (x - mean) b + shift: a, then b, then shift
+        mutable std::vector<T> coefficients = std::vector<T>(3 * channels);
         mutable typename Reducer::template workspace<channels> reducer{};
     };
 
@@ -6108,17 +6137,17 @@ public:
         if (cache.batch_statistics) {
             const std::span<double> means(cache.sums.data(), channels), m2(cache.sums.data() + channels, channels);
             const double n = static_cast<double>(cache.count);
-            for (std::size_t c = 0; c < channels; ++c) {
-                const T* first = x.data() + c * plane;
-                const double mean = detail::channel_sums<1, plane>(batch, input_size, first, first, [](T v, T) {
-                    return std::array<double, 1>{static_cast<double>(v)};
-                })[0] / n;
-                means[c] = mean;
-                m2[c] = detail::channel_sums<1, plane>(batch, input_size, first, first, [mean](T v, T) {
-                    const double d = static_cast<double>(v) - mean;
+            detail::channel_sums<1, plane>(
+                batch, channels, x.data(), x.data(),
+                [](std::size_t, T v, T) { return std::array<double, 1>{static_cast<double>(v)}; },
+                [&](std::size_t c, const std::array<double, 1>& sum) { means[c] = sum[0] / n; });
+            detail::channel_sums<1, plane>(
+                batch, channels, x.data(), x.data(),
+                [&](std::size_t c, T v, T) {
+                    const double d = static_cast<double>(v) - means[c];
                     return std::array<double, 1>{d * d};
-                })[0];
-            }
+                },
+                [&](std::size_t c, const std::array<double, 1>& sum) { m2[c] = sum[0]; });
             double count = n;
             Reducer::combine_statistics(cache.reducer, count, means, m2);
             if (count < 2)
@@ -6140,16 +6169,17 @@ public:
                     static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[channels + c]) + epsilon));
             }
         }
+        // y = (x - mean) a + beta per channel, a = gamma inv_std (x - mean first: a large mean
+        // cancels there, exactly, and not in the product)
         const T* gamma = params.data();
         const T* beta = params.data() + channels;
-        for (std::size_t c = 0; c < channels; ++c) {
-            const T mean = cache.mean[c], inv_std = cache.inv_std[c], scale = gamma[c], shift = beta[c];
-            for (std::size_t r = 0; r < batch; ++r) {
+        for (std::size_t r = 0; r < batch; ++r)  // row by row: memory streams
+            for (std::size_t c = 0; c < channels; ++c) {
+                const T mean = cache.mean[c], a = gamma[c] * cache.inv_std[c], shift = beta[c];
                 const T* in = x.data() + r * input_size + c * plane;
                 T* out = y.data() + r * input_size + c * plane;
-                for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * inv_std * scale + shift;
+                for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * a + shift;
             }
-        }
     }
 
     // Its inference code for xgan::export_header: the running statistics as forward uses
@@ -6166,7 +6196,7 @@ public:
         const std::string beta = out.constant("bias", params.subspan(channels, channels));
         out.code(R"(for (std::size_t c = 0; c < $n; ++c)
     for (std::size_t i = c * $plane; i < (c + 1) * $plane; ++i)
-        y[i] = (x[i] - $mean[c]) * $inv_std[c] * $gamma[c] + $beta[c];)",
+        y[i] = (x[i] - $mean[c]) * ($gamma[c] * $inv_std[c]) + $beta[c];)",
                  {{"n", channels}, {"plane", plane}, {"mean", mean}, {"inv_std", scale}, {"gamma", gamma}, {"beta", beta}});
     }
 
@@ -6217,50 +6247,58 @@ public:
             }
             return;
         }
-        for (std::size_t c = 0; c < channels; ++c) {
-            const auto [sum_dy, sum_dy_xhat] = gradient_sums(x, dy, c, cache);
-            cache.sums[c] = sum_dy;
-            cache.sums[channels + c] = sum_dy_xhat;
-        }
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            cache.sums[c] = sums[0];
+            cache.sums[channels + c] = sums[1];
+        });
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        // Per channel, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
+        // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
+        // value in T.
         const double n = static_cast<double>(cache.count);
+        T* a = cache.coefficients.data();
+        T* b = a + channels;
+        T* shift = b + channels;
         for (std::size_t c = 0; c < channels; ++c) {
             const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
-            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-            const double sum_dy = cache.sums[c], sum_dy_xhat = cache.sums[channels + c];
-            for (std::size_t r = 0; r < batch; ++r) {
+            a[c] = static_cast<T>(scale);
+            b[c] = static_cast<T>(-scale * cache.inv_std[c] * cache.sums[channels + c] / n);
+            shift[c] = static_cast<T>(-scale * cache.sums[c] / n);
+        }
+        for (std::size_t r = 0; r < batch; ++r)  // row by row: memory streams
+            for (std::size_t c = 0; c < channels; ++c) {
+                const T mean = cache.mean[c], ac = a[c], bc = b[c], sc = shift[c];
                 const T* in = x.data() + r * input_size + c * plane;
                 const T* g = dy.data() + r * input_size + c * plane;
                 T* d = dx.data() + r * input_size + c * plane;
-                for (std::size_t i = 0; i < plane; ++i) {
-                    const double xhat = (static_cast<double>(in[i]) - mean) * inv_std;
-                    d[i] = static_cast<T>(scale / n * (n * g[i] - sum_dy - xhat * sum_dy_xhat));
-                }
+                for (std::size_t i = 0; i < plane; ++i) d[i] = g[i] * ac + (in[i] - mean) * bc + sc;
             }
-        }
     }
 
     // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
     void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
                              std::span<T> grad, const cache_type& cache) const {
-        for (std::size_t c = 0; c < channels; ++c) {
-            const auto [dbeta, dgamma] = gradient_sums(x, dy, c, cache);
-            grad[c] += static_cast<T>(dgamma);
-            grad[channels + c] += static_cast<T>(dbeta);
-        }
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            grad[c] += static_cast<T>(sums[1]);
+            grad[channels + c] += static_cast<T>(sums[0]);
+        });
     }
 
 private:
-    // Channel c's sum(dy) and sum(dy xhat) over the batch, rows and columns.
-    static std::array<double, 2> gradient_sums(const matrix<T>& x, const matrix<T>& dy, std::size_t c,
-                                               const cache_type& cache) {
-        const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-        return detail::channel_sums<2, plane>(x.shape()[0], input_size, x.data() + c * plane, dy.data() + c * plane,
-                                       [mean, inv_std](T v, T g) {
-                                           const double xhat = (static_cast<double>(v) - mean) * inv_std;
-                                           return std::array<double, 2>{static_cast<double>(g),
-                                                                        static_cast<double>(g) * xhat};
-                                       });
+    // Each channel's sum(dy) and sum(dy xhat) over the batch, rows and columns, passed to
+    // done(c, {sum(dy), sum(dy xhat)}).
+    template <class Done>
+    static void gradient_sums(const matrix<T>& x, const matrix<T>& dy, const cache_type& cache, Done done) {
+        const T* mean = cache.mean.data();
+        const T* inv_std = cache.inv_std.data();
+        detail::channel_sums<2, plane>(
+            x.shape()[0], channels, x.data(), dy.data(),
+            [mean, inv_std](std::size_t c, T v, T g) {
+                const double xhat = (static_cast<double>(v) - static_cast<double>(mean[c])) *
+                                    static_cast<double>(inv_std[c]);
+                return std::array<double, 2>{static_cast<double>(g), static_cast<double>(g) * xhat};
+            },
+            done);
     }
 };
 
@@ -6427,6 +6465,8 @@ void gemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std:
 #include <type_traits>
 #include <utility>
 
+// #include <xgan/detail/channel_sums.hpp>
+
 namespace xgan::detail {
 
 // One convolution's sizes. The image is channels x height x width; the kernel, stride and
@@ -6472,36 +6512,34 @@ inline constexpr auto valid_columns = [] {
     return ranges;
 }();
 
-// One channel's image split by column phase: phases[h][p][m] = image[h][m * stride_w + p].
-// Input column ow * stride_w - pad_w + kj is phase p, index ow + q, for kj - pad_w =
-// q * stride_w + p: the values a kernel column reads from a row are consecutive in one
-// phase, so im2col copies runs and col2im adds runs instead of striding through every
-// stride_w-th value. Used where a channel's phases fit in 64 KB of stack (or less for
-// wider types); other geometries take the element-by-element loops.
+// One channel's zero-padded image split by column phase: with the padding, the image is
+// (height + 2 pad_h) x (width + 2 pad_w), and phases[hp][p][m] holds its row hp, column
+// m * stride_w + p. Kernel position (oh, ow) reads padded row oh * stride_h + ki and column
+// ow * stride_w + kj, which is phase kj mod stride_w, index ow + kj / stride_w: every
+// kernel column reads a run of out_w consecutive values from every row, with no edge cases
+// (what falls in the padding reads, or in col2im collects, the zeros of the border). So
+// im2col copies runs and col2im adds runs of known length instead of striding through
+// every stride_w-th value. Used where a channel's phases fit in 64 KB of stack (or less
+// for wider types); other geometries take the element-by-element loops.
 template <conv_geometry G>
 struct column_phases {
     static constexpr std::size_t stride = G.stride_w;
-    static constexpr std::size_t length = (G.width + stride - 1) / stride;  // values per phase row
-    static constexpr std::size_t size = G.height * stride * length;
-    static constexpr bool fits = size * 8 <= 65536;  // sized for double; float takes half
+    static constexpr std::size_t padded_height = G.height + 2 * G.pad_h, padded_width = G.width + 2 * G.pad_w;
+    static constexpr std::size_t length = (padded_width + stride - 1) / stride;  // values per phase row
+    static constexpr std::size_t size = padded_height * stride * length;
+    template <class T>
+    static constexpr bool fits = size * sizeof(T) <= 65536;  // a channel of T on the stack
 
-    // (p, q) for kernel column kj, as above.
-    static constexpr std::size_t phase(std::size_t kj) { return (kj + stride * G.pad_w - G.pad_w) % stride; }
-    static constexpr std::ptrdiff_t shift(std::size_t kj) {
-        return (static_cast<std::ptrdiff_t>(kj) - static_cast<std::ptrdiff_t>(G.pad_w) -
-                static_cast<std::ptrdiff_t>(phase(kj))) /
-               static_cast<std::ptrdiff_t>(stride);
+    // Where phase p of padded row hp begins.
+    static constexpr std::size_t at(std::size_t hp, std::size_t p) { return (hp * stride + p) * length; }
+    // Where image pixel (h, w) is.
+    static constexpr std::size_t pixel(std::size_t h, std::size_t w) {
+        return at(h + G.pad_h, (w + G.pad_w) % stride) + (w + G.pad_w) / stride;
     }
-    static constexpr std::size_t at(std::size_t h, std::size_t p) { return (h * stride + p) * length; }
-
-    // What kernel column kj reads: output columns `cols` (valid_columns), from phase
-    // `phase` at index ow + shift.
-    struct tap {
-        valid_range cols;
-        std::size_t phase;
-        std::ptrdiff_t shift;
-    };
-    static constexpr tap column(std::size_t kj) { return {valid_columns<G>[kj], phase(kj), shift(kj)}; }
+    // Where kernel row ki, column kj reads for kernel position (oh, 0).
+    static constexpr std::size_t tap(std::size_t oh, std::size_t ki, std::size_t kj) {
+        return at(oh * G.stride_h + ki, kj % stride) + kj / stride;
+    }
 };
 
 // Calls f(std::integral_constant<std::size_t, k>) for k = 0 .. N - 1, each k a constant.
@@ -6536,31 +6574,22 @@ void im2col_each(const T* image, T* columns, std::size_t ld, std::size_t first_r
 template <conv_geometry G, class T>
 void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first_channel, std::size_t last_channel) {
     using P = column_phases<G>;
-    constexpr std::size_t ow_count = G.out_w;
     T phases[P::size];
+    std::fill(phases, phases + P::size, T(0));  // the border; each channel writes the rest
     for (std::size_t c = first_channel; c < last_channel; ++c) {
         const T* plane = image + c * G.height * G.width;
         for (std::size_t h = 0; h < G.height; ++h)
-            for (std::size_t w = 0; w < G.width; ++w)
-                phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
+            for (std::size_t w = 0; w < G.width; ++w) phases[P::pixel(h, w)] = plane[h * G.width + w];
         T* channel = columns + (c - first_channel) * G.kernel_h * G.kernel_w * ld;
-        for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
-            const valid_range rows = valid_rows<G>[ki];
+        for (std::size_t ki = 0; ki < G.kernel_h; ++ki)
             for_each_constant<G.kernel_w>([&](auto kj) {
-                constexpr typename P::tap t = P::column(kj);
                 T* out = channel + (ki * G.kernel_w + kj) * ld;
-                std::fill(out, out + rows.first * ow_count, T(0));
-                for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
-                    T* line = out + oh * ow_count;
-                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
-                    for (std::size_t ow = 0; ow < t.cols.first; ++ow) line[ow] = T(0);
-                    for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
-                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + t.shift];
-                    for (std::size_t ow = t.cols.last; ow < ow_count; ++ow) line[ow] = T(0);
+                for (std::size_t oh = 0; oh < G.out_h; ++oh) {
+                    const T* in = phases + P::tap(oh, ki, kj);
+                    T* line = out + oh * G.out_w;
+                    for (std::size_t ow = 0; ow < G.out_w; ++ow) line[ow] = in[ow];
                 }
-                std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
             });
-        }
     }
 }
 
@@ -6573,7 +6602,7 @@ void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first
 template <conv_geometry G, class T>
 void im2col_rows(const T* image, T* columns, std::size_t ld, std::size_t first_row, std::size_t last_row) {
     constexpr std::size_t kernel = G.kernel_h * G.kernel_w;
-    if constexpr (column_phases<G>::fits) {
+    if constexpr (column_phases<G>::template fits<T>) {
         const std::size_t first_channel = (first_row + kernel - 1) / kernel, last_channel = last_row / kernel;
         if (first_channel < last_channel) {
             const std::size_t whole_first = first_channel * kernel, whole_last = last_channel * kernel;
@@ -6595,33 +6624,33 @@ void im2col(const T* image, T* columns, std::size_t ld) {
 // The adjoint of im2col: each pixel the sum of the column entries read from it, added to
 // 0 in the order of their rows (channel, kernel row, kernel column); entries that fell in
 // the padding are dropped. Through column phases where they fit (the sums are added in
-// the same order, so the values are the same).
+// the same order, so the values are the same). With a bias (G.channels values), each pixel
+// of channel c is that sum + bias[c], in the same pass.
 template <conv_geometry G, class T>
-void col2im(const T* columns, std::size_t ld, T* image) {
+void col2im(const T* columns, std::size_t ld, T* image, const T* bias = nullptr) {
     constexpr std::size_t ow_count = G.out_w;
-    if constexpr (column_phases<G>::fits) {
+    if constexpr (column_phases<G>::template fits<T>) {
         using P = column_phases<G>;
         T phases[P::size];
         for (std::size_t c = 0; c < G.channels; ++c) {
             std::fill(phases, phases + P::size, T(0));
             const T* channel = columns + c * G.kernel_h * G.kernel_w * ld;
-            for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
-                const valid_range rows = valid_rows<G>[ki];
+            for (std::size_t ki = 0; ki < G.kernel_h; ++ki)
                 for_each_constant<G.kernel_w>([&](auto kj) {
-                    constexpr typename P::tap t = P::column(kj);
                     const T* in = channel + (ki * G.kernel_w + kj) * ld;
-                    for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
-                        const T* line = in + oh * ow_count;
-                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
-                        for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
-                            out[static_cast<std::ptrdiff_t>(ow) + t.shift] += line[ow];
+                    for (std::size_t oh = 0; oh < G.out_h; ++oh) {
+                        const T* line = in + oh * G.out_w;
+                        T* out = phases + P::tap(oh, ki, kj);
+                        for (std::size_t ow = 0; ow < G.out_w; ++ow) out[ow] += line[ow];
                     }
                 });
-            }
             T* plane = image + c * G.height * G.width;
+            const T shift = bias == nullptr ? T(0) : bias[c];
             for (std::size_t h = 0; h < G.height; ++h)
-                for (std::size_t w = 0; w < G.width; ++w)
-                    plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
+                for (std::size_t w = 0; w < G.width; ++w) {
+                    const T sum = phases[P::pixel(h, w)];
+                    plane[h * G.width + w] = bias == nullptr ? sum : sum + shift;
+                }
         }
         return;
     }
@@ -6641,53 +6670,60 @@ void col2im(const T* columns, std::size_t ld, T* image) {
                 }
             }
         }
+        if (bias != nullptr)
+            for (std::size_t i = 0; i < G.height * G.width; ++i) plane[i] += bias[c];
     }
 }
 
-// Between a batch stored sample by sample, {batch, channels, positions} (NCHW rows), and
-// the same values channel by channel, {channels, batch * positions} (the layout of one
-// product over the whole batch).
-template <class T>
-void samples_to_channels(std::size_t batch, std::size_t channels, std::size_t positions, const T* samples,
-                         T* by_channel) {
+// Between a batch stored sample by sample, {batch, channels, Positions} (NCHW rows), and
+// the same values channel by channel, {channels, batch * Positions} (the layout of one
+// product over the whole batch). Positions is a template argument so that each plane's
+// copy is a loop of known length, not a library call per plane.
+template <std::size_t Positions, class T>
+void samples_to_channels(std::size_t batch, std::size_t channels, const T* samples, T* by_channel) {
     for (std::size_t b = 0; b < batch; ++b)
         for (std::size_t c = 0; c < channels; ++c) {
-            const T* from = samples + (b * channels + c) * positions;
-            std::copy(from, from + positions, by_channel + (c * batch + b) * positions);
+            const T* from = samples + (b * channels + c) * Positions;
+            T* to = by_channel + (c * batch + b) * Positions;
+            for (std::size_t i = 0; i < Positions; ++i) to[i] = from[i];
         }
 }
-template <class T>
-void channels_to_samples(std::size_t batch, std::size_t channels, std::size_t positions, const T* by_channel,
-                         T* samples) {
+// The other way; with a bias, out[b, c, :] = by_channel[c, b, :] + bias[c] (the same
+// additions as a copy followed by add_channel_bias, in one pass).
+template <std::size_t Positions, class T>
+void channels_to_samples(std::size_t batch, std::size_t channels, const T* by_channel, T* samples,
+                         const T* bias = nullptr) {
     for (std::size_t b = 0; b < batch; ++b)
         for (std::size_t c = 0; c < channels; ++c) {
-            const T* from = by_channel + (c * batch + b) * positions;
-            std::copy(from, from + positions, samples + (b * channels + c) * positions);
+            const T* from = by_channel + (c * batch + b) * Positions;
+            T* to = samples + (b * channels + c) * Positions;
+            if (bias == nullptr) {
+                for (std::size_t i = 0; i < Positions; ++i) to[i] = from[i];
+            } else {
+                const T value = bias[c];
+                for (std::size_t i = 0; i < Positions; ++i) to[i] = from[i] + value;
+            }
         }
 }
 
-// out[b, c, :] += bias[c] over a batch of NCHW rows of `channels` planes of `positions` values.
-template <class T>
-void add_channel_bias(std::size_t batch, std::size_t channels, std::size_t positions, const T* bias, T* out) {
+// out[b, c, :] += bias[c] over a batch of NCHW rows of `channels` planes of Positions values.
+template <std::size_t Positions, class T>
+void add_channel_bias(std::size_t batch, std::size_t channels, const T* bias, T* out) {
     for (std::size_t b = 0; b < batch; ++b)
         for (std::size_t c = 0; c < channels; ++c) {
-            T* plane = out + (b * channels + c) * positions;
+            T* plane = out + (b * channels + c) * Positions;
             const T value = bias[c];
-            for (std::size_t i = 0; i < positions; ++i) plane[i] += value;
+            for (std::size_t i = 0; i < Positions; ++i) plane[i] += value;
         }
 }
 
-// sums[c] += the sum of every value of channel c over a batch of NCHW rows (a bias's gradient).
-template <class T>
-void add_channel_sums(std::size_t batch, std::size_t channels, std::size_t positions, const T* values, T* sums) {
-    for (std::size_t c = 0; c < channels; ++c) {
-        T sum = T(0);
-        for (std::size_t b = 0; b < batch; ++b) {
-            const T* plane = values + (b * channels + c) * positions;
-            for (std::size_t i = 0; i < positions; ++i) sum += plane[i];
-        }
-        sums[c] += sum;
-    }
+// sums[c] += the sum of every value of channel c over a batch of NCHW rows (a bias's
+// gradient), summed in double in channel_sums' fixed order.
+template <std::size_t Positions, class T>
+void add_channel_sums(std::size_t batch, std::size_t channels, const T* values, T* sums) {
+    channel_sums<1, Positions>(
+        batch, channels, values, values, [](std::size_t, T v, T) { return std::array<double, 1>{static_cast<double>(v)}; },
+        [sums](std::size_t c, const std::array<double, 1>& sum) { sums[c] += static_cast<T>(sum[0]); });
 }
 
 }  // namespace xgan::detail
@@ -6720,15 +6756,15 @@ T* grow_to(std::vector<T>& v, std::size_t size) {
     return v.data();
 }
 
-// Samples [start, start + n) of a batch of rows, each `channels` x `positions` values, as
-// {channels, n positions} in `scratch` (samples_to_channels); the sample itself for n = 1.
-template <class T>
+// Samples [start, start + n) of a batch of rows, each `channels` x Positions values, as
+// {channels, n Positions} in `scratch` (samples_to_channels); the sample itself for n = 1.
+template <std::size_t Positions, class T>
 const T* group_by_channel(const T* rows, std::size_t start, std::size_t n, std::size_t channels,
-                          std::size_t positions, std::vector<T>& scratch) {
-    const T* first = rows + start * channels * positions;
+                          std::vector<T>& scratch) {
+    const T* first = rows + start * channels * Positions;
     if (n == 1) return first;
-    T* out = grow_to(scratch, channels * n * positions);
-    samples_to_channels(n, channels, positions, first, out);
+    T* out = grow_to(scratch, channels * n * Positions);
+    samples_to_channels<Positions>(n, channels, first, out);
     return out;
 }
 
@@ -6948,7 +6984,7 @@ public:
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
         weight_gradient(x, dy, grad.data(), cache);
-        detail::add_channel_sums(dy.shape()[0], OutC, geometry.positions(), dy.data(), grad.data() + weight_count);
+        detail::add_channel_sums<geometry.positions()>(dy.shape()[0], OutC, dy.data(), grad.data() + weight_count);
     }
 
     // The second-order pass (docs/design/layer-concept.md): the layer is linear in x, so
@@ -6988,12 +7024,12 @@ private:
             T* out = y.data() + start * output_size;
             if (n == 1) {  // {OutC, positions} is the sample's NCHW row
                 detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-            } else {
+                if (bias != nullptr) detail::add_channel_bias<positions>(1, OutC, bias, out);
+            } else {  // back to NCHW, the bias added on the way
                 T* product = cache.scratch.by_channel[share].data();
                 detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, OutC, positions, product, out);
+                detail::channels_to_samples<positions>(n, OutC, product, out, bias);
             }
-            if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
         });
     }
 
@@ -7024,7 +7060,7 @@ private:
 
     // Samples [start, start + n) of dy as {OutC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, std::vector<T>& scratch) {
-        return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), scratch);
+        return detail::group_by_channel<geometry.positions()>(dy.data(), start, n, OutC, scratch);
     }
 };
 
@@ -7243,7 +7279,7 @@ for (std::size_t o = 0; o < $OutC; ++o)
             } else {
                 T* product = cache.scratch.by_channel[share].data();
                 detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, InC, positions, product, out);
+                detail::channels_to_samples<positions>(n, InC, product, out);
             }
         });
     }
@@ -7252,7 +7288,7 @@ for (std::size_t o = 0; o < $OutC; ++o)
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
         weight_gradient(x, dy, grad.data(), cache);
-        detail::add_channel_sums(dy.shape()[0], OutC, out_height * out_width, dy.data(), grad.data() + weight_count);
+        detail::add_channel_sums<out_height * out_width>(dy.shape()[0], OutC, dy.data(), grad.data() + weight_count);
     }
 
     // The second-order pass (docs/design/layer-concept.md): the layer is linear in x, so
@@ -7290,9 +7326,8 @@ private:
             const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
             detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
             T* out = y.data() + start * output_size;
-            for (std::size_t b = 0; b < n; ++b)
-                detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
-            if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
+            for (std::size_t b = 0; b < n; ++b)  // the bias added on the way
+                detail::col2im<g>(columns + b * positions, ld, out + b * output_size, bias);
         });
     }
 
@@ -7320,7 +7355,7 @@ private:
 
     // Samples [start, start + n) of x as {InC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, std::vector<T>& scratch) {
-        return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), scratch);
+        return detail::group_by_channel<geometry.positions()>(x.data(), start, n, InC, scratch);
     }
 
     // Rows [first_row, last_row) of the im2col of samples [start, start + n) of dy, side by

@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <xgan/xgan.hpp>
@@ -222,6 +224,65 @@ TEST_CASE("Convolutions equal a direct evaluation of PyTorch's definitions", "[l
     check_values<ConvTranspose2D<2, 3, 3, 2, 1, 1>, shape<2, 3, 3>, true>(7);
     check_values<ConvTranspose2D<2, 2, 3>, shape<2, 4, 3>, true>(8);
     check_values<ConvTranspose2D<2, 3, 5, 3, 2, 2>, shape<2, 3, 4>, true>(9);
+}
+
+// im2col (whole and in a range of rows) and col2im (with and without a bias) against
+// their definitions, exactly: the column-phase forms (detail/im2col.hpp) must give the
+// element-by-element values, and col2im add each pixel's entries in row order.
+template <detail::conv_geometry G>
+void check_im2col(std::uint64_t seed) {
+    CAPTURE(G.channels, G.height, G.width, G.kernel_h, G.kernel_w, G.stride_h, G.stride_w, G.pad_h, G.pad_w);
+    const std::size_t rows = G.rows(), positions = G.positions(), ld = 2 * positions + 3;
+    const matrix<double> image = random_matrix(1, G.image_size(), seed);
+    std::vector<double> columns(rows * ld, -7.0);
+    detail::im2col<G>(image.data(), columns.data() + 1, ld);
+    const auto pixel = [&](std::size_t c, std::size_t ki, std::size_t kj, std::size_t oh, std::size_t ow) {
+        const long h = long(oh * G.stride_h + ki) - long(G.pad_h), w = long(ow * G.stride_w + kj) - long(G.pad_w);
+        const bool inside = h >= 0 && w >= 0 && h < long(G.height) && w < long(G.width);
+        return std::pair{inside, inside ? (c * G.height + std::size_t(h)) * G.width + std::size_t(w) : 0};
+    };
+    const std::size_t first = rows / 3 + 1, last = 2 * rows / 3 + 1;  // not on a channel's edge
+    std::vector<double> part((last - first) * ld);
+    detail::im2col_rows<G>(image.data(), part.data(), ld, first, last);
+    std::size_t wrong = 0;
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t p = 0; p < positions; ++p) {
+            const auto [inside, at] = pixel(r / (G.kernel_h * G.kernel_w), r / G.kernel_w % G.kernel_h,
+                                            r % G.kernel_w, p / G.out_w, p % G.out_w);
+            const double expected = inside ? image.data()[at] : 0.0;
+            wrong += columns[r * ld + 1 + p] != expected;
+            if (r >= first && r < last) wrong += part[(r - first) * ld + p] != expected;
+        }
+    CHECK(wrong == 0);
+
+    const matrix<double> entries = random_matrix(rows, ld, seed + 1), bias = random_matrix(1, G.channels, seed + 2);
+    std::vector<double> expected(G.image_size(), 0.0), plain(G.image_size()), biased(G.image_size());
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t p = 0; p < positions; ++p) {
+            const auto [inside, at] = pixel(r / (G.kernel_h * G.kernel_w), r / G.kernel_w % G.kernel_h,
+                                            r % G.kernel_w, p / G.out_w, p % G.out_w);
+            if (inside) expected[at] += entries.data()[r * ld + p];
+        }
+    detail::col2im<G>(entries.data(), ld, plain.data());
+    detail::col2im<G>(entries.data(), ld, biased.data(), bias.data());
+    wrong = 0;
+    for (std::size_t i = 0; i < G.image_size(); ++i) {
+        wrong += plain[i] != expected[i];
+        wrong += biased[i] != expected[i] + bias.data()[i / (G.height * G.width)];
+    }
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("im2col and col2im equal their definitions exactly, with and without column phases", "[layers][conv]") {
+    using detail::conv_geometry;
+    check_im2col<conv_geometry{64, 14, 14, 4, 4, 2, 2, 1, 1, 7, 7}>(1);  // DCGAN's 64 -> 128 convolution
+    check_im2col<conv_geometry{3, 9, 11, 3, 5, 1, 2, 0, 1, 7, 5}>(2);
+    check_im2col<conv_geometry{2, 10, 13, 3, 3, 3, 3, 2, 2, 4, 5}>(3);
+    check_im2col<conv_geometry{2, 5, 7, 2, 3, 2, 3, 0, 2, 2, 3}>(4);
+    check_im2col<conv_geometry{3, 15, 15, 4, 4, 2, 2, 1, 1, 7, 7}>(5);  // a transposed convolution's output padding
+    check_im2col<conv_geometry{2, 6, 6, 1, 1, 1, 1, 0, 0, 6, 6}>(6);
+    static_assert(!detail::column_phases<conv_geometry{1, 100, 100, 3, 3, 2, 2, 1, 1, 50, 50}>::fits<double>);
+    check_im2col<conv_geometry{1, 100, 100, 3, 3, 2, 2, 1, 1, 50, 50}>(7);  // too large: element by element
 }
 
 TEST_CASE("ConvTranspose2D is the adjoint of Conv2D", "[layers][conv]") {

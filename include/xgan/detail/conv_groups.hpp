@@ -47,15 +47,15 @@ T* grow_to(std::vector<T>& v, std::size_t size) {
     return v.data();
 }
 
-// Samples [start, start + n) of a batch of rows, each `channels` x `positions` values, as
-// {channels, n positions} in `scratch` (samples_to_channels); the sample itself for n = 1.
-template <class T>
+// Samples [start, start + n) of a batch of rows, each `channels` x Positions values, as
+// {channels, n Positions} in `scratch` (samples_to_channels); the sample itself for n = 1.
+template <std::size_t Positions, class T>
 const T* group_by_channel(const T* rows, std::size_t start, std::size_t n, std::size_t channels,
-                          std::size_t positions, std::vector<T>& scratch) {
-    const T* first = rows + start * channels * positions;
+                          std::vector<T>& scratch) {
+    const T* first = rows + start * channels * Positions;
     if (n == 1) return first;
-    T* out = grow_to(scratch, channels * n * positions);
-    samples_to_channels(n, channels, positions, first, out);
+    T* out = grow_to(scratch, channels * n * Positions);
+    samples_to_channels<Positions>(n, channels, first, out);
     return out;
 }
 

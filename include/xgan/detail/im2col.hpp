@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <xgan/detail/channel_sums.hpp>
+
 namespace xgan::detail {
 
 // One convolution's sizes. The image is channels x height x width; the kernel, stride and
@@ -55,36 +57,34 @@ inline constexpr auto valid_columns = [] {
     return ranges;
 }();
 
-// One channel's image split by column phase: phases[h][p][m] = image[h][m * stride_w + p].
-// Input column ow * stride_w - pad_w + kj is phase p, index ow + q, for kj - pad_w =
-// q * stride_w + p: the values a kernel column reads from a row are consecutive in one
-// phase, so im2col copies runs and col2im adds runs instead of striding through every
-// stride_w-th value. Used where a channel's phases fit in 64 KB of stack (or less for
-// wider types); other geometries take the element-by-element loops.
+// One channel's zero-padded image split by column phase: with the padding, the image is
+// (height + 2 pad_h) x (width + 2 pad_w), and phases[hp][p][m] holds its row hp, column
+// m * stride_w + p. Kernel position (oh, ow) reads padded row oh * stride_h + ki and column
+// ow * stride_w + kj, which is phase kj mod stride_w, index ow + kj / stride_w: every
+// kernel column reads a run of out_w consecutive values from every row, with no edge cases
+// (what falls in the padding reads, or in col2im collects, the zeros of the border). So
+// im2col copies runs and col2im adds runs of known length instead of striding through
+// every stride_w-th value. Used where a channel's phases fit in 64 KB of stack (or less
+// for wider types); other geometries take the element-by-element loops.
 template <conv_geometry G>
 struct column_phases {
     static constexpr std::size_t stride = G.stride_w;
-    static constexpr std::size_t length = (G.width + stride - 1) / stride;  // values per phase row
-    static constexpr std::size_t size = G.height * stride * length;
-    static constexpr bool fits = size * 8 <= 65536;  // sized for double; float takes half
+    static constexpr std::size_t padded_height = G.height + 2 * G.pad_h, padded_width = G.width + 2 * G.pad_w;
+    static constexpr std::size_t length = (padded_width + stride - 1) / stride;  // values per phase row
+    static constexpr std::size_t size = padded_height * stride * length;
+    template <class T>
+    static constexpr bool fits = size * sizeof(T) <= 65536;  // a channel of T on the stack
 
-    // (p, q) for kernel column kj, as above.
-    static constexpr std::size_t phase(std::size_t kj) { return (kj + stride * G.pad_w - G.pad_w) % stride; }
-    static constexpr std::ptrdiff_t shift(std::size_t kj) {
-        return (static_cast<std::ptrdiff_t>(kj) - static_cast<std::ptrdiff_t>(G.pad_w) -
-                static_cast<std::ptrdiff_t>(phase(kj))) /
-               static_cast<std::ptrdiff_t>(stride);
+    // Where phase p of padded row hp begins.
+    static constexpr std::size_t at(std::size_t hp, std::size_t p) { return (hp * stride + p) * length; }
+    // Where image pixel (h, w) is.
+    static constexpr std::size_t pixel(std::size_t h, std::size_t w) {
+        return at(h + G.pad_h, (w + G.pad_w) % stride) + (w + G.pad_w) / stride;
     }
-    static constexpr std::size_t at(std::size_t h, std::size_t p) { return (h * stride + p) * length; }
-
-    // What kernel column kj reads: output columns `cols` (valid_columns), from phase
-    // `phase` at index ow + shift.
-    struct tap {
-        valid_range cols;
-        std::size_t phase;
-        std::ptrdiff_t shift;
-    };
-    static constexpr tap column(std::size_t kj) { return {valid_columns<G>[kj], phase(kj), shift(kj)}; }
+    // Where kernel row ki, column kj reads for kernel position (oh, 0).
+    static constexpr std::size_t tap(std::size_t oh, std::size_t ki, std::size_t kj) {
+        return at(oh * G.stride_h + ki, kj % stride) + kj / stride;
+    }
 };
 
 // Calls f(std::integral_constant<std::size_t, k>) for k = 0 .. N - 1, each k a constant.
@@ -119,31 +119,22 @@ void im2col_each(const T* image, T* columns, std::size_t ld, std::size_t first_r
 template <conv_geometry G, class T>
 void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first_channel, std::size_t last_channel) {
     using P = column_phases<G>;
-    constexpr std::size_t ow_count = G.out_w;
     T phases[P::size];
+    std::fill(phases, phases + P::size, T(0));  // the border; each channel writes the rest
     for (std::size_t c = first_channel; c < last_channel; ++c) {
         const T* plane = image + c * G.height * G.width;
         for (std::size_t h = 0; h < G.height; ++h)
-            for (std::size_t w = 0; w < G.width; ++w)
-                phases[P::at(h, w % P::stride) + w / P::stride] = plane[h * G.width + w];
+            for (std::size_t w = 0; w < G.width; ++w) phases[P::pixel(h, w)] = plane[h * G.width + w];
         T* channel = columns + (c - first_channel) * G.kernel_h * G.kernel_w * ld;
-        for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
-            const valid_range rows = valid_rows<G>[ki];
+        for (std::size_t ki = 0; ki < G.kernel_h; ++ki)
             for_each_constant<G.kernel_w>([&](auto kj) {
-                constexpr typename P::tap t = P::column(kj);
                 T* out = channel + (ki * G.kernel_w + kj) * ld;
-                std::fill(out, out + rows.first * ow_count, T(0));
-                for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
-                    T* line = out + oh * ow_count;
-                    const T* in = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
-                    for (std::size_t ow = 0; ow < t.cols.first; ++ow) line[ow] = T(0);
-                    for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
-                        line[ow] = in[static_cast<std::ptrdiff_t>(ow) + t.shift];
-                    for (std::size_t ow = t.cols.last; ow < ow_count; ++ow) line[ow] = T(0);
+                for (std::size_t oh = 0; oh < G.out_h; ++oh) {
+                    const T* in = phases + P::tap(oh, ki, kj);
+                    T* line = out + oh * G.out_w;
+                    for (std::size_t ow = 0; ow < G.out_w; ++ow) line[ow] = in[ow];
                 }
-                std::fill(out + rows.last * ow_count, out + G.out_h * ow_count, T(0));
             });
-        }
     }
 }
 
@@ -156,7 +147,7 @@ void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first
 template <conv_geometry G, class T>
 void im2col_rows(const T* image, T* columns, std::size_t ld, std::size_t first_row, std::size_t last_row) {
     constexpr std::size_t kernel = G.kernel_h * G.kernel_w;
-    if constexpr (column_phases<G>::fits) {
+    if constexpr (column_phases<G>::template fits<T>) {
         const std::size_t first_channel = (first_row + kernel - 1) / kernel, last_channel = last_row / kernel;
         if (first_channel < last_channel) {
             const std::size_t whole_first = first_channel * kernel, whole_last = last_channel * kernel;
@@ -178,33 +169,33 @@ void im2col(const T* image, T* columns, std::size_t ld) {
 // The adjoint of im2col: each pixel the sum of the column entries read from it, added to
 // 0 in the order of their rows (channel, kernel row, kernel column); entries that fell in
 // the padding are dropped. Through column phases where they fit (the sums are added in
-// the same order, so the values are the same).
+// the same order, so the values are the same). With a bias (G.channels values), each pixel
+// of channel c is that sum + bias[c], in the same pass.
 template <conv_geometry G, class T>
-void col2im(const T* columns, std::size_t ld, T* image) {
+void col2im(const T* columns, std::size_t ld, T* image, const T* bias = nullptr) {
     constexpr std::size_t ow_count = G.out_w;
-    if constexpr (column_phases<G>::fits) {
+    if constexpr (column_phases<G>::template fits<T>) {
         using P = column_phases<G>;
         T phases[P::size];
         for (std::size_t c = 0; c < G.channels; ++c) {
             std::fill(phases, phases + P::size, T(0));
             const T* channel = columns + c * G.kernel_h * G.kernel_w * ld;
-            for (std::size_t ki = 0; ki < G.kernel_h; ++ki) {
-                const valid_range rows = valid_rows<G>[ki];
+            for (std::size_t ki = 0; ki < G.kernel_h; ++ki)
                 for_each_constant<G.kernel_w>([&](auto kj) {
-                    constexpr typename P::tap t = P::column(kj);
                     const T* in = channel + (ki * G.kernel_w + kj) * ld;
-                    for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
-                        const T* line = in + oh * ow_count;
-                        T* out = phases + P::at(oh * G.stride_h + ki - G.pad_h, t.phase);
-                        for (std::size_t ow = t.cols.first; ow < t.cols.last; ++ow)
-                            out[static_cast<std::ptrdiff_t>(ow) + t.shift] += line[ow];
+                    for (std::size_t oh = 0; oh < G.out_h; ++oh) {
+                        const T* line = in + oh * G.out_w;
+                        T* out = phases + P::tap(oh, ki, kj);
+                        for (std::size_t ow = 0; ow < G.out_w; ++ow) out[ow] += line[ow];
                     }
                 });
-            }
             T* plane = image + c * G.height * G.width;
+            const T shift = bias == nullptr ? T(0) : bias[c];
             for (std::size_t h = 0; h < G.height; ++h)
-                for (std::size_t w = 0; w < G.width; ++w)
-                    plane[h * G.width + w] = phases[P::at(h, w % P::stride) + w / P::stride];
+                for (std::size_t w = 0; w < G.width; ++w) {
+                    const T sum = phases[P::pixel(h, w)];
+                    plane[h * G.width + w] = bias == nullptr ? sum : sum + shift;
+                }
         }
         return;
     }
@@ -224,53 +215,60 @@ void col2im(const T* columns, std::size_t ld, T* image) {
                 }
             }
         }
+        if (bias != nullptr)
+            for (std::size_t i = 0; i < G.height * G.width; ++i) plane[i] += bias[c];
     }
 }
 
-// Between a batch stored sample by sample, {batch, channels, positions} (NCHW rows), and
-// the same values channel by channel, {channels, batch * positions} (the layout of one
-// product over the whole batch).
-template <class T>
-void samples_to_channels(std::size_t batch, std::size_t channels, std::size_t positions, const T* samples,
-                         T* by_channel) {
+// Between a batch stored sample by sample, {batch, channels, Positions} (NCHW rows), and
+// the same values channel by channel, {channels, batch * Positions} (the layout of one
+// product over the whole batch). Positions is a template argument so that each plane's
+// copy is a loop of known length, not a library call per plane.
+template <std::size_t Positions, class T>
+void samples_to_channels(std::size_t batch, std::size_t channels, const T* samples, T* by_channel) {
     for (std::size_t b = 0; b < batch; ++b)
         for (std::size_t c = 0; c < channels; ++c) {
-            const T* from = samples + (b * channels + c) * positions;
-            std::copy(from, from + positions, by_channel + (c * batch + b) * positions);
+            const T* from = samples + (b * channels + c) * Positions;
+            T* to = by_channel + (c * batch + b) * Positions;
+            for (std::size_t i = 0; i < Positions; ++i) to[i] = from[i];
         }
 }
-template <class T>
-void channels_to_samples(std::size_t batch, std::size_t channels, std::size_t positions, const T* by_channel,
-                         T* samples) {
+// The other way; with a bias, out[b, c, :] = by_channel[c, b, :] + bias[c] (the same
+// additions as a copy followed by add_channel_bias, in one pass).
+template <std::size_t Positions, class T>
+void channels_to_samples(std::size_t batch, std::size_t channels, const T* by_channel, T* samples,
+                         const T* bias = nullptr) {
     for (std::size_t b = 0; b < batch; ++b)
         for (std::size_t c = 0; c < channels; ++c) {
-            const T* from = by_channel + (c * batch + b) * positions;
-            std::copy(from, from + positions, samples + (b * channels + c) * positions);
+            const T* from = by_channel + (c * batch + b) * Positions;
+            T* to = samples + (b * channels + c) * Positions;
+            if (bias == nullptr) {
+                for (std::size_t i = 0; i < Positions; ++i) to[i] = from[i];
+            } else {
+                const T value = bias[c];
+                for (std::size_t i = 0; i < Positions; ++i) to[i] = from[i] + value;
+            }
         }
 }
 
-// out[b, c, :] += bias[c] over a batch of NCHW rows of `channels` planes of `positions` values.
-template <class T>
-void add_channel_bias(std::size_t batch, std::size_t channels, std::size_t positions, const T* bias, T* out) {
+// out[b, c, :] += bias[c] over a batch of NCHW rows of `channels` planes of Positions values.
+template <std::size_t Positions, class T>
+void add_channel_bias(std::size_t batch, std::size_t channels, const T* bias, T* out) {
     for (std::size_t b = 0; b < batch; ++b)
         for (std::size_t c = 0; c < channels; ++c) {
-            T* plane = out + (b * channels + c) * positions;
+            T* plane = out + (b * channels + c) * Positions;
             const T value = bias[c];
-            for (std::size_t i = 0; i < positions; ++i) plane[i] += value;
+            for (std::size_t i = 0; i < Positions; ++i) plane[i] += value;
         }
 }
 
-// sums[c] += the sum of every value of channel c over a batch of NCHW rows (a bias's gradient).
-template <class T>
-void add_channel_sums(std::size_t batch, std::size_t channels, std::size_t positions, const T* values, T* sums) {
-    for (std::size_t c = 0; c < channels; ++c) {
-        T sum = T(0);
-        for (std::size_t b = 0; b < batch; ++b) {
-            const T* plane = values + (b * channels + c) * positions;
-            for (std::size_t i = 0; i < positions; ++i) sum += plane[i];
-        }
-        sums[c] += sum;
-    }
+// sums[c] += the sum of every value of channel c over a batch of NCHW rows (a bias's
+// gradient), summed in double in channel_sums' fixed order.
+template <std::size_t Positions, class T>
+void add_channel_sums(std::size_t batch, std::size_t channels, const T* values, T* sums) {
+    channel_sums<1, Positions>(
+        batch, channels, values, values, [](std::size_t, T v, T) { return std::array<double, 1>{static_cast<double>(v)}; },
+        [sums](std::size_t c, const std::array<double, 1>& sum) { sums[c] += static_cast<T>(sum[0]); });
 }
 
 }  // namespace xgan::detail

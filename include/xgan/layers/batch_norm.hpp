@@ -21,6 +21,7 @@
 #include <xgan/core/random.hpp>
 #include <xgan/core/shape.hpp>
 #include <xgan/core/tensor.hpp>
+#include <xgan/detail/channel_sums.hpp>
 
 namespace xgan {
 
@@ -127,11 +128,12 @@ public:
                 cache.inv_std[j] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[Width + j]) + epsilon));
             }
         }
+        // y = (x - mean) a + beta, a = gamma inv_std (BatchNorm2DLayer's arithmetic)
         const T* gamma = params.data();
         const T* beta = params.data() + Width;
         for (std::size_t r = 0; r < batch; ++r)
             for (std::size_t j = 0; j < Width; ++j)
-                y(r, j) = (x(r, j) - cache.mean[j]) * cache.inv_std[j] * gamma[j] + beta[j];
+                y(r, j) = (x(r, j) - cache.mean[j]) * (gamma[j] * cache.inv_std[j]) + beta[j];
     }
 
     // Its inference code for xgan::export_header: the running statistics as forward uses
@@ -146,7 +148,7 @@ public:
         const std::string scale = out.constant("inv_std", std::span<const T>(inv_std));
         const std::string gamma = out.constant("weight", params.first(Width));
         const std::string beta = out.constant("bias", params.subspan(Width, Width));
-        out.code(R"(for (std::size_t j = 0; j < $n; ++j) y[j] = (x[j] - $mean[j]) * $inv_std[j] * $gamma[j] + $beta[j];)",
+        out.code(R"(for (std::size_t j = 0; j < $n; ++j) y[j] = (x[j] - $mean[j]) * ($gamma[j] * $inv_std[j]) + $beta[j];)",
                  {{"n", Width}, {"plane", std::size_t{1}}, {"mean", mean}, {"inv_std", scale}, {"gamma", gamma}, {"beta", beta}});
     }
 
@@ -175,7 +177,7 @@ public:
     }
 
     // With batch statistics the mean and variance depend on every row:
-    // dx = gamma inv_std / N (N dy - sum(dy) - xhat sum(dy xhat)).
+    // dx = gamma inv_std / N (N dy - sum(dy) - xhat sum(dy xhat)), with xhat = (x - mean) inv_std.
     void backward_input(std::span<const T> params, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
                         matrix<T>& dx, const cache_type& cache) const {
         const std::size_t batch = x.shape()[0];
@@ -198,14 +200,16 @@ public:
             cache.sums[Width + j] = sum_dy_xhat;
         }
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        // Per feature, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
+        // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
+        // value in T (BatchNorm2DLayer's arithmetic).
         const double n = static_cast<double>(cache.batch);
         for (std::size_t j = 0; j < Width; ++j) {
             const double scale = static_cast<double>(gamma[j]) * cache.inv_std[j];
-            const double sum_dy = cache.sums[j], sum_dy_xhat = cache.sums[Width + j];
-            for (std::size_t r = 0; r < batch; ++r) {
-                const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
-                dx(r, j) = static_cast<T>(scale / n * (n * dy(r, j) - sum_dy - xhat * sum_dy_xhat));
-            }
+            const T mean = cache.mean[j], a = static_cast<T>(scale),
+                    b = static_cast<T>(-scale * cache.inv_std[j] * cache.sums[Width + j] / n),
+                    shift = static_cast<T>(-scale * cache.sums[j] / n);
+            for (std::size_t r = 0; r < batch; ++r) dx(r, j) = dy(r, j) * a + (x(r, j) - mean) * b + shift;
         }
     }
 
@@ -225,37 +229,6 @@ public:
         }
     }
 };
-
-namespace detail {
-// K sums over one channel of a batch of NCHW rows, in double: term(x[i], y[i]) returns K
-// terms for the values at the same place i of x and y (each `rows` rows of `row_size`
-// values, the channel's Plane values starting at x and y). Each sum is kept as 8 partial
-// sums (lane i mod 8 of each plane) added together in a fixed order at the end: one chain
-// of dependent double additions would run at a fraction of the core's speed, 8 independent
-// ones vectorise, and the order of the additions is fixed, so the result is too.
-template <std::size_t K, std::size_t Plane, class T, class Term>
-std::array<double, K> channel_sums(std::size_t rows, std::size_t row_size, const T* x, const T* y, Term term) {
-    constexpr std::size_t lanes = 8, whole = Plane / lanes * lanes;
-    std::array<std::array<double, lanes>, K> partial{};
-    for (std::size_t r = 0; r < rows; ++r) {
-        const T* a = x + r * row_size;
-        const T* b = y + r * row_size;
-        for (std::size_t i = 0; i < whole; i += lanes)
-            for (std::size_t lane = 0; lane < lanes; ++lane) {
-                const std::array<double, K> t = term(a[i + lane], b[i + lane]);
-                for (std::size_t k = 0; k < K; ++k) partial[k][lane] += t[k];
-            }
-        for (std::size_t lane = 0; lane < Plane - whole; ++lane) {
-            const std::array<double, K> t = term(a[whole + lane], b[whole + lane]);
-            for (std::size_t k = 0; k < K; ++k) partial[k][lane] += t[k];
-        }
-    }
-    std::array<double, K> sums{};
-    for (std::size_t k = 0; k < K; ++k)
-        for (std::size_t lane = 0; lane < lanes; ++lane) sums[k] += partial[k][lane];
-    return sums;
-}
-}  // namespace detail
 
 // BatchNorm over the channels of an image shape In (PyTorch's nn.BatchNorm2d): each
 // channel's mean and variance are taken over the batch, the rows and the columns, so a
@@ -300,6 +273,8 @@ public:
         bool batch_statistics = false;  // training mode: normalised with the batch's own
         // per channel: the mean and m2 in forward, the sums of dy and dy xhat in backward
         mutable std::vector<double> sums = std::vector<double>(2 * channels);
+        // per channel, backward_input's dx = dy a + (x - mean) b + shift: a, then b, then shift
+        mutable std::vector<T> coefficients = std::vector<T>(3 * channels);
         mutable typename Reducer::template workspace<channels> reducer{};
     };
 
@@ -321,17 +296,17 @@ public:
         if (cache.batch_statistics) {
             const std::span<double> means(cache.sums.data(), channels), m2(cache.sums.data() + channels, channels);
             const double n = static_cast<double>(cache.count);
-            for (std::size_t c = 0; c < channels; ++c) {
-                const T* first = x.data() + c * plane;
-                const double mean = detail::channel_sums<1, plane>(batch, input_size, first, first, [](T v, T) {
-                    return std::array<double, 1>{static_cast<double>(v)};
-                })[0] / n;
-                means[c] = mean;
-                m2[c] = detail::channel_sums<1, plane>(batch, input_size, first, first, [mean](T v, T) {
-                    const double d = static_cast<double>(v) - mean;
+            detail::channel_sums<1, plane>(
+                batch, channels, x.data(), x.data(),
+                [](std::size_t, T v, T) { return std::array<double, 1>{static_cast<double>(v)}; },
+                [&](std::size_t c, const std::array<double, 1>& sum) { means[c] = sum[0] / n; });
+            detail::channel_sums<1, plane>(
+                batch, channels, x.data(), x.data(),
+                [&](std::size_t c, T v, T) {
+                    const double d = static_cast<double>(v) - means[c];
                     return std::array<double, 1>{d * d};
-                })[0];
-            }
+                },
+                [&](std::size_t c, const std::array<double, 1>& sum) { m2[c] = sum[0]; });
             double count = n;
             Reducer::combine_statistics(cache.reducer, count, means, m2);
             if (count < 2)
@@ -353,16 +328,17 @@ public:
                     static_cast<T>(1.0 / std::sqrt(static_cast<double>(buffers[channels + c]) + epsilon));
             }
         }
+        // y = (x - mean) a + beta per channel, a = gamma inv_std (x - mean first: a large mean
+        // cancels there, exactly, and not in the product)
         const T* gamma = params.data();
         const T* beta = params.data() + channels;
-        for (std::size_t c = 0; c < channels; ++c) {
-            const T mean = cache.mean[c], inv_std = cache.inv_std[c], scale = gamma[c], shift = beta[c];
-            for (std::size_t r = 0; r < batch; ++r) {
+        for (std::size_t r = 0; r < batch; ++r)  // row by row: memory streams
+            for (std::size_t c = 0; c < channels; ++c) {
+                const T mean = cache.mean[c], a = gamma[c] * cache.inv_std[c], shift = beta[c];
                 const T* in = x.data() + r * input_size + c * plane;
                 T* out = y.data() + r * input_size + c * plane;
-                for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * inv_std * scale + shift;
+                for (std::size_t i = 0; i < plane; ++i) out[i] = (in[i] - mean) * a + shift;
             }
-        }
     }
 
     // Its inference code for xgan::export_header: the running statistics as forward uses
@@ -379,7 +355,7 @@ public:
         const std::string beta = out.constant("bias", params.subspan(channels, channels));
         out.code(R"(for (std::size_t c = 0; c < $n; ++c)
     for (std::size_t i = c * $plane; i < (c + 1) * $plane; ++i)
-        y[i] = (x[i] - $mean[c]) * $inv_std[c] * $gamma[c] + $beta[c];)",
+        y[i] = (x[i] - $mean[c]) * ($gamma[c] * $inv_std[c]) + $beta[c];)",
                  {{"n", channels}, {"plane", plane}, {"mean", mean}, {"inv_std", scale}, {"gamma", gamma}, {"beta", beta}});
     }
 
@@ -430,50 +406,58 @@ public:
             }
             return;
         }
-        for (std::size_t c = 0; c < channels; ++c) {
-            const auto [sum_dy, sum_dy_xhat] = gradient_sums(x, dy, c, cache);
-            cache.sums[c] = sum_dy;
-            cache.sums[channels + c] = sum_dy_xhat;
-        }
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            cache.sums[c] = sums[0];
+            cache.sums[channels + c] = sums[1];
+        });
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        // Per channel, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
+        // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
+        // value in T.
         const double n = static_cast<double>(cache.count);
+        T* a = cache.coefficients.data();
+        T* b = a + channels;
+        T* shift = b + channels;
         for (std::size_t c = 0; c < channels; ++c) {
             const double scale = static_cast<double>(gamma[c]) * cache.inv_std[c];
-            const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-            const double sum_dy = cache.sums[c], sum_dy_xhat = cache.sums[channels + c];
-            for (std::size_t r = 0; r < batch; ++r) {
+            a[c] = static_cast<T>(scale);
+            b[c] = static_cast<T>(-scale * cache.inv_std[c] * cache.sums[channels + c] / n);
+            shift[c] = static_cast<T>(-scale * cache.sums[c] / n);
+        }
+        for (std::size_t r = 0; r < batch; ++r)  // row by row: memory streams
+            for (std::size_t c = 0; c < channels; ++c) {
+                const T mean = cache.mean[c], ac = a[c], bc = b[c], sc = shift[c];
                 const T* in = x.data() + r * input_size + c * plane;
                 const T* g = dy.data() + r * input_size + c * plane;
                 T* d = dx.data() + r * input_size + c * plane;
-                for (std::size_t i = 0; i < plane; ++i) {
-                    const double xhat = (static_cast<double>(in[i]) - mean) * inv_std;
-                    d[i] = static_cast<T>(scale / n * (n * g[i] - sum_dy - xhat * sum_dy_xhat));
-                }
+                for (std::size_t i = 0; i < plane; ++i) d[i] = g[i] * ac + (in[i] - mean) * bc + sc;
             }
-        }
     }
 
     // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
     void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
                              std::span<T> grad, const cache_type& cache) const {
-        for (std::size_t c = 0; c < channels; ++c) {
-            const auto [dbeta, dgamma] = gradient_sums(x, dy, c, cache);
-            grad[c] += static_cast<T>(dgamma);
-            grad[channels + c] += static_cast<T>(dbeta);
-        }
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            grad[c] += static_cast<T>(sums[1]);
+            grad[channels + c] += static_cast<T>(sums[0]);
+        });
     }
 
 private:
-    // Channel c's sum(dy) and sum(dy xhat) over the batch, rows and columns.
-    static std::array<double, 2> gradient_sums(const matrix<T>& x, const matrix<T>& dy, std::size_t c,
-                                               const cache_type& cache) {
-        const double mean = cache.mean[c], inv_std = cache.inv_std[c];
-        return detail::channel_sums<2, plane>(x.shape()[0], input_size, x.data() + c * plane, dy.data() + c * plane,
-                                       [mean, inv_std](T v, T g) {
-                                           const double xhat = (static_cast<double>(v) - mean) * inv_std;
-                                           return std::array<double, 2>{static_cast<double>(g),
-                                                                        static_cast<double>(g) * xhat};
-                                       });
+    // Each channel's sum(dy) and sum(dy xhat) over the batch, rows and columns, passed to
+    // done(c, {sum(dy), sum(dy xhat)}).
+    template <class Done>
+    static void gradient_sums(const matrix<T>& x, const matrix<T>& dy, const cache_type& cache, Done done) {
+        const T* mean = cache.mean.data();
+        const T* inv_std = cache.inv_std.data();
+        detail::channel_sums<2, plane>(
+            x.shape()[0], channels, x.data(), dy.data(),
+            [mean, inv_std](std::size_t c, T v, T g) {
+                const double xhat = (static_cast<double>(v) - static_cast<double>(mean[c])) *
+                                    static_cast<double>(inv_std[c]);
+                return std::array<double, 2>{static_cast<double>(g), static_cast<double>(g) * xhat};
+            },
+            done);
     }
 };
 

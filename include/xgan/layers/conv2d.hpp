@@ -156,7 +156,7 @@ public:
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
         weight_gradient(x, dy, grad.data(), cache);
-        detail::add_channel_sums(dy.shape()[0], OutC, geometry.positions(), dy.data(), grad.data() + weight_count);
+        detail::add_channel_sums<geometry.positions()>(dy.shape()[0], OutC, dy.data(), grad.data() + weight_count);
     }
 
     // The second-order pass (docs/design/layer-concept.md): the layer is linear in x, so
@@ -196,12 +196,12 @@ private:
             T* out = y.data() + start * output_size;
             if (n == 1) {  // {OutC, positions} is the sample's NCHW row
                 detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), out, ld);
-            } else {
+                if (bias != nullptr) detail::add_channel_bias<positions>(1, OutC, bias, out);
+            } else {  // back to NCHW, the bias added on the way
                 T* product = cache.scratch.by_channel[share].data();
                 detail::gemm<T>(false, false, OutC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, OutC, positions, product, out);
+                detail::channels_to_samples<positions>(n, OutC, product, out, bias);
             }
-            if (bias != nullptr) detail::add_channel_bias(n, OutC, positions, bias, out);
         });
     }
 
@@ -232,7 +232,7 @@ private:
 
     // Samples [start, start + n) of dy as {OutC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& dy, std::size_t start, std::size_t n, std::vector<T>& scratch) {
-        return detail::group_by_channel(dy.data(), start, n, OutC, geometry.positions(), scratch);
+        return detail::group_by_channel<geometry.positions()>(dy.data(), start, n, OutC, scratch);
     }
 };
 

@@ -147,7 +147,7 @@ for (std::size_t o = 0; o < $OutC; ++o)
             } else {
                 T* product = cache.scratch.by_channel[share].data();
                 detail::gemm<T>(false, false, InC, ld, rows, T(1), weight, rows, columns, ld, T(0), product, ld);
-                detail::channels_to_samples(n, InC, positions, product, out);
+                detail::channels_to_samples<positions>(n, InC, product, out);
             }
         });
     }
@@ -156,7 +156,7 @@ for (std::size_t o = 0; o < $OutC; ++o)
     void accumulate_gradient(std::span<const T> /*params*/, const matrix<T>& x, const matrix<T>& /*y*/,
                              const matrix<T>& dy, std::span<T> grad, const cache_type& cache) const {
         weight_gradient(x, dy, grad.data(), cache);
-        detail::add_channel_sums(dy.shape()[0], OutC, out_height * out_width, dy.data(), grad.data() + weight_count);
+        detail::add_channel_sums<out_height * out_width>(dy.shape()[0], OutC, dy.data(), grad.data() + weight_count);
     }
 
     // The second-order pass (docs/design/layer-concept.md): the layer is linear in x, so
@@ -194,9 +194,8 @@ private:
             const T* input = by_channel(x, start, n, cache.scratch.by_channel[share]);
             detail::gemm<T>(true, false, rows, ld, InC, T(1), weight, rows, input, ld, T(0), columns, ld);
             T* out = y.data() + start * output_size;
-            for (std::size_t b = 0; b < n; ++b)
-                detail::col2im<g>(columns + b * positions, ld, out + b * output_size);
-            if (bias != nullptr) detail::add_channel_bias(n, OutC, out_height * out_width, bias, out);
+            for (std::size_t b = 0; b < n; ++b)  // the bias added on the way
+                detail::col2im<g>(columns + b * positions, ld, out + b * output_size, bias);
         });
     }
 
@@ -224,7 +223,7 @@ private:
 
     // Samples [start, start + n) of x as {InC, n positions}: the sample itself for n = 1.
     static const T* by_channel(const matrix<T>& x, std::size_t start, std::size_t n, std::vector<T>& scratch) {
-        return detail::group_by_channel(x.data(), start, n, InC, geometry.positions(), scratch);
+        return detail::group_by_channel<geometry.positions()>(x.data(), start, n, InC, scratch);
     }
 
     // Rows [first_row, last_row) of the im2col of samples [start, start + n) of dy, side by
