@@ -6519,8 +6519,8 @@ inline constexpr auto valid_columns = [] {
 // kernel column reads a run of out_w consecutive values from every row, with no edge cases
 // (what falls in the padding reads, or in col2im collects, the zeros of the border). So
 // im2col copies runs and col2im adds runs of known length instead of striding through
-// every stride_w-th value. Used where a channel's phases fit in 64 KB of stack (or less
-// for wider types); other geometries take the element-by-element loops.
+// every stride_w-th value. Used where a channel's phases fit in 64 KB of stack; other
+// geometries take the element-by-element loops.
 template <conv_geometry G>
 struct column_phases {
     static constexpr std::size_t stride = G.stride_w;
