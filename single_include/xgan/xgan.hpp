@@ -6542,11 +6542,178 @@ struct column_phases {
     }
 };
 
+// One axis of a geometry split by phase (index mod Stride) of the padded input: padded
+// index q Stride + a is index q of phase a. Kernel tap k reads, for output 0, phase
+// k mod Stride at index k / Stride, and for output o that index + o.
+template <std::size_t Extent, std::size_t Stride, std::size_t Pad>
+struct phase_axis {
+    // Phase a's first index inside the image (not in the padding), and how many are inside.
+    static constexpr std::size_t first(std::size_t a) { return Pad > a ? (Pad - a + Stride - 1) / Stride : 0; }
+    static constexpr std::size_t count(std::size_t a) {
+        const std::size_t end = Extent + Pad > a ? (Extent + Pad - a + Stride - 1) / Stride : 0;
+        return end > first(a) ? end - first(a) : 0;
+    }
+    // The image index of phase a's i-th index inside the image.
+    static constexpr std::size_t pixel(std::size_t a, std::size_t i) { return (first(a) + i) * Stride + a - Pad; }
+    // Where tap k's output 0 lies relative to its phase's first index inside the image.
+    static constexpr std::ptrdiff_t shift(std::size_t k) {
+        return static_cast<std::ptrdiff_t>(k / Stride) - static_cast<std::ptrdiff_t>(first(k % Stride));
+    }
+};
+
+// One channel's pixels split by row and column phase into stride_h x stride_w planes,
+// each holding only the pixels inside the image, in rows of out_w values: plane (a, b) row
+// i, column m is the pixel of row phase a's i-th and column phase b's m-th index inside the
+// image. Kernel tap (ki, kj) then reads (im2col) or collects (col2im) its whole block of
+// out_h x out_w entries as one run of consecutive values of plane (ki mod stride_h,
+// kj mod stride_w), shifted by (row_shift, column_shift): a row of the block that lies
+// outside the plane is padding and is skipped, and an entry whose column falls off a
+// plane row would land on the next or previous row, so it is set to 0 in the columns
+// (it is padding too) before a run is added, or after a run is copied. Applies where each
+// column phase has at most out_w pixels inside the image (stride-2 kernels of 4 with
+// padding 1, "same" convolutions of stride 1); the other geometries take column_phases.
+template <conv_geometry G>
+struct phase_planes {
+    using rows = phase_axis<G.height, G.stride_h, G.pad_h>;
+    using columns = phase_axis<G.width, G.stride_w, G.pad_w>;
+    static constexpr std::size_t width = G.out_w;  // values per plane row
+    static constexpr bool applies = [] {
+        for (std::size_t b = 0; b < G.stride_w; ++b)
+            if (columns::count(b) > width) return false;
+        return true;
+    }();
+    // Room before the first plane and after the last for runs shifted off their ends.
+    static constexpr std::size_t margin = [] {
+        std::size_t m = 0;
+        for (std::size_t kj = 0; kj < G.kernel_w; ++kj) {
+            const std::ptrdiff_t s = columns::shift(kj);
+            m = std::max(m, static_cast<std::size_t>(s < 0 ? -s : s));
+        }
+        return m;
+    }();
+    static constexpr std::size_t size = 2 * margin + G.height * G.stride_w * width;
+    template <class T>
+    static constexpr bool fits = applies && size * sizeof(T) <= 65536;  // a channel of T on the stack
+
+    // Where plane (a, b) begins: the planes of row phase a are rows::count(a) rows each.
+    static constexpr std::size_t plane(std::size_t a, std::size_t b) {
+        std::size_t before = 0;
+        for (std::size_t p = 0; p < a; ++p) before += rows::count(p);
+        return margin + (before * G.stride_w + b * rows::count(a)) * width;
+    }
+
+    // Tap (ki, kj)'s block: its output rows [first_row, last_row) lie inside the plane, from
+    // plane offset `start` on; its columns [0, low) and [high, out_w) fall off a plane row.
+    struct tap_run {
+        std::size_t first_row, last_row;
+        std::ptrdiff_t start;
+        std::size_t low, high;
+    };
+    static constexpr tap_run tap(std::size_t ki, std::size_t kj) {
+        const std::ptrdiff_t dr = rows::shift(ki), dc = columns::shift(kj);
+        const auto clamp = [](std::ptrdiff_t v, std::ptrdiff_t lo, std::ptrdiff_t hi) {
+            return static_cast<std::size_t>(std::min(std::max(v, lo), hi));
+        };
+        const std::ptrdiff_t out_h = static_cast<std::ptrdiff_t>(G.out_h), w = static_cast<std::ptrdiff_t>(width);
+        const std::size_t first = clamp(-dr, 0, out_h);
+        const std::size_t last = clamp(static_cast<std::ptrdiff_t>(rows::count(ki % G.stride_h)) - dr,
+                                       static_cast<std::ptrdiff_t>(first), out_h);
+        const std::ptrdiff_t start = first == last  // an empty run: anywhere inside
+                                         ? static_cast<std::ptrdiff_t>(margin)
+                                         : static_cast<std::ptrdiff_t>(plane(ki % G.stride_h, kj % G.stride_w)) +
+                                               (static_cast<std::ptrdiff_t>(first) + dr) * w + dc;
+        return {first, last, start, clamp(-dc, 0, w), clamp(w - dc, 0, w)};
+    }
+};
+
 // Calls f(std::integral_constant<std::size_t, k>) for k = 0 .. N - 1, each k a constant.
 template <std::size_t N, class F>
 constexpr void for_each_constant(F&& f) {
     [&]<std::size_t... K>(std::index_sequence<K...>) { (f(std::integral_constant<std::size_t, K>{}), ...); }(
         std::make_index_sequence<N>{});
+}
+
+// Calls f(tap(ki, kj), ki, kj) for each kernel tap in row order (ki, then kj), the tap's
+// run and both indices as constants.
+template <conv_geometry G, class F>
+constexpr void for_each_tap(F&& f) {
+    using P = phase_planes<G>;
+    for_each_constant<G.kernel_h>([&](auto ki) {
+        for_each_constant<G.kernel_w>([&](auto kj) {
+            constexpr typename P::tap_run run = P::tap(ki, kj);
+            f(std::integral_constant<typename P::tap_run, run>{}, ki, kj);
+        });
+    });
+}
+
+// im2col_rows on whole channels [first_channel, last_channel), through phase planes.
+template <conv_geometry G, class T>
+void im2col_planes(const T* image, T* columns, std::size_t ld, std::size_t first_channel, std::size_t last_channel) {
+    using P = phase_planes<G>;
+    constexpr std::size_t width = P::width, positions = G.positions();
+    T planes[P::size];
+    std::fill(planes, planes + P::size, T(0));  // each channel writes the pixels; the rest stays 0
+    for (std::size_t c = first_channel; c < last_channel; ++c) {
+        const T* image_plane = image + c * G.height * G.width;
+        for_each_constant<G.stride_h>([&](auto a) {
+            for (std::size_t i = 0; i < P::rows::count(a); ++i) {
+                const T* from = image_plane + P::rows::pixel(a, i) * G.width;
+                for_each_constant<G.stride_w>([&](auto b) {
+                    T* to = planes + P::plane(a, b) + i * width;
+                    for (std::size_t m = 0; m < P::columns::count(b); ++m) to[m] = from[P::columns::pixel(b, m)];
+                });
+            }
+        });
+        T* channel = columns + (c - first_channel) * G.kernel_h * G.kernel_w * ld;
+        for_each_tap<G>([&](auto tap, auto ki, auto kj) {
+            constexpr typename P::tap_run run = decltype(tap)::value;
+            T* out = channel + (ki * G.kernel_w + kj) * ld;
+            const T* in = planes + run.start;
+            constexpr std::size_t from = run.first_row * width, to = run.last_row * width;
+            std::fill(out, out + from, T(0));
+            for (std::size_t i = 0; i < to - from; ++i) out[from + i] = in[i];
+            std::fill(out + to, out + positions, T(0));
+            for (std::size_t oh = run.first_row; oh < run.last_row; ++oh) {
+                for (std::size_t ow = 0; ow < run.low; ++ow) out[oh * width + ow] = T(0);
+                for (std::size_t ow = run.high; ow < width; ++ow) out[oh * width + ow] = T(0);
+            }
+        });
+    }
+}
+
+// col2im through phase planes; sets the entries of `columns` that fall in the padding to 0.
+template <conv_geometry G, class T>
+void col2im_planes(T* columns, std::size_t ld, T* image, const T* bias) {
+    using P = phase_planes<G>;
+    constexpr std::size_t width = P::width;
+    T planes[P::size];
+    for (std::size_t c = 0; c < G.channels; ++c) {
+        std::fill(planes, planes + P::size, T(0));
+        T* channel = columns + c * G.kernel_h * G.kernel_w * ld;
+        for_each_tap<G>([&](auto tap, auto ki, auto kj) {
+            constexpr typename P::tap_run run = decltype(tap)::value;
+            T* in = channel + (ki * G.kernel_w + kj) * ld;
+            for (std::size_t oh = run.first_row; oh < run.last_row; ++oh) {
+                for (std::size_t ow = 0; ow < run.low; ++ow) in[oh * width + ow] = T(0);
+                for (std::size_t ow = run.high; ow < width; ++ow) in[oh * width + ow] = T(0);
+            }
+            T* out = planes + run.start;
+            constexpr std::size_t from = run.first_row * width, to = run.last_row * width;
+            for (std::size_t i = 0; i < to - from; ++i) out[i] += in[from + i];
+        });
+        T* image_plane = image + c * G.height * G.width;
+        const T shift = bias == nullptr ? T(0) : bias[c];
+        for_each_constant<G.stride_h>([&](auto a) {
+            for (std::size_t i = 0; i < P::rows::count(a); ++i) {
+                T* to = image_plane + P::rows::pixel(a, i) * G.width;
+                for_each_constant<G.stride_w>([&](auto b) {
+                    const T* from = planes + P::plane(a, b) + i * width;
+                    for (std::size_t m = 0; m < P::columns::count(b); ++m)
+                        to[P::columns::pixel(b, m)] = bias == nullptr ? from[m] : from[m] + shift;
+                });
+            }
+        });
+    }
 }
 
 // im2col_rows (below) on rows [first_row, last_row) of the element-by-element form.
@@ -6602,12 +6769,16 @@ void im2col_phased(const T* image, T* columns, std::size_t ld, std::size_t first
 template <conv_geometry G, class T>
 void im2col_rows(const T* image, T* columns, std::size_t ld, std::size_t first_row, std::size_t last_row) {
     constexpr std::size_t kernel = G.kernel_h * G.kernel_w;
-    if constexpr (column_phases<G>::template fits<T>) {
+    if constexpr (phase_planes<G>::template fits<T> || column_phases<G>::template fits<T>) {
         const std::size_t first_channel = (first_row + kernel - 1) / kernel, last_channel = last_row / kernel;
         if (first_channel < last_channel) {
             const std::size_t whole_first = first_channel * kernel, whole_last = last_channel * kernel;
             im2col_each<G>(image, columns, ld, first_row, whole_first);
-            im2col_phased<G>(image, columns + (whole_first - first_row) * ld, ld, first_channel, last_channel);
+            T* whole = columns + (whole_first - first_row) * ld;
+            if constexpr (phase_planes<G>::template fits<T>)
+                im2col_planes<G>(image, whole, ld, first_channel, last_channel);
+            else
+                im2col_phased<G>(image, whole, ld, first_channel, last_channel);
             im2col_each<G>(image, columns + (whole_last - first_row) * ld, ld, whole_last, last_row);
             return;
         }
@@ -6623,13 +6794,17 @@ void im2col(const T* image, T* columns, std::size_t ld) {
 
 // The adjoint of im2col: each pixel the sum of the column entries read from it, added to
 // 0 in the order of their rows (channel, kernel row, kernel column); entries that fell in
-// the padding are dropped. Through column phases where they fit (the sums are added in
-// the same order, so the values are the same). With a bias (G.channels values), each pixel
-// of channel c is that sum + bias[c], in the same pass.
+// the padding are dropped. Through phase planes or column phases where they fit (the sums
+// are added in the same order, so the values are the same; phase planes set entries that
+// fell in the padding to 0, so `columns` is scratch). With a bias (G.channels values), each
+// pixel of channel c is that sum + bias[c], in the same pass.
 template <conv_geometry G, class T>
-void col2im(const T* columns, std::size_t ld, T* image, const T* bias = nullptr) {
+void col2im(T* columns, std::size_t ld, T* image, const T* bias = nullptr) {
     constexpr std::size_t ow_count = G.out_w;
-    if constexpr (column_phases<G>::template fits<T>) {
+    if constexpr (phase_planes<G>::template fits<T>) {
+        col2im_planes<G>(columns, ld, image, bias);
+        return;
+    } else if constexpr (column_phases<G>::template fits<T>) {
         using P = column_phases<G>;
         T phases[P::size];
         for (std::size_t c = 0; c < G.channels; ++c) {

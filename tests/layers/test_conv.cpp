@@ -227,8 +227,8 @@ TEST_CASE("Convolutions equal a direct evaluation of PyTorch's definitions", "[l
 }
 
 // im2col (whole and in a range of rows) and col2im (with and without a bias) against
-// their definitions, exactly: the column-phase forms (detail/im2col.hpp) must give the
-// element-by-element values, and col2im add each pixel's entries in row order.
+// their definitions, exactly: the phase-plane and column-phase forms (detail/im2col.hpp)
+// must give the element-by-element values, and col2im add each pixel's entries in row order.
 template <detail::conv_geometry G>
 void check_im2col(std::uint64_t seed) {
     CAPTURE(G.channels, G.height, G.width, G.kernel_h, G.kernel_w, G.stride_h, G.stride_w, G.pad_h, G.pad_w);
@@ -255,7 +255,8 @@ void check_im2col(std::uint64_t seed) {
         }
     CHECK(wrong == 0);
 
-    const matrix<double> entries = random_matrix(rows, ld, seed + 1), bias = random_matrix(1, G.channels, seed + 2);
+    matrix<double> entries = random_matrix(rows, ld, seed + 1);  // col2im may zero the padding's entries
+    const matrix<double> bias = random_matrix(1, G.channels, seed + 2);
     std::vector<double> expected(G.image_size(), 0.0), plain(G.image_size()), biased(G.image_size());
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t p = 0; p < positions; ++p) {
@@ -273,16 +274,38 @@ void check_im2col(std::uint64_t seed) {
     CHECK(wrong == 0);
 }
 
-TEST_CASE("im2col and col2im equal their definitions exactly, with and without column phases", "[layers][conv]") {
+// Which form im2col_rows and col2im take for a geometry of doubles.
+template <detail::conv_geometry G>
+constexpr bool through_planes = detail::phase_planes<G>::template fits<double>;
+template <detail::conv_geometry G>
+constexpr bool through_phases = !through_planes<G> && detail::column_phases<G>::template fits<double>;
+
+TEST_CASE("im2col and col2im equal their definitions exactly, through phase planes, column phases and element "
+          "by element",
+          "[layers][conv]") {
     using detail::conv_geometry;
-    check_im2col<conv_geometry{64, 14, 14, 4, 4, 2, 2, 1, 1, 7, 7}>(1);  // DCGAN's 64 -> 128 convolution
-    check_im2col<conv_geometry{3, 9, 11, 3, 5, 1, 2, 0, 1, 7, 5}>(2);
-    check_im2col<conv_geometry{2, 10, 13, 3, 3, 3, 3, 2, 2, 4, 5}>(3);
-    check_im2col<conv_geometry{2, 5, 7, 2, 3, 2, 3, 0, 2, 2, 3}>(4);
-    check_im2col<conv_geometry{3, 15, 15, 4, 4, 2, 2, 1, 1, 7, 7}>(5);  // a transposed convolution's output padding
-    check_im2col<conv_geometry{2, 6, 6, 1, 1, 1, 1, 0, 0, 6, 6}>(6);
-    static_assert(!detail::column_phases<conv_geometry{1, 100, 100, 3, 3, 2, 2, 1, 1, 50, 50}>::fits<double>);
-    check_im2col<conv_geometry{1, 100, 100, 3, 3, 2, 2, 1, 1, 50, 50}>(7);  // too large: element by element
+    constexpr conv_geometry dcgan{64, 14, 14, 4, 4, 2, 2, 1, 1, 7, 7};  // DCGAN's 64 -> 128 convolution
+    constexpr conv_geometry same{3, 9, 8, 3, 3, 1, 1, 1, 1, 9, 8};      // stride 1, "same" padding
+    constexpr conv_geometry wide{2, 10, 13, 3, 3, 3, 3, 2, 2, 4, 5};
+    constexpr conv_geometry uneven{2, 5, 7, 2, 3, 2, 3, 0, 2, 2, 3};
+    constexpr conv_geometry one{2, 6, 6, 1, 1, 1, 1, 0, 0, 6, 6};
+    constexpr conv_geometry rect{3, 9, 11, 3, 5, 1, 2, 0, 1, 7, 5};
+    constexpr conv_geometry output_padding{3, 15, 15, 4, 4, 2, 2, 1, 1, 7, 7};  // a transposed convolution's
+    constexpr conv_geometry valid{2, 8, 9, 3, 3, 1, 1, 0, 0, 6, 7};
+    constexpr conv_geometry large{1, 100, 100, 3, 3, 2, 2, 1, 1, 50, 50};
+    static_assert(through_planes<dcgan> && through_planes<same> && through_planes<wide> && through_planes<uneven> &&
+                  through_planes<one>);
+    static_assert(through_phases<rect> && through_phases<output_padding> && through_phases<valid>);
+    static_assert(!through_planes<large> && !through_phases<large>);
+    check_im2col<dcgan>(1);
+    check_im2col<same>(2);
+    check_im2col<wide>(3);
+    check_im2col<uneven>(4);
+    check_im2col<one>(5);
+    check_im2col<rect>(6);
+    check_im2col<output_padding>(7);
+    check_im2col<valid>(8);
+    check_im2col<large>(9);  // too large for either: element by element
 }
 
 TEST_CASE("ConvTranspose2D is the adjoint of Conv2D", "[layers][conv]") {
