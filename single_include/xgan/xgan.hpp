@@ -1645,6 +1645,18 @@ template <class L>
 concept mask_drawing_layer = stateful_layer<L> && requires(const L& layer, typename L::cache_type& cache, Rng& rng,
                                                            std::size_t n) { layer.draw_masks(cache, n, n, n, rng); };
 
+// A stateful layer whose two backward passes share work and that runs them as one call:
+// backward_with_gradient(params, x, y, dy, dx, grad, cache) writes dx exactly as
+// backward_input and adds to grad exactly what accumulate_gradient adds
+// (docs/design/layer-concept.md). BatchNorm: both passes need the same sums over dy.
+template <class L>
+concept combined_backward_layer =
+    stateful_layer<L> && requires(const L& layer, std::span<const typename L::value_type> params,
+                                  const matrix<typename L::value_type>& m, matrix<typename L::value_type>& dx,
+                                  std::span<typename L::value_type> grad, const typename L::cache_type& cache) {
+        layer.backward_with_gradient(params, m, m, m, dx, grad, cache);
+    };
+
 namespace detail {
 
 template <class S, class In, class T>
@@ -2712,6 +2724,17 @@ public:
                     layer_backward_input_alone<I>(workspace);
                 }
                 return;
+            }
+            if constexpr (layer_type<I>::parameter_count > 0 && combined_backward_layer<layer_type<I>> &&
+                          role == detail::backward_role::alone) {
+                if (I > 0 || input_gradient) {  // both passes in the layer's one call
+                    const std::span<T> grad = gradient.subspan(offsets[I], layer_type<I>::parameter_count);
+                    if (mode == GradientMode::overwrite) std::fill(grad.begin(), grad.end(), T(0));
+                    std::get<I>(layers_).backward_with_gradient(
+                        parameters_of<I>(), workspace.values[I], workspace.values[I + 1], workspace.gradients[I + 1],
+                        workspace.gradients[I], grad, std::get<I>(workspace.caches));
+                    return;
+                }
             }
             if constexpr (layer_type<I>::parameter_count > 0)
                 layer_parameter_gradient<I>(workspace, gradient.subspan(offsets[I], layer_type<I>::parameter_count),
@@ -6030,6 +6053,36 @@ public:
             }
             return;
         }
+        gradient_sums(x, dy, cache);
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+    // dgamma += sum(dy xhat), dbeta += sum(dy)
+    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                             std::span<T> grad, const cache_type& cache) const {
+        gradient_sums(x, dy, cache);
+        add_gradient_sums(grad, cache);
+    }
+
+    // Both backward passes in one call (Sequential::backward's choice where it needs both):
+    // the same values as accumulate_gradient and backward_input, the sums over the batch
+    // that both take computed once.
+    void backward_with_gradient(std::span<const T> params, const matrix<T>& x, const matrix<T>& y,
+                                const matrix<T>& dy, matrix<T>& dx, std::span<T> grad, const cache_type& cache) const {
+        if (!cache.batch_statistics) {
+            accumulate_gradient(params, x, y, dy, grad, cache);
+            backward_input(params, x, y, dy, dx, cache);
+            return;
+        }
+        gradient_sums(x, dy, cache);
+        add_gradient_sums(grad, cache);
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+private:
+    // cache.sums: each feature's sum(dy), then each feature's sum(dy xhat), over this batch.
+    static void gradient_sums(const matrix<T>& x, const matrix<T>& dy, const cache_type& cache) {
+        const std::size_t batch = x.shape()[0];
         for (std::size_t j = 0; j < Width; ++j) {
             double sum_dy = 0, sum_dy_xhat = 0;
             for (std::size_t r = 0; r < batch; ++r) {
@@ -6040,7 +6093,21 @@ public:
             cache.sums[j] = sum_dy;
             cache.sums[Width + j] = sum_dy_xhat;
         }
+    }
+    // dgamma += sum(dy xhat), dbeta += sum(dy), from gradient_sums.
+    static void add_gradient_sums(std::span<T> grad, const cache_type& cache) {
+        for (std::size_t j = 0; j < Width; ++j) {
+            grad[j] += static_cast<T>(cache.sums[Width + j]);
+            grad[Width + j] += static_cast<T>(cache.sums[j]);
+        }
+    }
+    // dx with batch statistics, from gradient_sums (summed over the processes first, for a
+    // Reducer that spans several).
+    void input_gradient_from_sums(std::span<const T> params, const matrix<T>& x, const matrix<T>& dy, matrix<T>& dx,
+                                  const cache_type& cache) const {
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const std::size_t batch = x.shape()[0];
+        const T* gamma = params.data();
         // Per feature, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
         // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
         // value in T (BatchNorm2DLayer's arithmetic).
@@ -6051,22 +6118,6 @@ public:
                     b = static_cast<T>(-scale * cache.inv_std[j] * cache.sums[Width + j] / n),
                     shift = static_cast<T>(-scale * cache.sums[j] / n);
             for (std::size_t r = 0; r < batch; ++r) dx(r, j) = dy(r, j) * a + (x(r, j) - mean) * b + shift;
-        }
-    }
-
-    // dgamma += sum(dy xhat), dbeta += sum(dy)
-    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
-                             std::span<T> grad, const cache_type& cache) const {
-        const std::size_t batch = x.shape()[0];
-        for (std::size_t j = 0; j < Width; ++j) {
-            double dgamma = 0, dbeta = 0;
-            for (std::size_t r = 0; r < batch; ++r) {
-                const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
-                dgamma += dy(r, j) * xhat;
-                dbeta += dy(r, j);
-            }
-            grad[j] += static_cast<T>(dgamma);
-            grad[Width + j] += static_cast<T>(dbeta);
         }
     }
 };
@@ -6251,7 +6302,46 @@ public:
             cache.sums[c] = sums[0];
             cache.sums[channels + c] = sums[1];
         });
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+    // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
+    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                             std::span<T> grad, const cache_type& cache) const {
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            grad[c] += static_cast<T>(sums[1]);
+            grad[channels + c] += static_cast<T>(sums[0]);
+        });
+    }
+
+    // Both backward passes in one call (Sequential::backward's choice where it needs both):
+    // the same values as accumulate_gradient and backward_input, the sums over the batch
+    // that both take computed once.
+    void backward_with_gradient(std::span<const T> params, const matrix<T>& x, const matrix<T>& y,
+                                const matrix<T>& dy, matrix<T>& dx, std::span<T> grad, const cache_type& cache) const {
+        if (!cache.batch_statistics) {
+            accumulate_gradient(params, x, y, dy, grad, cache);
+            backward_input(params, x, y, dy, dx, cache);
+            return;
+        }
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            grad[c] += static_cast<T>(sums[1]);
+            grad[channels + c] += static_cast<T>(sums[0]);
+            cache.sums[c] = sums[0];
+            cache.sums[channels + c] = sums[1];
+        });
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+private:
+    // dx with batch statistics from cache.sums, each channel's sum(dy) then each channel's
+    // sum(dy xhat) over this batch (summed over the processes first, for a Reducer that
+    // spans several).
+    void input_gradient_from_sums(std::span<const T> params, const matrix<T>& x, const matrix<T>& dy, matrix<T>& dx,
+                                  const cache_type& cache) const {
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const std::size_t batch = x.shape()[0];
+        const T* gamma = params.data();
         // Per channel, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
         // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
         // value in T.
@@ -6275,16 +6365,6 @@ public:
             }
     }
 
-    // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
-    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
-                             std::span<T> grad, const cache_type& cache) const {
-        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
-            grad[c] += static_cast<T>(sums[1]);
-            grad[channels + c] += static_cast<T>(sums[0]);
-        });
-    }
-
-private:
     // Each channel's sum(dy) and sum(dy xhat) over the batch, rows and columns, passed to
     // done(c, {sum(dy), sum(dy xhat)}).
     template <class Done>

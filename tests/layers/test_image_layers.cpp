@@ -304,6 +304,46 @@ TEST_CASE("BatchNorm2D on 1 x 1 images is BatchNorm1d on the channels, bit for b
     }
 }
 
+// backward_with_gradient (what Sequential::backward calls) must write the same input
+// gradient as backward_input and add the same parameter gradient as accumulate_gradient,
+// bit for bit, for BatchNorm after an image In (BatchNorm2D) or a vector (BatchNorm1d).
+template <Shape In>
+void check_combined_backward(Mode mode) {
+    using L = bind_layer_to_t<BatchNorm, In, float>;
+    static_assert(combined_backward_layer<L>);
+    const L layer;
+    constexpr std::size_t batch = 6;
+    Rng rng(7);
+    std::vector<float> params(L::parameter_count), buffers(L::buffer_count), grad(L::parameter_count);
+    rng.fill_uniform(std::span<float>(params), 0.5, 1.5);
+    layer.initialize_buffers(buffers);
+    rng.fill_uniform(std::span<float>(buffers).first(L::parameter_count), 0.5, 1.5);  // running means and variances
+    rng.fill_normal(std::span<float>(grad), 0.0, 1.0);  // the pair and the call add to what is there
+    matrix<float> x({batch, L::input_size}), y({batch, L::output_size}), dy({batch, L::output_size});
+    rng.fill_normal(std::span<float>(x.data(), x.size()), 1.0, 3.0);
+    rng.fill_normal(std::span<float>(dy.data(), dy.size()), 0.0, 1.0);
+    typename L::cache_type cache;
+    const ForwardContext context{mode};
+    layer.forward(params, buffers, x, y, cache, context);
+    matrix<float> dx_pair({batch, L::input_size}), dx_call({batch, L::input_size});
+    std::vector<float> grad_pair = grad, grad_call = grad;
+    layer.accumulate_gradient(params, x, y, dy, std::span<float>(grad_pair), cache);
+    layer.backward_input(params, x, y, dy, dx_pair, cache);
+    layer.backward_with_gradient(params, x, y, dy, dx_call, std::span<float>(grad_call), cache);
+    CHECK(grad_call == grad_pair);
+    CHECK(grad_pair != grad);
+    CHECK(std::equal(dx_call.begin(), dx_call.end(), dx_pair.begin()));
+}
+
+TEST_CASE("BatchNorm's combined backward equals accumulate_gradient and backward_input, bit for bit",
+          "[layers][images][batchnorm]") {
+    for (Mode mode : {Mode::training, Mode::inference}) {
+        CAPTURE(mode == Mode::training);
+        check_combined_backward<shape<3, 4, 5>>(mode);
+        check_combined_backward<shape<7>>(mode);
+    }
+}
+
 TEST_CASE("BatchNorm2D's fault names a negative variance or a count that is not one", "[layers][images][batchnorm]") {
     using Net = BasicSequential<float, Input<2>, Dense<2, 8>, Unflatten<2, 2, 2>, BatchNorm>;
     Net net;

@@ -179,6 +179,18 @@ template <class L>
 concept mask_drawing_layer = stateful_layer<L> && requires(const L& layer, typename L::cache_type& cache, Rng& rng,
                                                            std::size_t n) { layer.draw_masks(cache, n, n, n, rng); };
 
+// A stateful layer whose two backward passes share work and that runs them as one call:
+// backward_with_gradient(params, x, y, dy, dx, grad, cache) writes dx exactly as
+// backward_input and adds to grad exactly what accumulate_gradient adds
+// (docs/design/layer-concept.md). BatchNorm: both passes need the same sums over dy.
+template <class L>
+concept combined_backward_layer =
+    stateful_layer<L> && requires(const L& layer, std::span<const typename L::value_type> params,
+                                  const matrix<typename L::value_type>& m, matrix<typename L::value_type>& dx,
+                                  std::span<typename L::value_type> grad, const typename L::cache_type& cache) {
+        layer.backward_with_gradient(params, m, m, m, dx, grad, cache);
+    };
+
 namespace detail {
 
 template <class S, class In, class T>

@@ -597,6 +597,17 @@ public:
                 }
                 return;
             }
+            if constexpr (layer_type<I>::parameter_count > 0 && combined_backward_layer<layer_type<I>> &&
+                          role == detail::backward_role::alone) {
+                if (I > 0 || input_gradient) {  // both passes in the layer's one call
+                    const std::span<T> grad = gradient.subspan(offsets[I], layer_type<I>::parameter_count);
+                    if (mode == GradientMode::overwrite) std::fill(grad.begin(), grad.end(), T(0));
+                    std::get<I>(layers_).backward_with_gradient(
+                        parameters_of<I>(), workspace.values[I], workspace.values[I + 1], workspace.gradients[I + 1],
+                        workspace.gradients[I], grad, std::get<I>(workspace.caches));
+                    return;
+                }
+            }
             if constexpr (layer_type<I>::parameter_count > 0)
                 layer_parameter_gradient<I>(workspace, gradient.subspan(offsets[I], layer_type<I>::parameter_count),
                                             mode);

@@ -189,6 +189,36 @@ public:
             }
             return;
         }
+        gradient_sums(x, dy, cache);
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+    // dgamma += sum(dy xhat), dbeta += sum(dy)
+    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                             std::span<T> grad, const cache_type& cache) const {
+        gradient_sums(x, dy, cache);
+        add_gradient_sums(grad, cache);
+    }
+
+    // Both backward passes in one call (Sequential::backward's choice where it needs both):
+    // the same values as accumulate_gradient and backward_input, the sums over the batch
+    // that both take computed once.
+    void backward_with_gradient(std::span<const T> params, const matrix<T>& x, const matrix<T>& y,
+                                const matrix<T>& dy, matrix<T>& dx, std::span<T> grad, const cache_type& cache) const {
+        if (!cache.batch_statistics) {
+            accumulate_gradient(params, x, y, dy, grad, cache);
+            backward_input(params, x, y, dy, dx, cache);
+            return;
+        }
+        gradient_sums(x, dy, cache);
+        add_gradient_sums(grad, cache);
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+private:
+    // cache.sums: each feature's sum(dy), then each feature's sum(dy xhat), over this batch.
+    static void gradient_sums(const matrix<T>& x, const matrix<T>& dy, const cache_type& cache) {
+        const std::size_t batch = x.shape()[0];
         for (std::size_t j = 0; j < Width; ++j) {
             double sum_dy = 0, sum_dy_xhat = 0;
             for (std::size_t r = 0; r < batch; ++r) {
@@ -199,7 +229,21 @@ public:
             cache.sums[j] = sum_dy;
             cache.sums[Width + j] = sum_dy_xhat;
         }
+    }
+    // dgamma += sum(dy xhat), dbeta += sum(dy), from gradient_sums.
+    static void add_gradient_sums(std::span<T> grad, const cache_type& cache) {
+        for (std::size_t j = 0; j < Width; ++j) {
+            grad[j] += static_cast<T>(cache.sums[Width + j]);
+            grad[Width + j] += static_cast<T>(cache.sums[j]);
+        }
+    }
+    // dx with batch statistics, from gradient_sums (summed over the processes first, for a
+    // Reducer that spans several).
+    void input_gradient_from_sums(std::span<const T> params, const matrix<T>& x, const matrix<T>& dy, matrix<T>& dx,
+                                  const cache_type& cache) const {
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const std::size_t batch = x.shape()[0];
+        const T* gamma = params.data();
         // Per feature, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
         // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
         // value in T (BatchNorm2DLayer's arithmetic).
@@ -210,22 +254,6 @@ public:
                     b = static_cast<T>(-scale * cache.inv_std[j] * cache.sums[Width + j] / n),
                     shift = static_cast<T>(-scale * cache.sums[j] / n);
             for (std::size_t r = 0; r < batch; ++r) dx(r, j) = dy(r, j) * a + (x(r, j) - mean) * b + shift;
-        }
-    }
-
-    // dgamma += sum(dy xhat), dbeta += sum(dy)
-    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
-                             std::span<T> grad, const cache_type& cache) const {
-        const std::size_t batch = x.shape()[0];
-        for (std::size_t j = 0; j < Width; ++j) {
-            double dgamma = 0, dbeta = 0;
-            for (std::size_t r = 0; r < batch; ++r) {
-                const double xhat = (static_cast<double>(x(r, j)) - cache.mean[j]) * cache.inv_std[j];
-                dgamma += dy(r, j) * xhat;
-                dbeta += dy(r, j);
-            }
-            grad[j] += static_cast<T>(dgamma);
-            grad[Width + j] += static_cast<T>(dbeta);
         }
     }
 };
@@ -410,7 +438,46 @@ public:
             cache.sums[c] = sums[0];
             cache.sums[channels + c] = sums[1];
         });
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+    // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
+    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
+                             std::span<T> grad, const cache_type& cache) const {
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            grad[c] += static_cast<T>(sums[1]);
+            grad[channels + c] += static_cast<T>(sums[0]);
+        });
+    }
+
+    // Both backward passes in one call (Sequential::backward's choice where it needs both):
+    // the same values as accumulate_gradient and backward_input, the sums over the batch
+    // that both take computed once.
+    void backward_with_gradient(std::span<const T> params, const matrix<T>& x, const matrix<T>& y,
+                                const matrix<T>& dy, matrix<T>& dx, std::span<T> grad, const cache_type& cache) const {
+        if (!cache.batch_statistics) {
+            accumulate_gradient(params, x, y, dy, grad, cache);
+            backward_input(params, x, y, dy, dx, cache);
+            return;
+        }
+        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
+            grad[c] += static_cast<T>(sums[1]);
+            grad[channels + c] += static_cast<T>(sums[0]);
+            cache.sums[c] = sums[0];
+            cache.sums[channels + c] = sums[1];
+        });
+        input_gradient_from_sums(params, x, dy, dx, cache);
+    }
+
+private:
+    // dx with batch statistics from cache.sums, each channel's sum(dy) then each channel's
+    // sum(dy xhat) over this batch (summed over the processes first, for a Reducer that
+    // spans several).
+    void input_gradient_from_sums(std::span<const T> params, const matrix<T>& x, const matrix<T>& dy, matrix<T>& dx,
+                                  const cache_type& cache) const {
         Reducer::sum_gradients(cache.reducer, std::span<double>(cache.sums));
+        const std::size_t batch = x.shape()[0];
+        const T* gamma = params.data();
         // Per channel, dx = dy a + (x - mean) b + shift: a = scale, b = -scale inv_std
         // sum(dy xhat) / N and shift = -scale sum(dy) / N, the coefficients in double, each
         // value in T.
@@ -434,16 +501,6 @@ public:
             }
     }
 
-    // dgamma += sum(dy xhat), dbeta += sum(dy), each over batch x H x W
-    void accumulate_gradient(std::span<const T>, const matrix<T>& x, const matrix<T>&, const matrix<T>& dy,
-                             std::span<T> grad, const cache_type& cache) const {
-        gradient_sums(x, dy, cache, [&](std::size_t c, const std::array<double, 2>& sums) {
-            grad[c] += static_cast<T>(sums[1]);
-            grad[channels + c] += static_cast<T>(sums[0]);
-        });
-    }
-
-private:
     // Each channel's sum(dy) and sum(dy xhat) over the batch, rows and columns, passed to
     // done(c, {sum(dy), sum(dy xhat)}).
     template <class Done>
