@@ -23,7 +23,7 @@
 #include <xgan/losses/critic_batches.hpp>
 #include <xgan/train/gradient_penalty.hpp>
 
-#include "golden/golden_data.hpp"
+#include "golden/golden_checks.hpp"
 
 using namespace xgan;
 
@@ -171,35 +171,12 @@ void check_against_finite_differences() {
     for (std::size_t i = 0; i < Net::parameter_count; ++i) CHECK(gradient[i] == Approx(through_batches[i]).margin(1e-12));
 }
 
-template <class T>
-void check_close(const std::string& what, std::span<const double> expected, std::span<const T> got, double rtol) {
-    INFO(what);
-    REQUIRE(got.size() == expected.size());
-    double squares = 0;
-    for (double e : expected) squares += e * e;
-    const double rms = std::sqrt(squares / static_cast<double>(expected.size()));
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-        INFO("index " << i << ": expected " << expected[i] << ", got " << got[i]);
-        CHECK(std::abs(double(got[i]) - expected[i]) <= rtol * std::max(std::abs(expected[i]), rms));
-    }
-}
-
 template <class Net>
 void check_golden(const std::string& name, double rtol) {
     using T = typename Net::value_type;
     static const golden::data_file file = golden::data_file::load(XGAN_TEST_DATA_DIR "/data/penalty.txt");
     Net net;
-    auto named = net.named_parameters();
-    REQUIRE(static_cast<double>(named.size()) == file.get(name + ".counts", 1, 2).values[0]);
-    REQUIRE(static_cast<double>(Net::parameter_count) == file.get(name + ".counts", 1, 2).values[1]);
-    for (auto& p : named) {
-        INFO("parameter " << p.name);
-        const golden::block& shape = file.get(name + ".shape." + p.name, 1, p.shape.size());
-        for (std::size_t d = 0; d < p.shape.size(); ++d) REQUIRE(static_cast<double>(p.shape[d]) == shape.values[d]);
-        const golden::block& values = file.get(name + ".param." + p.name);
-        REQUIRE(values.values.size() == p.values.size());
-        std::transform(values.values.begin(), values.values.end(), p.values.begin(), [](double v) { return T(v); });
-    }
+    golden::load_parameters(file, name, net);
     const auto values_of = [&](const std::string& block, std::size_t rows, std::size_t cols) {
         const golden::block& b = file.get(name + "." + block, rows, cols);
         std::vector<T> out(b.values.size());
@@ -221,14 +198,7 @@ void check_golden(const std::string& name, double rtol) {
         const std::string penalty = kind == Kind::wgan_gp ? "wgan_gp" : "r1";
         std::vector<T> gradient(Net::parameter_count);
         const T value = static_cast<T>(batches_penalty(net, real, fake, std::span<const T>(e), kind, gradient));
-        check_close(name + "." + penalty + ".value", file.get(name + "." + penalty + ".value", 1, 1).all(),
-                    std::span<const T>(&value, 1), rtol);
-        for (const auto& p : net.named_parameters())
-            check_close(name + "." + penalty + ".grad." + p.name,
-                        file.get(name + "." + penalty + ".grad." + p.name).all(),
-                        std::span<const T>(gradient.data() + (p.values.data() - net.parameters().data()),
-                                           p.values.size()),
-                        rtol);
+        golden::check_penalty(file, name, penalty, net, value, gradient, rtol);
     }
 }
 

@@ -17,12 +17,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,66 +29,25 @@
 #include <xgan/layers/reshape.hpp>
 #include <xgan/train/gradient_penalty.hpp>
 
-#include "golden_data.hpp"
+#include "golden_checks.hpp"
 
 using namespace xgan;
 
 namespace {
-
-template <class T>
-void check_close(const std::string& what, std::span<const double> expected, std::span<const T> got, double rtol) {
-    INFO(what);
-    REQUIRE(got.size() == expected.size());
-    double squares = 0;
-    for (double e : expected) squares += e * e;
-    const double rms = std::sqrt(squares / static_cast<double>(expected.size()));
-    double worst = 0;
-    std::size_t worst_index = 0;
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-        const double denominator = std::max(std::abs(expected[i]), rms);
-        double e = denominator > 0 ? std::abs(static_cast<double>(got[i]) - expected[i]) / denominator
-                                   : std::abs(static_cast<double>(got[i]));
-        if (std::isnan(e)) e = INFINITY;
-        if (e > worst) {
-            worst = e;
-            worst_index = i;
-        }
-    }
-    if (std::getenv("XGAN_GOLDEN_REPORT") != nullptr)
-        std::printf("%-40s worst error %.3g (index %zu)\n", what.c_str(), worst, worst_index);
-    std::ostringstream message;
-    message.precision(17);
-    message << what << ": worst error " << worst << " at index " << worst_index << " (expected "
-            << expected[worst_index] << ", got " << static_cast<double>(got[worst_index]) << "), tolerance " << rtol;
-    INFO(message.str());
-    CHECK(worst <= rtol);
-}
 
 const golden::data_file& data() {
     static const golden::data_file file = golden::data_file::load(XGAN_TEST_DATA_DIR "/data/penalty.txt");
     return file;
 }
 
-// Loads <name>.param.* into the network by state_dict name, checking shapes and counts, runs
-// both penalties on <name>.x and compares the input gradient, the values and the gradients.
+// Loads <name>'s parameters into the network, runs both penalties on <name>.x and compares
+// the input gradient, the values and the gradients.
 template <class Net>
 void check_case(const std::string& name, double rtol) {
     using T = typename Net::value_type;
     const golden::data_file& file = data();
     Net net;
-    auto named = net.named_parameters();
-    const golden::block& counts = file.get(name + ".counts", 1, 2);
-    REQUIRE(static_cast<double>(named.size()) == counts.values[0]);
-    REQUIRE(static_cast<double>(Net::parameter_count) == counts.values[1]);
-    for (auto& p : named) {
-        INFO("parameter " << p.name);
-        const golden::block& shape = file.get(name + ".shape." + p.name, 1, p.shape.size());
-        for (std::size_t d = 0; d < p.shape.size(); ++d) REQUIRE(static_cast<double>(p.shape[d]) == shape.values[d]);
-        const golden::block& values = file.get(name + ".param." + p.name);
-        REQUIRE(values.values.size() == p.values.size());
-        std::transform(values.values.begin(), values.values.end(), p.values.begin(),
-                       [](double v) { return static_cast<T>(v); });
-    }
+    golden::load_parameters(file, name, net);
     const golden::block& x_block = file.get(name + ".x");
     REQUIRE(x_block.cols == Net::input_size);
     matrix<T> x({x_block.rows, x_block.cols});
@@ -102,21 +57,11 @@ void check_case(const std::string& name, double rtol) {
     std::vector<T> gradient(Net::parameter_count);
     const T wgan_gp = net.input_gradient_penalty(ws, x, GradientNormPenalty{10.0}, std::span<T>(gradient),
                                                  GradientMode::overwrite);
-    check_close(name + ".g", file.get(name + ".g", x_block.rows, Net::input_size).all(),
-                std::span<const T>(ws.gradients[0].data(), ws.gradients[0].size()), rtol);
-    const auto compare = [&](const std::string& penalty, T value) {
-        check_close(name + "." + penalty + ".value", file.get(name + "." + penalty + ".value", 1, 1).all(),
-                    std::span<const T>(&value, 1), rtol);
-        for (const auto& p : net.named_parameters())
-            check_close(name + "." + penalty + ".grad." + p.name,
-                        file.get(name + "." + penalty + ".grad." + p.name).all(),
-                        std::span<const T>(gradient.data() + (p.values.data() - net.parameters().data()),
-                                           p.values.size()),
-                        rtol);
-    };
-    compare("wgan_gp", wgan_gp);
+    golden::check_close(name + ".g", file.get(name + ".g", x_block.rows, Net::input_size).all(),
+                        std::span<const T>(ws.gradients[0].data(), ws.gradients[0].size()), rtol);
+    golden::check_penalty(file, name, "wgan_gp", net, wgan_gp, gradient, rtol);
     const T r1 = net.input_gradient_penalty(ws, x, R1Penalty{10.0}, std::span<T>(gradient), GradientMode::overwrite);
-    compare("r1", r1);
+    golden::check_penalty(file, name, "r1", net, r1, gradient, rtol);
 }
 
 template <class T>
