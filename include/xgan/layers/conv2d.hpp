@@ -14,8 +14,8 @@
 // is only 49 columns wide, too narrow for BLAS's blocking, while a whole batch's columns
 // (12.8 MB at batch 64) fall out of cache, so im2col and col2im run at memory speed. A
 // group of 8 is 392 columns wide and 1.6 MB. On W3's two large layers (batch 64, one
-// thread; bench/conv_timing.cpp) the six passes took 62.9 ms in groups of 8, 64.7 in
-// groups of 4, 64.1 in groups of 16, 69.6 one sample at a time and 69.9 over the whole
+// thread; bench/conv_timing.cpp) the six passes took 55.7 ms in groups of 8, 56.9 in
+// groups of 4, 56.3 in groups of 16, 62.5 one sample at a time and 63.5 over the whole
 // batch (docs/reference/layers-conv.md).
 #pragma once
 
