@@ -6314,9 +6314,7 @@ public:
         });
     }
 
-    // Both backward passes in one call (Sequential::backward's choice where it needs both):
-    // the same values as accumulate_gradient and backward_input, the sums over the batch
-    // that both take computed once.
+    // As BatchNormLayer's: both backward passes in one call, the sums over dy taken once.
     void backward_with_gradient(std::span<const T> params, const matrix<T>& x, const matrix<T>& y,
                                 const matrix<T>& dy, matrix<T>& dx, std::span<T> grad, const cache_type& cache) const {
         if (!cache.batch_statistics) {
