@@ -64,8 +64,8 @@ inline constexpr auto valid_columns = [] {
 // kernel column reads a run of out_w consecutive values from every row, with no edge cases
 // (what falls in the padding reads, or in col2im collects, the zeros of the border). So
 // im2col copies runs and col2im adds runs of known length instead of striding through
-// every stride_w-th value. Used where a channel's phases fit in 64 KB of stack; other
-// geometries take the element-by-element loops.
+// every stride_w-th value. Used where phase_planes (below) does not apply and a channel's
+// phases fit in 64 KB of stack; other geometries take the element-by-element loops.
 template <conv_geometry G>
 struct column_phases {
     static constexpr std::size_t stride = G.stride_w;
@@ -111,7 +111,7 @@ struct phase_axis {
 // i, column m is the pixel of row phase a's i-th and column phase b's m-th index inside the
 // image. Kernel tap (ki, kj) then reads (im2col) or collects (col2im) its whole block of
 // out_h x out_w entries as one run of consecutive values of plane (ki mod stride_h,
-// kj mod stride_w), shifted by (row_shift, column_shift): a row of the block that lies
+// kj mod stride_w), shifted by rows::shift(ki), columns::shift(kj): a block row that lies
 // outside the plane is padding and is skipped, and an entry whose column falls off a
 // plane row would land on the next or previous row, so it is set to 0 in the columns
 // (it is padding too) before a run is added, or after a run is copied. Applies where each
