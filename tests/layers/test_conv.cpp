@@ -224,6 +224,15 @@ TEST_CASE("Convolutions equal a direct evaluation of PyTorch's definitions", "[l
     check_values<ConvTranspose2D<2, 3, 3, 2, 1, 1>, shape<2, 3, 3>, true>(7);
     check_values<ConvTranspose2D<2, 2, 3>, shape<2, 4, 3>, true>(8);
     check_values<ConvTranspose2D<2, 3, 5, 3, 2, 2>, shape<2, 3, 4>, true>(9);
+    // in Winograd form (detail/winograd.hpp): kernels of whole strides, enough channels
+    STATIC_REQUIRE(bind_layer_to_t<Conv2D<4, 16, 4, 2, 1>, shape<4, 9, 7>, double>::uses_winograd);
+    STATIC_REQUIRE(bind_layer_to_t<ConvTranspose2D<16, 4, 4, 2, 1, 1>, shape<16, 4, 3>, double>::uses_winograd);
+    STATIC_REQUIRE(!bind_layer_to_t<Conv2D<3, 4, 3, 2, 1>, shape<3, 7, 6>, double>::uses_winograd);
+    check_values<Conv2D<4, 16, 4, 2, 1>, shape<4, 9, 7>, false>(10);
+    check_values<Conv2D<16, 16, 3, 1, 1>, shape<16, 5, 6>, false>(11);
+    check_values<Conv2DRect<8, 16, 4, 2, 2, 1, 1, 0>, shape<8, 7, 6>, false>(12);
+    check_values<ConvTranspose2D<16, 4, 4, 2, 1>, shape<16, 4, 5>, true>(13);
+    check_values<ConvTranspose2D<16, 4, 4, 2, 1, 1>, shape<16, 4, 3>, true>(14);
 }
 
 // im2col (whole and in a range of rows) and col2im (with and without a bias) against
@@ -313,6 +322,7 @@ TEST_CASE("ConvTranspose2D is the adjoint of Conv2D", "[layers][conv]") {
     check_adjoint<Conv2D<2, 3, 4, 2, 1>, ConvTranspose2D<3, 2, 4, 2, 1>, shape<2, 8, 8>>(2);
     // (8 + 2 - 3) / 2 + 1 = 4 drops a row; output padding 1 gives it back.
     check_adjoint<Conv2D<2, 3, 3, 2, 1>, ConvTranspose2D<3, 2, 3, 2, 1, 1>, shape<2, 8, 8>>(3);
+    check_adjoint<Conv2D<4, 16, 4, 2, 1>, ConvTranspose2D<16, 4, 4, 2, 1>, shape<4, 8, 10>>(4);  // Winograd form
 }
 
 TEST_CASE("Convolution layers pass the gradient check", "[layers][conv][gradients]") {
@@ -322,6 +332,9 @@ TEST_CASE("Convolution layers pass the gradient check", "[layers][conv][gradient
     require_passes(check_layer_gradients<Conv2DRect<2, 3, 3, 2, 2, 1, 1, 0>, shape<2, 7, 5>>(options));
     require_passes(check_layer_gradients<ConvTranspose2D<3, 2, 4, 2, 1>, shape<3, 4, 5>>(options));
     require_passes(check_layer_gradients<ConvTranspose2D<2, 3, 3, 2, 1, 1>, shape<2, 3, 3>>(options));
+    // in Winograd form
+    require_passes(check_layer_gradients<Conv2D<4, 16, 4, 2, 1>, shape<4, 5, 7>>(options));
+    require_passes(check_layer_gradients<ConvTranspose2D<16, 4, 4, 2, 1>, shape<16, 3, 2>>(options));
     using Net = BasicSequential<double, Input<2, 9, 7>, Conv2D<2, 4, 3, 2, 1>, LeakyReLU,
                                 ConvTranspose2D<4, 3, 3, 2, 1>, Tanh, Conv2D<3, 2, 3>, Sigmoid>;
     require_passes(check_gradients<Net>(options));

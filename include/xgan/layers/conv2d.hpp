@@ -31,6 +31,7 @@
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/blas.hpp>
 #include <xgan/detail/conv_groups.hpp>
+#include <xgan/detail/winograd.hpp>
 #include <xgan/init/initializers.hpp>
 
 namespace xgan {
@@ -68,6 +69,8 @@ public:
         {"bias", 1, {OutC, 0, 0, 0}, weight_count},
     }};
     static constexpr detail::conv_geometry geometry{InC, H, W, KH, KW, SH, SW, PH, PW, out_height, out_width};
+    // Whether the passes run in Winograd form (detail/winograd.hpp) rather than through im2col.
+    static constexpr bool uses_winograd = detail::winograd_applies<geometry, OutC>();
 
     // "Conv2D(1, 64, k4, s2, p1)"; a non-square form names both axes: "Conv2D(1, 64, k3x5, s1x2, p0x1)".
     static std::string name() {
@@ -85,6 +88,8 @@ public:
         // the output or its gradient by channel
         mutable detail::conv_scratch<T> scratch;
         std::size_t group = detail::default_conv_group;
+        // the Winograd form's transforms and products (empty where it does not apply)
+        mutable typename detail::winograd_scratch_for<uses_winograd, geometry, OutC, T>::type winograd;
     };
 
     // PyTorch's nn.Conv2d: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = InC KH KW.
@@ -139,7 +144,13 @@ public:
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0], shares = detail::group_shares(cache.group, batch);
+        const std::size_t batch = dy.shape()[0];
+        if constexpr (uses_winograd) {
+            winograd_form::backward_input(params.data(), static_cast<const T*>(nullptr), dy.data(), dx.data(), batch,
+                                          cache.winograd);
+            return;
+        }
+        const std::size_t shares = detail::group_shares(cache.group, batch);
         reserve(cache, shares, batch);
         const T* weight = params.data();
         detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
@@ -173,6 +184,8 @@ public:
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
+    using winograd_form = detail::winograd_conv<geometry, OutC>;
+
     // Every thread's scratch for groups of cache.group samples of a batch.
     static void reserve(const cache_type& cache, std::size_t shares, std::size_t batch) {
         const std::size_t stride = detail::group_stride(cache.group, batch);
@@ -186,7 +199,12 @@ private:
                         const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0], shares = detail::group_shares(cache.group, batch);
+        const std::size_t batch = x.shape()[0];
+        if constexpr (uses_winograd) {
+            winograd_form::forward(weight, bias, x.data(), y.data(), batch, cache.winograd);
+            return;
+        }
+        const std::size_t shares = detail::group_shares(cache.group, batch);
         reserve(cache, shares, batch);
         detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
             const std::size_t ld = n * positions;
@@ -210,7 +228,12 @@ private:
     void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t batch = dy.shape()[0];
+        if constexpr (uses_winograd) {
+            winograd_form::weight_gradient(x.data(), dy.data(), grad, batch, cache.winograd);
+            return;
+        }
+        const std::size_t stride = detail::group_stride(cache.group, batch);
         const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
         reserve(cache, shares, batch);
         detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {

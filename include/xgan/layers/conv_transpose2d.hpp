@@ -22,6 +22,7 @@
 #include <xgan/core/tensor.hpp>
 #include <xgan/detail/blas.hpp>
 #include <xgan/detail/conv_groups.hpp>
+#include <xgan/detail/winograd.hpp>
 #include <xgan/init/initializers.hpp>
 
 namespace xgan {
@@ -63,6 +64,9 @@ public:
     // The convolution this layer is the adjoint of: from the output (OutC x out_height x
     // out_width) to the input's grid (H x W).
     static constexpr detail::conv_geometry geometry{OutC, out_height, out_width, K, K, S, S, P, P, H, W};
+    // Whether the passes run in Winograd form (detail/winograd.hpp) rather than through im2col:
+    // that of the convolution above, whose output channels are InC.
+    static constexpr bool uses_winograd = detail::winograd_applies<geometry, InC>();
 
     // "ConvTranspose2D(128, 64, k4, s2, p1, op0)"
     static std::string name() {
@@ -77,6 +81,8 @@ public:
         // input or its gradient by channel
         mutable detail::conv_scratch<T> scratch;
         std::size_t group = detail::default_conv_group;
+        // the Winograd form's transforms and products (empty where it does not apply)
+        mutable typename detail::winograd_scratch_for<uses_winograd, geometry, InC, T>::type winograd;
     };
 
     // PyTorch's nn.ConvTranspose2d: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), where
@@ -135,7 +141,13 @@ for (std::size_t o = 0; o < $OutC; ++o)
                         const matrix<T>& dy, matrix<T>& dx, const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = dy.shape()[0], shares = detail::group_shares(cache.group, batch);
+        const std::size_t batch = dy.shape()[0];
+        if constexpr (uses_winograd) {  // the convolution's forward pass, without a bias
+            winograd_form::forward(params.data(), static_cast<const T*>(nullptr), dy.data(), dx.data(), batch,
+                                   cache.winograd);
+            return;
+        }
+        const std::size_t shares = detail::group_shares(cache.group, batch);
         reserve(cache, shares, batch);
         const T* weight = params.data();
         detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
@@ -173,6 +185,8 @@ for (std::size_t o = 0; o < $OutC; ++o)
     void update_buffers(std::span<T> /*buffers*/, const cache_type& /*cache*/) const {}
 
 private:
+    using winograd_form = detail::winograd_conv<geometry, InC>;
+
     // Every thread's scratch for groups of cache.group samples of a batch.
     static void reserve(const cache_type& cache, std::size_t shares, std::size_t batch) {
         const std::size_t stride = detail::group_stride(cache.group, batch);
@@ -186,7 +200,12 @@ private:
                         const cache_type& cache) const {
         constexpr detail::conv_geometry g = geometry;
         constexpr std::size_t rows = g.rows(), positions = g.positions();
-        const std::size_t batch = x.shape()[0], shares = detail::group_shares(cache.group, batch);
+        const std::size_t batch = x.shape()[0];
+        if constexpr (uses_winograd) {  // the convolution's input gradient
+            winograd_form::backward_input(weight, bias, x.data(), y.data(), batch, cache.winograd);
+            return;
+        }
+        const std::size_t shares = detail::group_shares(cache.group, batch);
         reserve(cache, shares, batch);
         detail::for_each_group(cache.group, batch, shares, [&](std::size_t share, std::size_t start, std::size_t n) {
             const std::size_t ld = n * positions;
@@ -203,7 +222,12 @@ private:
     // summed over every group in order, each thread taking whole chunks.
     void weight_gradient(const matrix<T>& x, const matrix<T>& dy, T* grad, const cache_type& cache) const {
         constexpr std::size_t rows = geometry.rows(), positions = geometry.positions();
-        const std::size_t batch = dy.shape()[0], stride = detail::group_stride(cache.group, batch);
+        const std::size_t batch = dy.shape()[0];
+        if constexpr (uses_winograd) {  // the convolution's, whose input is dy and output gradient x
+            winograd_form::weight_gradient(dy.data(), x.data(), grad, batch, cache.winograd);
+            return;
+        }
+        const std::size_t stride = detail::group_stride(cache.group, batch);
         const std::size_t chunks = detail::chunk_count(rows), shares = detail::share_count(chunks);
         reserve(cache, shares, batch);
         detail::for_each_share(chunks, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
