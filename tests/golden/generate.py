@@ -62,6 +62,9 @@
 #                                     Flatten, Linear(64, 1)) on 1x8x8, N=4, training mode
 #                  generator          Sequential(Linear(6, 36), Unflatten(1, (4, 3, 3)), BatchNorm2d(4),
 #                                     ReLU, ConvTranspose2d(4, 2, 4, 2, 1), Tanh) on 6, N=3, training mode
+#                  conv_winograd_k4_s2_p1  Conv2d(4, 16, 4, stride 2, padding 1) on 4x5x7, N=2
+#                  convt_winograd_k4_s2_p1 ConvTranspose2d(16, 4, 4, 2, 1) on 16x3x2, N=2
+#                                     (both: channels enough for xgan's Winograd form)
 #                In discriminator the convolution's bias gradient is zero in exact arithmetic
 #                (BatchNorm removes each channel's mean), so PyTorch's value is rounding noise;
 #                discriminator.scale.grad.0.bias gives the size of the terms that cancel there
@@ -514,6 +517,8 @@ def write_conv():
                               nn.Linear(64, 1)), (1, 8, 8), 4),
         ("generator", seq(nn.Linear(6, 4 * 3 * 3), nn.Unflatten(1, (4, 3, 3)), nn.BatchNorm2d(4), nn.ReLU(),
                           nn.ConvTranspose2d(4, 2, 4, 2, 1), nn.Tanh()), (6,), 3),
+        ("conv_winograd_k4_s2_p1", seq(nn.Conv2d(4, 16, 4, stride=2, padding=1)), (4, 5, 7), 2),
+        ("convt_winograd_k4_s2_p1", seq(nn.ConvTranspose2d(16, 4, 4, 2, 1)), (16, 3, 2), 2),
     ]
     for seed, (name, net, in_shape, batch) in enumerate(cases, start=300):
         g = torch.Generator().manual_seed(seed)

@@ -217,6 +217,16 @@ TEST_CASE("ConvTranspose2D matches nn.ConvTranspose2d: output, input and paramet
     check_case<Net<Input<2, 4, 3>, xgan::ConvTranspose2D<2, 2, 3>>>(data, "convt_k3");
 }
 
+TEST_CASE("Convolutions in Winograd form match PyTorch: output, input and parameter gradients", "[golden][conv]") {
+    using Conv = Net<Input<4, 5, 7>, xgan::Conv2D<4, 16, 4, 2, 1>>;
+    using ConvT = Net<Input<16, 3, 2>, xgan::ConvTranspose2D<16, 4, 4, 2, 1>>;
+    STATIC_REQUIRE(Conv::layer_type<0>::uses_winograd);
+    STATIC_REQUIRE(ConvT::layer_type<0>::uses_winograd);
+    const auto data = load();
+    check_case<Conv>(data, "conv_winograd_k4_s2_p1");
+    check_case<ConvT>(data, "convt_winograd_k4_s2_p1");
+}
+
 TEST_CASE("MaxPool2D matches nn.MaxPool2d: output and input gradient", "[golden][conv]") {
     const auto data = load();
     check_case<Net<Input<3, 6, 5>, xgan::MaxPool2D<2>>>(data, "maxpool_k2");
