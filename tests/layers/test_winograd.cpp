@@ -120,11 +120,10 @@ passes<T> run(std::size_t batch, const std::vector<double>& x, const std::vector
 }
 
 template <conv_geometry G, std::size_t OutC, std::size_t MaxAlpha = xgan::detail::winograd_default_alpha>
-void check_double(std::uint64_t seed) {
+void check_double(std::uint64_t seed, std::size_t batch = 3) {
     using W = winograd_conv<G, OutC, MaxAlpha>;
     CAPTURE(G.channels, OutC, G.height, G.width, G.kernel_h, G.kernel_w, G.stride_h, G.stride_w, G.pad_h, G.pad_w,
-            W::rows.tile, W::cols.tile);
-    const std::size_t batch = 3;
+            W::rows.tile, W::cols.tile, batch, W::group);
     const auto x = normal_values(batch * G.image_size(), seed), w = normal_values(OutC * G.rows(), seed + 1);
     const auto bias = normal_values(OutC, seed + 2), dy = normal_values(batch * OutC * G.positions(), seed + 3);
     const reference r = direct<G, OutC>(batch, x, w, bias, dy);
@@ -159,6 +158,9 @@ TEST_CASE("The Winograd form's passes equal a convolution's definitions", "[laye
     check_double<conv_geometry{4, 10, 10, 6, 6, 2, 2, 2, 2, 5, 5}, 16>(7);    // three taps per phase
     check_double<conv_geometry{16, 7, 7, 4, 4, 1, 1, 2, 2, 8, 8}, 16>(8);     // an even kernel, stride 1
     check_double<conv_geometry{5, 15, 15, 4, 4, 2, 2, 1, 1, 7, 7}, 19>(9);    // a transposed convolution's
+    // several groups of samples (winograd_conv::group, 16 here), the last one short
+    static_assert(winograd_conv<conv_geometry{4, 13, 13, 4, 4, 2, 2, 1, 1, 6, 6}, 16>::group == 16);
+    check_double<conv_geometry{4, 13, 13, 4, 4, 2, 2, 1, 1, 6, 6}, 16>(10, 37);
 }
 
 TEST_CASE("The Winograd form in float stays within the golden tolerance of the exact values",
@@ -181,7 +183,8 @@ TEST_CASE("The Winograd form in float stays within the golden tolerance of the e
 TEST_CASE("The Winograd form gives the same bits with AVX2 or without, on one thread or two",
           "[layers][conv][winograd]") {
     constexpr conv_geometry g{8, 14, 13, 4, 4, 2, 2, 1, 1, 7, 6};
-    constexpr std::size_t out_c = 24, batch = 5;
+    constexpr std::size_t out_c = 24, batch = 37;  // groups of 16, 16 and 5 samples
+    static_assert(winograd_conv<g, out_c>::group == 16);
     const auto x = normal_values(batch * g.image_size(), 21), w = normal_values(out_c * g.rows(), 22);
     const auto bias = normal_values(out_c, 23), dy = normal_values(batch * out_c * g.positions(), 24);
     constexpr std::size_t alpha = xgan::detail::winograd_default_alpha;

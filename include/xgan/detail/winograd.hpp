@@ -144,8 +144,8 @@ XGAN_WINOGRAD_INLINE T winograd_term(const T* const* src, std::size_t c) {
 
 // sum += the terms First + 1 + L that are not zero, in order.
 template <const auto& Mat, std::size_t Row, std::size_t First, class T, std::size_t... L>
-XGAN_WINOGRAD_INLINE void winograd_add_terms(T& sum, [[maybe_unused]] const T* const* src, [[maybe_unused]] std::size_t c,
-                                             std::index_sequence<L...>) {
+XGAN_WINOGRAD_INLINE void winograd_add_terms(T& sum, [[maybe_unused]] const T* const* src,
+                                             [[maybe_unused]] std::size_t c, std::index_sequence<L...>) {
     ((Mat[Row][First + 1 + L] != 0 ? static_cast<void>(sum += winograd_term<Mat, Row, First + 1 + L>(src, c))
                                    : static_cast<void>(0)),
      ...);
@@ -291,29 +291,11 @@ struct winograd_conv {
     static constexpr std::size_t tiles = rows.tiles() * cols.tiles();  // per sample
     static constexpr std::size_t in_pixels = G.height * G.width, out_pixels = G.out_h * G.out_w;
 
-    // Scratch, grown on the calling thread before the threads' shares (reserve).
-    template <class T>
-    struct scratch_type {
-        std::vector<T> u, v, m;            // {positions, O, C'}, {positions, N, C'}, {positions, N, O}
-        std::vector<T> input, output;      // channels last: {batch, H, W, C}, {batch, OH, OW, O}
-        std::vector<std::vector<T>> work;  // per thread: one tile's intermediate values, a phase plane
-        std::vector<T> zeros;
-        // whether the transforms may run their AVX2 code where the kernels use AVX2 (the
-        // values are the same; tests/layers/test_winograd.cpp compares the two)
-        bool vectorize = true;
-
-        void reserve(std::size_t batch, std::size_t shares) {
-            const std::size_t n = batch * tiles;
-            grow_to(u, positions * u_stride);
-            grow_to(v, positions * v_stride(n));
-            grow_to(m, positions * m_stride(n));
-            grow_to(input, batch * in_pixels * C);
-            grow_to(output, batch * out_pixels * O);
-            if (work.size() < shares) work.resize(shares);
-            for (auto& w : work) grow_to(w, work_size());
-            grow_to(zeros, std::max(C, O) * phases);
-        }
-    };
+    // How many samples one round of transforms and products takes: enough for products of
+    // about 64 columns (tiles), which run near the speed of the whole batch's, few enough that
+    // the round's transformed tiles stay in cache between the transforms and the products
+    // (1.6 MB for DCGAN's 64 -> 128 convolution; the whole batch's, 6.5 MB, did not).
+    static constexpr std::size_t group = std::max<std::size_t>(1, 64 / tiles);
 
     // The distance between two positions' matrices in u, v and m: their sizes, plus a
     // skew of 64 values, as their sizes are often multiples of 4 KiB whose rows would all
@@ -323,105 +305,129 @@ struct winograd_conv {
     static constexpr std::size_t v_stride(std::size_t n) { return n * inputs + skew; }
     static constexpr std::size_t m_stride(std::size_t n) { return n * O + skew; }
 
-    static constexpr std::size_t work_size() {
-        const std::size_t lanes = std::max(C, O) * phases;
-        return 2 * ah * aw * lanes;
-    }
+    static constexpr std::size_t work_size() { return 2 * ah * aw * std::max(C, O) * phases; }
 
-    // y = conv(x) + bias (none for nullptr), NCHW rows of `batch` samples.
+    // Scratch, grown on the calling thread before the threads' shares (reserve).
+    template <class T>
+    struct scratch_type {
+        std::vector<T> u;  // {positions, O, C'} (+ skew): the transformed kernels or their gradient
+        struct share_scratch {
+            std::vector<T> v, m;           // a group's {positions, columns, C'} and {positions, columns, O}
+            std::vector<T> input, output;  // a sample channels last: {H, W, C}, {OH, OW, O}
+            std::vector<T> work;           // a tile's intermediate values
+        };
+        std::vector<share_scratch> shares;  // per thread
+        std::vector<T> zeros;
+        // whether the transforms may run their AVX2 code where the kernels use AVX2 (the
+        // values are the same; tests/layers/test_winograd.cpp compares the two)
+        bool vectorize = true;
+
+        void reserve(std::size_t count) {
+            grow_to(u, positions * u_stride);
+            if (shares.size() < count) shares.resize(count);
+            for (share_scratch& t : shares) {
+                grow_to(t.v, positions * v_stride(group * tiles));
+                grow_to(t.m, positions * m_stride(group * tiles));
+                grow_to(t.input, in_pixels * C);
+                grow_to(t.output, out_pixels * O);
+                grow_to(t.work, work_size());
+            }
+            grow_to(zeros, std::max(C, O) * phases);
+        }
+    };
+
+    // y = conv(x) + bias (none for nullptr), NCHW rows of `batch` samples; each thread takes
+    // whole groups.
     template <class T>
     static void forward(const T* weight, const T* bias, const T* x, T* y, std::size_t batch, scratch_type<T>& s) {
-        const std::size_t n = batch * tiles;
-        s.reserve(batch, share_count(batch));
+        const std::size_t groups = (batch + group - 1) / group, shares = share_count(groups);
+        s.reserve(std::max(shares, share_count(O)));
         kernel_transform(weight, s);
-        input_transforms(x, batch, s);
-        products(positions, [&](std::size_t xi) {
-            gemm<T>(false, true, n, O, inputs, T(1), s.v.data() + xi * v_stride(n), inputs, s.u.data() + xi * u_stride,
-                    inputs, T(0), s.m.data() + xi * m_stride(n), O);
+        for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            auto& t = s.shares[share];
+            for (std::size_t g = first; g < last; ++g) {
+                const std::size_t start = g * group, count = std::min(group, batch - start), n = count * tiles;
+                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
+                    for (std::size_t b = 0; b < count; ++b) {
+                        to_channels_last<C, in_pixels>(x + (start + b) * in_pixels * C, t.input.data());
+                        input_transform(t.input.data(), b, n, t.v.data(), s.zeros.data(), t.work.data());
+                    }
+                });
+                for (std::size_t xi = 0; xi < positions; ++xi)
+                    gemm<T>(false, true, n, O, inputs, T(1), t.v.data() + xi * v_stride(n), inputs,
+                            s.u.data() + xi * u_stride, inputs, T(0), t.m.data() + xi * m_stride(n), O);
+                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
+                    for (std::size_t b = 0; b < count; ++b) {
+                        output_transform(t.m.data(), b, n, t.output.data(), t.work.data());
+                        from_channels_last<O, out_pixels>(t.output.data(), y + (start + b) * out_pixels * O, bias);
+                    }
+                });
+            }
         });
-        output_transforms(y, bias, batch, s);
     }
 
     // dx = conv^T(dy) + bias (none for nullptr): the input gradient, or a transposed
-    // convolution's forward pass.
+    // convolution's forward pass; each thread takes whole groups.
     template <class T>
     static void backward_input(const T* weight, const T* bias, const T* dy, T* dx, std::size_t batch,
                                scratch_type<T>& s) {
-        const std::size_t n = batch * tiles;
-        s.reserve(batch, share_count(batch));
+        const std::size_t groups = (batch + group - 1) / group, shares = share_count(groups);
+        s.reserve(std::max(shares, share_count(O)));
         kernel_transform(weight, s);
-        output_adjoints(dy, batch, s);
-        products(positions, [&](std::size_t xi) {
-            gemm<T>(false, false, n, inputs, O, T(1), s.m.data() + xi * m_stride(n), O, s.u.data() + xi * u_stride,
-                    inputs, T(0), s.v.data() + xi * v_stride(n), inputs);
+        for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            auto& t = s.shares[share];
+            for (std::size_t g = first; g < last; ++g) {
+                const std::size_t start = g * group, count = std::min(group, batch - start), n = count * tiles;
+                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
+                    for (std::size_t b = 0; b < count; ++b)
+                        output_adjoint(dy + (start + b) * out_pixels * O, b, n, t.m.data(), t.output.data(),
+                                       s.zeros.data(), t.work.data());
+                });
+                for (std::size_t xi = 0; xi < positions; ++xi)
+                    gemm<T>(false, false, n, inputs, O, T(1), t.m.data() + xi * m_stride(n), O,
+                            s.u.data() + xi * u_stride, inputs, T(0), t.v.data() + xi * v_stride(n), inputs);
+                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
+                    for (std::size_t b = 0; b < count; ++b) {
+                        input_adjoint(t.v.data(), b, n, t.input.data(), t.work.data());
+                        from_channels_last<C, in_pixels>(t.input.data(), dx + (start + b) * in_pixels * C, bias);
+                    }
+                });
+            }
         });
-        input_adjoints(dx, bias, batch, s);
     }
 
-    // grad += dL/dW for dy = conv(x): {O, C, KH, KW}.
+    // grad += dL/dW for dy = conv(x): {O, C, KH, KW}. The groups in order, each one's
+    // transforms shared among the threads by sample and its products by position, each
+    // product adding the group's share to the position's sum: the same sums on any number
+    // of threads.
     template <class T>
     static void weight_gradient(const T* x, const T* dy, T* grad, std::size_t batch, scratch_type<T>& s) {
-        const std::size_t n = batch * tiles;
-        s.reserve(batch, share_count(batch));
-        input_transforms(x, batch, s);
-        output_adjoints(dy, batch, s);
-        products(positions, [&](std::size_t xi) {
-            gemm<T>(true, false, O, inputs, n, T(1), s.m.data() + xi * m_stride(n), O, s.v.data() + xi * v_stride(n),
-                    inputs, T(0), s.u.data() + xi * u_stride, inputs);
-        });
-        kernel_adjoint(grad, s);
+        s.reserve(std::max({share_count(std::min(group, batch)), share_count(O), share_count(positions)}));
+        auto& shared = s.shares[0];  // the group's transformed tiles, written by every thread
+        for (std::size_t start = 0; start < batch; start += group) {
+            const std::size_t count = std::min(group, batch - start), n = count * tiles;
+            for_each_share(count, share_count(count), [&](std::size_t share, std::size_t first, std::size_t last) {
+                auto& t = s.shares[share];
+                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
+                    for (std::size_t b = first; b < last; ++b) {
+                        to_channels_last<C, in_pixels>(x + (start + b) * in_pixels * C, t.input.data());
+                        input_transform(t.input.data(), b, n, shared.v.data(), s.zeros.data(), t.work.data());
+                        output_adjoint(dy + (start + b) * out_pixels * O, b, n, shared.m.data(), t.output.data(),
+                                       s.zeros.data(), t.work.data());
+                    }
+                });
+            });
+            const T beta = start == 0 ? T(0) : T(1);
+            for_each_share(positions, share_count(positions), [&](std::size_t, std::size_t first, std::size_t last) {
+                for (std::size_t xi = first; xi < last; ++xi)
+                    gemm<T>(true, false, O, inputs, n, T(1), shared.m.data() + xi * m_stride(n), O,
+                            shared.v.data() + xi * v_stride(n), inputs, beta, s.u.data() + xi * u_stride, inputs);
+            });
+        }
+        if (batch > 0) kernel_adjoint(grad, s);
     }
 
 private:
-    // body(xi) for each of `count` products, the threads taking whole products.
-    template <class Body>
-    static void products(std::size_t count, Body&& body) {
-        for_each_share(count, share_count(count), [&](std::size_t, std::size_t first, std::size_t last) {
-            for (std::size_t xi = first; xi < last; ++xi) body(xi);
-        });
-    }
-
-    // body(share, sample) for each sample of the batch, the threads taking whole samples, in
-    // code compiled for AVX2 where the kernels use it (call_vectorized).
-    template <class Body>
-    static void each_sample(std::size_t batch, bool vectorize, const Body& body) {
-        for_each_share(batch, share_count(batch), [&](std::size_t share, std::size_t first, std::size_t last) {
-            call_vectorized(vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
-                for (std::size_t b = first; b < last; ++b) body(share, b);
-            });
-        });
-    }
-
-    // s.v = the transformed tiles of x's samples.
-    template <class T>
-    static void input_transforms(const T* x, std::size_t batch, scratch_type<T>& s) {
-        each_sample(batch, s.vectorize, [&](std::size_t share, std::size_t b) XGAN_WINOGRAD_INLINE_LAMBDA {
-            T* image = s.input.data() + b * in_pixels * C;
-            to_channels_last<C, in_pixels>(x + b * in_pixels * C, image);
-            input_transform(image, b, batch * tiles, s.v.data(), s.zeros.data(), s.work[share].data());
-        });
-    }
-
-    // y = the output from the products s.m, plus bias (none for nullptr).
-    template <class T>
-    static void output_transforms(T* y, const T* bias, std::size_t batch, scratch_type<T>& s) {
-        each_sample(batch, s.vectorize, [&](std::size_t share, std::size_t b) XGAN_WINOGRAD_INLINE_LAMBDA {
-            T* image = s.output.data() + b * out_pixels * O;
-            output_transform(s.m.data(), b, batch * tiles, image, s.work[share].data());
-            from_channels_last<O, out_pixels>(image, y + b * out_pixels * O, bias);
-        });
-    }
-
-    // dx = the input gradient from the products s.v, plus bias (none for nullptr).
-    template <class T>
-    static void input_adjoints(T* dx, const T* bias, std::size_t batch, scratch_type<T>& s) {
-        each_sample(batch, s.vectorize, [&](std::size_t share, std::size_t b) XGAN_WINOGRAD_INLINE_LAMBDA {
-            T* image = s.input.data() + b * in_pixels * C;
-            input_adjoint(s.v.data(), b, batch * tiles, image, s.work[share].data());
-            from_channels_last<C, in_pixels>(image, dx + b * in_pixels * C, bias);
-        });
-    }
-
     // dst[p * dst_ld + c] = src[c * src_ld + p] for c in [c0, c0 + 4), p in [p0, p0 + 4): in
     // four 16-byte vectors for float, element by element otherwise.
     template <class T>
@@ -450,7 +456,8 @@ private:
     XGAN_WINOGRAD_INLINE static void transpose(const T* __restrict src, T* __restrict dst) {
         constexpr std::size_t rows4 = Rows / 4 * 4, cols4 = Cols / 4 * 4;
         for (std::size_t r = 0; r < rows4; r += 4) {
-            for (std::size_t c = 0; c < cols4; c += 4) transpose_4x4(src + r * Cols + c, Cols, dst + c * Rows + r, Rows);
+            for (std::size_t c = 0; c < cols4; c += 4)
+                transpose_4x4(src + r * Cols + c, Cols, dst + c * Rows + r, Rows);
             for (std::size_t c = cols4; c < Cols; ++c)
                 for (std::size_t i = r; i < r + 4; ++i) dst[c * Rows + i] = src[i * Cols + c];
         }
@@ -479,7 +486,7 @@ private:
         const std::size_t shares = share_count(O);
         for_each_share(O, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
             call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
-                T* work = s.work[share].data();
+                T* work = s.shares[share].work.data();
                 T* taps = work;                                   // {taps_h, taps_w, C'}
                 T* half = work + rows.taps * cols.taps * inputs;  // {ah, taps_w, C'}
                 for (std::size_t o = first; o < last; ++o) {
@@ -517,7 +524,7 @@ private:
         const std::size_t shares = share_count(O);
         for_each_share(O, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
             call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
-                T* work = s.work[share].data();
+                T* work = s.shares[share].work.data();
                 T* half = work;                            // {taps_h, aw, C'}
                 T* taps = work + rows.taps * aw * inputs;  // {taps_h, taps_w, C'}
                 for (std::size_t o = first; o < last; ++o) {
@@ -602,8 +609,8 @@ private:
     template <class T>
     XGAN_WINOGRAD_INLINE static void input_adjoint(const T* dv, std::size_t sample, std::size_t n, T* image, T* work) {
         std::fill(image, image + in_pixels * C, T(0));
-        T* half = work;                                // {ah, aw (back), C}
-        T* dropped = work + ah * aw * C;               // {ah, aw, C}
+        T* half = work;                   // {ah, aw (back), C}
+        T* dropped = work + ah * aw * C;  // {ah, aw, C}
         for (std::size_t ph = 0; ph < G.stride_h; ++ph)
             for (std::size_t pw = 0; pw < G.stride_w; ++pw)
                 for (std::size_t th = 0; th < rows.tiles(); ++th)
@@ -626,9 +633,11 @@ private:
                             for (std::size_t i = 0; i < ah; ++i) {
                                 const std::ptrdiff_t h = rows.input_index(th * rows.tile + i, ph);
                                 src[i] = half + (i * aw + j) * C;
-                                dst[i] = h < 0 || w < 0 ? dropped + (i * aw + j) * C
-                                                        : image + (static_cast<std::size_t>(h) * G.width +
-                                                                   static_cast<std::size_t>(w)) * C;
+                                dst[i] =
+                                    h < 0 || w < 0
+                                        ? dropped + (i * aw + j) * C
+                                        : image +
+                                              (static_cast<std::size_t>(h) * G.width + static_cast<std::size_t>(w)) * C;
                             }
                             combine_rows<along_h::b, C, true>(src.data(), dst.data());
                         }
@@ -666,38 +675,34 @@ private:
             }
     }
 
-    // m[xi][tile][o] = (A dy A^T)[xi] for each tile of each sample's output gradient (0 past
-    // the output), the threads taking whole samples.
+    // m[xi][tile][o] = (A dy A^T)[xi] for each tile of one sample's output gradient (NCHW;
+    // 0 past the output), `image` its channels-last copy.
     template <class T>
-    static void output_adjoints(const T* dy, std::size_t batch, scratch_type<T>& s) {
-        const std::size_t n = batch * tiles;
-        each_sample(batch, s.vectorize, [&](std::size_t share, std::size_t b) XGAN_WINOGRAD_INLINE_LAMBDA {
-            T* half = s.work[share].data();  // {ah, cols.tile, O}
-            T* image = s.output.data() + b * out_pixels * O;
-            to_channels_last<O, out_pixels>(dy + b * out_pixels * O, image);
-            for (std::size_t th = 0; th < rows.tiles(); ++th)
-                for (std::size_t tw = 0; tw < cols.tiles(); ++tw) {
-                    const std::size_t column = b * tiles + th * cols.tiles() + tw;
-                    for (std::size_t j = 0; j < cols.tile; ++j) {
-                        std::array<const T*, rows.tile> src{};
-                        std::array<T*, ah> dst{};
-                        for (std::size_t i = 0; i < rows.tile; ++i) {
-                            const std::size_t oh = th * rows.tile + i, ow = tw * cols.tile + j;
-                            src[i] = oh < G.out_h && ow < G.out_w ? image + (oh * G.out_w + ow) * O : s.zeros.data();
-                        }
-                        for (std::size_t i = 0; i < ah; ++i) dst[i] = half + (i * cols.tile + j) * O;
-                        combine_rows<along_h::a, O>(src.data(), dst.data());
+    XGAN_WINOGRAD_INLINE static void output_adjoint(const T* dy, std::size_t sample, std::size_t n, T* m, T* image,
+                                                    const T* zeros, T* work) {
+        T* half = work;  // {ah, cols.tile, O}
+        to_channels_last<O, out_pixels>(dy, image);
+        for (std::size_t th = 0; th < rows.tiles(); ++th)
+            for (std::size_t tw = 0; tw < cols.tiles(); ++tw) {
+                const std::size_t column = sample * tiles + th * cols.tiles() + tw;
+                for (std::size_t j = 0; j < cols.tile; ++j) {
+                    std::array<const T*, rows.tile> src{};
+                    std::array<T*, ah> dst{};
+                    for (std::size_t i = 0; i < rows.tile; ++i) {
+                        const std::size_t oh = th * rows.tile + i, ow = tw * cols.tile + j;
+                        src[i] = oh < G.out_h && ow < G.out_w ? image + (oh * G.out_w + ow) * O : zeros;
                     }
-                    for (std::size_t i = 0; i < ah; ++i) {
-                        std::array<const T*, cols.tile> src{};
-                        std::array<T*, aw> dst{};
-                        for (std::size_t j = 0; j < cols.tile; ++j) src[j] = half + (i * cols.tile + j) * O;
-                        for (std::size_t j = 0; j < aw; ++j)
-                            dst[j] = s.m.data() + (i * aw + j) * m_stride(n) + column * O;
-                        combine_rows<along_w::a, O>(src.data(), dst.data());
-                    }
+                    for (std::size_t i = 0; i < ah; ++i) dst[i] = half + (i * cols.tile + j) * O;
+                    combine_rows<along_h::a, O>(src.data(), dst.data());
                 }
-        });
+                for (std::size_t i = 0; i < ah; ++i) {
+                    std::array<const T*, cols.tile> src{};
+                    std::array<T*, aw> dst{};
+                    for (std::size_t j = 0; j < cols.tile; ++j) src[j] = half + (i * cols.tile + j) * O;
+                    for (std::size_t j = 0; j < aw; ++j) dst[j] = m + (i * aw + j) * m_stride(n) + column * O;
+                    combine_rows<along_w::a, O>(src.data(), dst.data());
+                }
+            }
     }
 };
 
