@@ -203,3 +203,29 @@ TEST_CASE("The Winograd form gives the same bits with AVX2 or without, on one th
     xgan::set_threads(1);
     same(two, plain);
 }
+
+TEST_CASE("The Winograd form transforms the weights again when they change, and after a weight gradient",
+          "[layers][conv][winograd]") {
+    constexpr conv_geometry g{4, 9, 9, 4, 4, 2, 2, 1, 1, 4, 4};
+    constexpr std::size_t out_c = 16, batch = 2;
+    using W = winograd_conv<g, out_c>;
+    const auto to_float = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+    const auto x = to_float(normal_values(batch * g.image_size(), 31));
+    const auto dy = to_float(normal_values(batch * out_c * g.positions(), 32));
+    const auto w1 = to_float(normal_values(out_c * g.rows(), 33));
+    auto w2 = w1;
+    w2[5] += 0.5f;  // one weight changed in place
+    const auto forward = [&](W::scratch_type<float>& s, const std::vector<float>& w) {
+        std::vector<float> y(batch * out_c * g.positions());
+        W::forward(w.data(), static_cast<const float*>(nullptr), x.data(), y.data(), batch, s);
+        return y;
+    };
+    W::scratch_type<float> fresh1, fresh2, reused;
+    const auto y1 = forward(fresh1, w1), y2 = forward(fresh2, w2);
+    REQUIRE(y1 != y2);
+    CHECK(forward(reused, w1) == y1);
+    CHECK(forward(reused, w2) == y2);  // same scratch, changed weights
+    std::vector<float> grad(w2.size(), 0.0f);
+    W::weight_gradient(x.data(), dy.data(), grad.data(), batch, reused);
+    CHECK(forward(reused, w2) == y2);  // the weight gradient used the transformed kernels' storage
+}

@@ -311,6 +311,10 @@ struct winograd_conv {
     template <class T>
     struct scratch_type {
         std::vector<T> u;  // {positions, O, C'} (+ skew): the transformed kernels or their gradient
+        // the weights u holds the transform of, when u_current: the passes of one step (the
+        // forward passes and input gradients with the same weights) transform them once
+        std::vector<T> u_weights;
+        bool u_current = false;
         struct share_scratch {
             std::vector<T> v, m;           // a group's {positions, columns, C'} and {positions, columns, O}
             std::vector<T> input, output;  // a sample channels last: {H, W, C}, {OH, OW, O}
@@ -324,6 +328,7 @@ struct winograd_conv {
 
         void reserve(std::size_t count) {
             grow_to(u, positions * u_stride);
+            grow_to(u_weights, O * G.rows());
             if (shares.size() < count) shares.resize(count);
             for (share_scratch& t : shares) {
                 grow_to(t.v, positions * v_stride(group * tiles));
@@ -404,6 +409,7 @@ struct winograd_conv {
     static void weight_gradient(const T* x, const T* dy, T* grad, std::size_t batch, scratch_type<T>& s) {
         s.reserve(std::max({share_count(std::min(group, batch)), share_count(O), share_count(positions)}));
         auto& shared = s.shares[0];  // the group's transformed tiles, written by every thread
+        s.u_current = false;         // u is about to hold the weights' gradient
         for (std::size_t start = 0; start < batch; start += group) {
             const std::size_t count = std::min(group, batch - start), n = count * tiles;
             for_each_share(count, share_count(count), [&](std::size_t share, std::size_t first, std::size_t last) {
@@ -483,6 +489,8 @@ private:
     // u[xi][o][c'] = (G g G^T)[xi] for the taps g of input channel c' = (phase, c) and output o.
     template <class T>
     static void kernel_transform(const T* weight, scratch_type<T>& s) {
+        constexpr std::size_t count = O * G.rows();
+        if (s.u_current && std::memcmp(s.u_weights.data(), weight, count * sizeof(T)) == 0) return;
         const std::size_t shares = share_count(O);
         for_each_share(O, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
             call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
@@ -516,6 +524,8 @@ private:
                 }
             });
         });
+        std::copy(weight, weight + count, s.u_weights.data());
+        s.u_current = true;
     }
 
     // grad[o][c][S a + ph][S b + pw] += (G^T du G)[a][b] for each output o and input c' = (phase, c).
