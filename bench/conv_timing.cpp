@@ -1,17 +1,21 @@
 // The two large convolutions of W3 (DCGAN, batch 64, float): D's Conv2D<64, 128, 4, 2, 1>
 // on 64 x 14 x 14 and G's ConvTranspose2D<128, 64, 4, 2, 1> on 128 x 7 x 7, each pass
-// (forward, weight gradient, input gradient) timed alone with its products run one per
-// sample ("group 1"), over groups of 4, 8 or 16 samples side by side, or over the whole
-// batch ("group 64"); the layers' Group template argument (detail/conv_groups.hpp). The layers
-// use the fastest (layers/conv2d.hpp says which and why; docs/reference/layers-conv.md has
-// the figures). Run on one thread, on a quiet machine:
+// (forward, weight gradient, input gradient) timed alone.
+//
+// Built twice: xgan_conv_timing times the layers as they compute, in Winograd form
+// (detail/winograd.hpp); xgan_conv_timing_im2col is built with XGAN_CONV_NO_WINOGRAD and
+// times the im2col form with its products run one per sample ("group 1"), over groups of
+// 4, 8 or 16 samples side by side, or over the whole batch ("group 64"); the layers' Group
+// template argument (detail/conv_groups.hpp). docs/reference/layers-conv.md has the
+// figures. Run on one thread, on a quiet machine:
 //
 //   OPENBLAS_NUM_THREADS=1 build-bench/bench/xgan_conv_timing --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true
-//   (one command line)
+//   (one command line; the same for xgan_conv_timing_im2col)
 //
-// GFLOP/s counts 2 per multiply-add of each pass's product. Built where Google Benchmark
-// (libbenchmark-dev) is installed.
+// GFLOP/s counts 2 per multiply-add of the im2col form's product for each pass (the
+// Winograd form does fewer): the rate at which a pass gets through the convolution. Built
+// where Google Benchmark (libbenchmark-dev) is installed.
 #include <cstddef>
 #include <span>
 #include <string>
@@ -78,9 +82,20 @@ void register_pass(const std::string& name, std::index_sequence<Group...>) {
      ...);
 }
 
-// "<layer>/<pass>/group <n>" for each pass and group size (0: the whole batch).
+// "<layer>/<pass>/group <n>" for each pass and group size (0: the whole batch), or
+// "<layer>/<pass>/winograd" for a layer in Winograd form (which takes no group size).
 template <class L>
 void register_layer(const std::string& name) {
+    if constexpr (L::uses_winograd) {
+        const auto add = [&]<pass Pass>(const std::string& pass_name) {
+            benchmark::RegisterBenchmark((name + "/" + pass_name + "/winograd").c_str(), run<L, 8, Pass>)
+                ->Unit(benchmark::kMillisecond);
+        };
+        add.template operator()<pass::forward>("forward");
+        add.template operator()<pass::weight_gradient>("weight_gradient");
+        add.template operator()<pass::input_gradient>("input_gradient");
+        return;
+    }
     using groups = std::index_sequence<1, 4, 8, 16, xgan::detail::all_samples>;
     register_pass<L, pass::forward>(name + "/forward", groups{});
     register_pass<L, pass::weight_gradient>(name + "/weight_gradient", groups{});
