@@ -4,19 +4,20 @@
 // Conv2DRect<InC, OutC, KH, KW, SH, SW, PH, PW> is the same with a kernel, stride and
 // padding of their own along each axis.
 //
-// How it computes: im2col (detail/im2col.hpp) lays the input's patches out as columns
-// {InC KH KW, OH OW}, and a matrix product with the weight gives the output; the input
-// gradient is the transposed product followed by col2im, the weight gradient the product
-// of the output gradient with the columns. The products run over groups of 8 samples
-// (detail::default_conv_group): the group's columns side by side, {InC KH KW, 8 OH OW},
-// one product, then a transpose to NCHW. Why not one product per sample, or one over the
-// whole batch: for DCGAN's Conv2D<64, 128, 4, 2, 1> on 64 x 14 x 14 a sample's product
-// is only 49 columns wide, too narrow for BLAS's blocking, while a whole batch's columns
-// (12.8 MB at batch 64) fall out of cache, so im2col and col2im run at memory speed. A
-// group of 8 is 392 columns wide and 1.6 MB. On W3's two large layers (batch 64, one
-// thread; bench/conv_timing.cpp) the six passes took 55.7 ms in groups of 8, 56.9 in
-// groups of 4, 56.3 in groups of 16, 62.5 one sample at a time and 63.5 over the whole
-// batch (docs/reference/layers-conv.md).
+// How it computes, in one of two forms chosen from the geometry at compile time
+// (uses_winograd; docs/reference/layers-conv.md, "How it computes"):
+// - Winograd form (detail/winograd.hpp), where the kernel is two to five strides long on
+//   each axis and the layer has channels enough (InC SH SW >= 16, OutC >= 16): DCGAN's
+//   k4 s2 layers and 3 x 3 "same" convolutions. Each pass is (m + R - 1)^2 products over
+//   transformed tiles, about half the multiply-adds of im2col's product on DCGAN's layers.
+// - im2col form otherwise: im2col (detail/im2col.hpp) lays the input's patches out as
+//   columns {InC KH KW, OH OW}, and a matrix product with the weight gives the output; the
+//   input gradient is the transposed product followed by col2im, the weight gradient the
+//   product of the output gradient with the columns. The products run over groups of 8
+//   samples (detail::default_conv_group): the group's columns side by side, one product,
+//   then a transpose to NCHW. One sample's product is too narrow for BLAS's blocking
+//   (49 columns for a 7 x 7 output), a whole batch's columns fall out of cache; the table
+//   in docs/reference/layers-conv.md ("Cost") times group sizes 1 to 64 (bench/conv_timing.cpp).
 #pragma once
 
 #include <array>

@@ -4,10 +4,12 @@
 // Output height (H - 1) Stride - 2 Padding + Kernel + OutputPadding, width likewise;
 // weight {InC, OutC, Kernel, Kernel}, bias {OutC}.
 //
-// How it computes: its forward pass is Conv2D's input gradient (a product with the
-// transposed weight, then col2im, detail/im2col.hpp) and its input gradient Conv2D's
-// forward pass (im2col, then a product). As Conv2D, the products run over groups of 8
-// samples side by side (layers/conv2d.hpp says why).
+// How it computes: its forward pass is the input gradient of Conv2D<OutC, InC, Kernel,
+// Stride, Padding> and its input gradient that convolution's forward pass, in the form
+// that convolution takes (layers/conv2d.hpp): the Winograd form (detail/winograd.hpp)
+// where it applies, e.g. DCGAN's ConvTranspose2D<128, 64, 4, 2, 1>; otherwise a product
+// with the transposed weight then col2im (detail/im2col.hpp), and im2col then a product,
+// over groups of 8 samples side by side.
 #pragma once
 
 #include <array>
