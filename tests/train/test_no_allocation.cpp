@@ -33,6 +33,11 @@ using LargeD = Sequential<Dense<15, 300>, LeakyReLU, Dropout, Dense<300, 64>, Le
 // A small convolutional GAN: G makes 3 x 6 x 6 images from 2 x 3 x 3 noise, D scores them.
 using ConvG = Sequential<Input<2, 3, 3>, ConvTranspose2D<2, 4, 4, 2, 1>, ReLU, Conv2D<4, 3, 3, 1, 1>, Tanh>;
 using ConvD = Sequential<Input<3, 6, 6>, Conv2D<3, 4, 4, 2, 1>, LeakyReLU, Conv2D<4, 1, 3>, Sigmoid>;
+// The same in Winograd form (channels enough, detail/winograd.hpp): G makes 4 x 6 x 6 images
+// from 16 x 3 x 3 noise.
+using WinogradG = Sequential<Input<16, 3, 3>, ConvTranspose2D<16, 4, 4, 2, 1>, Tanh>;
+using WinogradD = Sequential<Input<4, 6, 6>, Conv2D<4, 16, 4, 2, 1>, LeakyReLU, Flatten, Dense<144, 1>, Sigmoid>;
+static_assert(WinogradG::layer_type<0>::uses_winograd && WinogradD::layer_type<0>::uses_winograd);
 // Pooling, upsampling, reshaping and BatchNorm over channels: G makes 3 x 6 x 6 images.
 using PoolG = Sequential<Dense<5, 27>, Unflatten<3, 3, 3>, BatchNorm, ReLU, Upsample2D<4>, MaxPool2D<2>, Tanh>;
 using PoolD = Sequential<Input<3, 6, 6>, AvgPool2D<2, 1>, BatchNorm, LeakyReLU, MaxPool2D<3, 2>, Upsample2D<2>,
@@ -145,6 +150,14 @@ TEMPLATE_TEST_CASE("a training step allocates nothing after the first", "[alloca
         } const restore;
         set_threads(2);
         check_no_allocation<rebind_scalar_t<ConvG, TestType>, rebind_scalar_t<ConvD, TestType>>();
+    }
+    SECTION("convolutions in Winograd form, on one thread and two: transforms' scratch sized once") {
+        check_no_allocation<rebind_scalar_t<WinogradG, TestType>, rebind_scalar_t<WinogradD, TestType>>();
+        struct OneThreadAfterwards {
+            ~OneThreadAfterwards() { set_threads(1); }
+        } const restore;
+        set_threads(2);
+        check_no_allocation<rebind_scalar_t<WinogradG, TestType>, rebind_scalar_t<WinogradD, TestType>>();
     }
     SECTION("pooling, upsampling, Flatten, Unflatten, BatchNorm over channels: argmax indices sized once") {
         check_no_allocation<rebind_scalar_t<PoolG, TestType>, rebind_scalar_t<PoolD, TestType>>();

@@ -341,64 +341,44 @@ struct winograd_conv {
         }
     };
 
-    // y = conv(x) + bias (none for nullptr), NCHW rows of `batch` samples; each thread takes
-    // whole groups.
+    // y = conv(x) + bias (none for nullptr), NCHW rows of `batch` samples.
     template <class T>
     static void forward(const T* weight, const T* bias, const T* x, T* y, std::size_t batch, scratch_type<T>& s) {
-        const std::size_t groups = (batch + group - 1) / group, shares = share_count(groups);
-        s.reserve(std::max(shares, share_count(O)));
-        kernel_transform(weight, s);
-        for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
-            auto& t = s.shares[share];
-            for (std::size_t g = first; g < last; ++g) {
-                const std::size_t start = g * group, count = std::min(group, batch - start), n = count * tiles;
-                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
-                    for (std::size_t b = 0; b < count; ++b) {
-                        to_channels_last<C, in_pixels>(x + (start + b) * in_pixels * C, t.input.data());
-                        input_transform(t.input.data(), b, n, t.v.data(), s.zeros.data(), t.work.data());
-                    }
-                });
-                for (std::size_t xi = 0; xi < positions; ++xi)
-                    gemm<T>(false, true, n, O, inputs, T(1), t.v.data() + xi * v_stride(n), inputs,
-                            s.u.data() + xi * u_stride, inputs, T(0), t.m.data() + xi * m_stride(n), O);
-                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
-                    for (std::size_t b = 0; b < count; ++b) {
-                        output_transform(t.m.data(), b, n, t.output.data(), t.work.data());
-                        from_channels_last<O, out_pixels>(t.output.data(), y + (start + b) * out_pixels * O, bias);
-                    }
-                });
-            }
-        });
+        by_groups(
+            weight, batch, s,
+            [&](auto& t, std::size_t sample, std::size_t index, std::size_t n) XGAN_WINOGRAD_INLINE_LAMBDA {
+                to_channels_last<C, in_pixels>(x + sample * in_pixels * C, t.input.data());
+                input_transform(t.input.data(), index, n, t.v.data(), s.zeros.data(), t.work.data());
+            },
+            [&](auto& t, std::size_t n, std::size_t xi) {
+                gemm<T>(false, true, n, O, inputs, T(1), t.v.data() + xi * v_stride(n), inputs,
+                        s.u.data() + xi * u_stride, inputs, T(0), t.m.data() + xi * m_stride(n), O);
+            },
+            [&](auto& t, std::size_t sample, std::size_t index, std::size_t n) XGAN_WINOGRAD_INLINE_LAMBDA {
+                output_transform(t.m.data(), index, n, t.output.data(), t.work.data());
+                from_channels_last<O, out_pixels>(t.output.data(), y + sample * out_pixels * O, bias);
+            });
     }
 
     // dx = conv^T(dy) + bias (none for nullptr): the input gradient, or a transposed
-    // convolution's forward pass; each thread takes whole groups.
+    // convolution's forward pass.
     template <class T>
     static void backward_input(const T* weight, const T* bias, const T* dy, T* dx, std::size_t batch,
                                scratch_type<T>& s) {
-        const std::size_t groups = (batch + group - 1) / group, shares = share_count(groups);
-        s.reserve(std::max(shares, share_count(O)));
-        kernel_transform(weight, s);
-        for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
-            auto& t = s.shares[share];
-            for (std::size_t g = first; g < last; ++g) {
-                const std::size_t start = g * group, count = std::min(group, batch - start), n = count * tiles;
-                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
-                    for (std::size_t b = 0; b < count; ++b)
-                        output_adjoint(dy + (start + b) * out_pixels * O, b, n, t.m.data(), t.output.data(),
-                                       s.zeros.data(), t.work.data());
-                });
-                for (std::size_t xi = 0; xi < positions; ++xi)
-                    gemm<T>(false, false, n, inputs, O, T(1), t.m.data() + xi * m_stride(n), O,
-                            s.u.data() + xi * u_stride, inputs, T(0), t.v.data() + xi * v_stride(n), inputs);
-                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
-                    for (std::size_t b = 0; b < count; ++b) {
-                        input_adjoint(t.v.data(), b, n, t.input.data(), t.work.data());
-                        from_channels_last<C, in_pixels>(t.input.data(), dx + (start + b) * in_pixels * C, bias);
-                    }
-                });
-            }
-        });
+        by_groups(
+            weight, batch, s,
+            [&](auto& t, std::size_t sample, std::size_t index, std::size_t n) XGAN_WINOGRAD_INLINE_LAMBDA {
+                output_adjoint(dy + sample * out_pixels * O, index, n, t.m.data(), t.output.data(), s.zeros.data(),
+                               t.work.data());
+            },
+            [&](auto& t, std::size_t n, std::size_t xi) {
+                gemm<T>(false, false, n, inputs, O, T(1), t.m.data() + xi * m_stride(n), O,
+                        s.u.data() + xi * u_stride, inputs, T(0), t.v.data() + xi * v_stride(n), inputs);
+            },
+            [&](auto& t, std::size_t sample, std::size_t index, std::size_t n) XGAN_WINOGRAD_INLINE_LAMBDA {
+                input_adjoint(t.v.data(), index, n, t.input.data(), t.work.data());
+                from_channels_last<C, in_pixels>(t.input.data(), dx + sample * in_pixels * C, bias);
+            });
     }
 
     // grad += dL/dW for dy = conv(x): {O, C, KH, KW}. The groups in order, each one's
@@ -434,6 +414,32 @@ struct winograd_conv {
     }
 
 private:
+    // The forward and input-gradient passes: the kernels transformed, then each group of
+    // samples, the threads taking whole groups: in(share's scratch, sample, its index in the
+    // group, the group's columns) for each of its samples, product(scratch, columns, xi) for
+    // each position, out(...) for each sample; in and out compiled for AVX2 where the
+    // kernels use it (call_vectorized).
+    template <class T, class In, class Product, class Out>
+    static void by_groups(const T* weight, std::size_t batch, scratch_type<T>& s, const In& in,
+                          const Product& product, const Out& out) {
+        const std::size_t groups = (batch + group - 1) / group, shares = share_count(groups);
+        s.reserve(std::max(shares, share_count(O)));
+        kernel_transform(weight, s);
+        for_each_share(groups, shares, [&](std::size_t share, std::size_t first, std::size_t last) {
+            auto& t = s.shares[share];
+            for (std::size_t g = first; g < last; ++g) {
+                const std::size_t start = g * group, count = std::min(group, batch - start), n = count * tiles;
+                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
+                    for (std::size_t b = 0; b < count; ++b) in(t, start + b, b, n);
+                });
+                for (std::size_t xi = 0; xi < positions; ++xi) product(t, n, xi);
+                call_vectorized(s.vectorize, [&]() XGAN_WINOGRAD_INLINE_LAMBDA {
+                    for (std::size_t b = 0; b < count; ++b) out(t, start + b, b, n);
+                });
+            }
+        });
+    }
+
     // dst[p * dst_ld + c] = src[c * src_ld + p] for c in [c0, c0 + 4), p in [p0, p0 + 4): in
     // four 16-byte vectors for float, element by element otherwise.
     template <class T>
