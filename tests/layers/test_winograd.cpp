@@ -75,7 +75,8 @@ reference direct(std::size_t batch, const std::vector<double>& x, const std::vec
                                 const long h = long(i * G.stride_h + a) - long(G.pad_h);
                                 const long v = long(j * G.stride_w + e) - long(G.pad_w);
                                 if (h < 0 || v < 0 || h >= long(G.height) || v >= long(G.width)) continue;
-                                const std::size_t in = ((b * C + c) * G.height + std::size_t(h)) * G.width + std::size_t(v);
+                                const std::size_t in =
+                                    ((b * C + c) * G.height + std::size_t(h)) * G.width + std::size_t(v);
                                 const std::size_t k = ((o * C + c) * G.kernel_h + a) * G.kernel_w + e;
                                 sum += w[k] * x[in];
                                 r.dx[in] += w[k] * dy[out];

@@ -42,6 +42,7 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
 #include <xgan/detail/blas.hpp>
 #include <xgan/detail/conv_groups.hpp>
 #include <xgan/detail/cpu_dispatch.hpp>
@@ -210,23 +211,6 @@ void call_vectorized(bool allowed, const Body& body) {
     body();
 }
 
-// One axis of a convolution in Winograd form: R = K / S taps per phase, tiles of m outputs.
-struct winograd_axis {
-    std::size_t extent, kernel, stride, pad, out;
-    std::size_t taps, tile;
-
-    constexpr std::size_t alpha() const { return tile + taps - 1; }
-    constexpr std::size_t tiles() const { return (out + tile - 1) / tile; }
-    // The phase-plane positions the convolution reads: out + taps - 1.
-    constexpr std::size_t used() const { return out + taps - 1; }
-    // Plane position v of phase p reads input index S v + p - P: -1 where that lies outside
-    // the input or v outside the positions used.
-    constexpr std::ptrdiff_t input_index(std::size_t v, std::size_t p) const {
-        const std::ptrdiff_t i = static_cast<std::ptrdiff_t>(stride * v + p) - static_cast<std::ptrdiff_t>(pad);
-        return v < used() && i >= 0 && i < static_cast<std::ptrdiff_t>(extent) ? i : -1;
-    }
-};
-
 // The tile m with the fewest transformed positions per output, tiles() alpha, among those
 // with alpha <= MaxAlpha (ties to the smaller alpha, whose rounding is smaller).
 constexpr std::size_t winograd_tile(std::size_t out, std::size_t taps, std::size_t max_alpha) {
@@ -241,13 +225,37 @@ constexpr std::size_t winograd_tile(std::size_t out, std::size_t taps, std::size
     return best;
 }
 
+// One axis of a convolution in Winograd form: R = K / S taps per phase, tiles of m outputs.
+struct winograd_axis {
+    std::size_t extent, kernel, stride, pad, out;
+    std::size_t taps, tile;
+
+    // The axis of an input `extent` long, with the tile that needs the fewest positions.
+    static constexpr winograd_axis of(std::size_t extent, std::size_t kernel, std::size_t stride, std::size_t pad,
+                                      std::size_t out, std::size_t max_alpha) {
+        const std::size_t taps = kernel / stride;
+        return {extent, kernel, stride, pad, out, taps, winograd_tile(out, taps, max_alpha)};
+    }
+
+    constexpr std::size_t alpha() const { return tile + taps - 1; }
+    constexpr std::size_t tiles() const { return (out + tile - 1) / tile; }
+    // The phase-plane positions the convolution reads: out + taps - 1.
+    constexpr std::size_t used() const { return out + taps - 1; }
+    // Plane position v of phase p reads input index S v + p - P: -1 where that lies outside
+    // the input or v outside the positions used.
+    constexpr std::ptrdiff_t input_index(std::size_t v, std::size_t p) const {
+        const std::ptrdiff_t i = static_cast<std::ptrdiff_t>(stride * v + p) - static_cast<std::ptrdiff_t>(pad);
+        return v < used() && i >= 0 && i < static_cast<std::ptrdiff_t>(extent) ? i : -1;
+    }
+};
+
 // The largest alpha the layers use: 6, i.e. F(4, 2) and F(4, 3). Larger tiles need fewer
 // multiplications (F(7, 2) covers DCGAN's 7 x 7 planes in one tile, 64 positions instead of
 // 100) but their transforms amplify rounding: tests/layers/test_winograd.cpp measures both.
 inline constexpr std::size_t winograd_default_alpha = 6;
 
 // Whether a convolution of geometry G with OutC output channels is computed in Winograd
-// form: a kernel of at least two whole strides along each axis, and enough channels that
+// form: a kernel of two to five whole strides along each axis, and enough channels that
 // the products, not the transforms, dominate. Defining XGAN_CONV_NO_WINOGRAD turns it off
 // (the im2col form everywhere; bench/conv_timing.cpp compares the two).
 template <conv_geometry G, std::size_t OutC>
@@ -268,20 +276,10 @@ constexpr bool winograd_applies() {
 template <conv_geometry G, std::size_t OutC, std::size_t MaxAlpha = winograd_default_alpha>
 struct winograd_conv {
     static constexpr std::size_t C = G.channels, O = OutC;
-    static constexpr winograd_axis rows{G.height,
-                                        G.kernel_h,
-                                        G.stride_h,
-                                        G.pad_h,
-                                        G.out_h,
-                                        G.kernel_h / G.stride_h,
-                                        winograd_tile(G.out_h, G.kernel_h / G.stride_h, MaxAlpha)};
-    static constexpr winograd_axis cols{G.width,
-                                        G.kernel_w,
-                                        G.stride_w,
-                                        G.pad_w,
-                                        G.out_w,
-                                        G.kernel_w / G.stride_w,
-                                        winograd_tile(G.out_w, G.kernel_w / G.stride_w, MaxAlpha)};
+    static constexpr winograd_axis rows =
+        winograd_axis::of(G.height, G.kernel_h, G.stride_h, G.pad_h, G.out_h, MaxAlpha);
+    static constexpr winograd_axis cols =
+        winograd_axis::of(G.width, G.kernel_w, G.stride_w, G.pad_w, G.out_w, MaxAlpha);
     using along_h = toom_cook<rows.tile, rows.taps>;
     using along_w = toom_cook<cols.tile, cols.taps>;
     static constexpr std::size_t ah = rows.alpha(), aw = cols.alpha();
