@@ -438,8 +438,8 @@ private:
         });
     }
 
-    // dst[p * dst_ld + c] = src[c * src_ld + p] for c in [c0, c0 + 4), p in [p0, p0 + 4): in
-    // four 16-byte vectors for float, element by element otherwise.
+    // dst[j * dst_ld + i] = src[i * src_ld + j] for i, j < 4: in four 16-byte vectors for
+    // float, element by element otherwise.
     template <class T>
     XGAN_WINOGRAD_INLINE static void transpose_4x4(const T* src, std::size_t src_ld, T* dst, std::size_t dst_ld) {
 #if defined(__GNUC__) || defined(__clang__)
