@@ -7915,8 +7915,8 @@ public:
                                       InC * KH * KW, OutC, rng);
     }
 
-    // y = W im2col(x) + b, Group samples per product (detail::all_samples: the whole batch);
-    // bench/conv_timing.cpp compares group sizes. The backward passes use the same groups.
+    // y = conv(x) + b; in im2col form Group samples per product (detail::all_samples: the whole
+    // batch), the backward passes the same (the Winograd form ignores Group, having its own).
     template <std::size_t Group = detail::default_conv_group>
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
@@ -8238,8 +8238,8 @@ public:
                                       InC, rng);
     }
 
-    // y = col2im(W^T x) + b, W viewed as {InC, OutC K K}, Group samples per product
-    // (detail::all_samples: the whole batch). The backward passes use the same groups.
+    // y = convT(x) + b; in im2col form col2im(W^T x) + b over Group samples per product, the
+    // backward passes the same (the Winograd form ignores Group, having its own).
     template <std::size_t Group = detail::default_conv_group>
     void forward(std::span<const T> params, std::span<const T> /*buffers*/, const matrix<T>& x, matrix<T>& y,
                  cache_type& cache, const ForwardContext& /*context*/) const {
