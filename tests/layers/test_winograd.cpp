@@ -228,5 +228,5 @@ TEST_CASE("The Winograd form transforms the weights again when they change, and 
     CHECK(forward(reused, w2) == y2);  // same scratch, changed weights
     std::vector<float> grad(w2.size(), 0.0f);
     W::weight_gradient(x.data(), dy.data(), grad.data(), batch, reused);
-    CHECK(forward(reused, w2) == y2);  // the weight gradient used the transformed kernels' storage
+    CHECK(forward(reused, w2) == y2);  // a weight gradient in between leaves the transformed kernels
 }

@@ -308,7 +308,7 @@ struct winograd_conv {
     // Scratch, grown on the calling thread before the threads' shares (reserve).
     template <class T>
     struct scratch_type {
-        std::vector<T> u;  // {positions, O, C'} (+ skew): the transformed kernels or their gradient
+        std::vector<T> u, du;  // {positions, O, C'} (+ skew): the transformed kernels, their gradient
         // the weights u holds the transform of, when u_current: the passes of one step (the
         // forward passes and input gradients with the same weights) transform them once
         std::vector<T> u_weights;
@@ -326,6 +326,7 @@ struct winograd_conv {
 
         void reserve(std::size_t count) {
             grow_to(u, positions * u_stride);
+            grow_to(du, positions * u_stride);
             grow_to(u_weights, O * G.rows());
             if (shares.size() < count) shares.resize(count);
             for (share_scratch& t : shares) {
@@ -387,7 +388,6 @@ struct winograd_conv {
     static void weight_gradient(const T* x, const T* dy, T* grad, std::size_t batch, scratch_type<T>& s) {
         s.reserve(std::max({share_count(std::min(group, batch)), share_count(O), share_count(positions)}));
         auto& shared = s.shares[0];  // the group's transformed tiles, written by every thread
-        s.u_current = false;         // u is about to hold the weights' gradient
         for (std::size_t start = 0; start < batch; start += group) {
             const std::size_t count = std::min(group, batch - start), n = count * tiles;
             for_each_share(count, share_count(count), [&](std::size_t share, std::size_t first, std::size_t last) {
@@ -405,7 +405,7 @@ struct winograd_conv {
             for_each_share(positions, share_count(positions), [&](std::size_t, std::size_t first, std::size_t last) {
                 for (std::size_t xi = first; xi < last; ++xi)
                     gemm<T>(true, false, O, inputs, n, T(1), shared.m.data() + xi * m_stride(n), O,
-                            shared.v.data() + xi * v_stride(n), inputs, beta, s.u.data() + xi * u_stride, inputs);
+                            shared.v.data() + xi * v_stride(n), inputs, beta, s.du.data() + xi * u_stride, inputs);
             });
         }
         if (batch > 0) kernel_adjoint(grad, s);
@@ -545,7 +545,8 @@ private:
                     for (std::size_t j = 0; j < aw; ++j) {
                         std::array<const T*, ah> src{};
                         std::array<T*, rows.taps> dst{};
-                        for (std::size_t i = 0; i < ah; ++i) src[i] = s.u.data() + (i * aw + j) * u_stride + o * inputs;
+                        for (std::size_t i = 0; i < ah; ++i)
+                            src[i] = s.du.data() + (i * aw + j) * u_stride + o * inputs;
                         for (std::size_t a = 0; a < rows.taps; ++a) dst[a] = half + (a * aw + j) * inputs;
                         combine_rows<along_h::gt, inputs>(src.data(), dst.data());
                     }
