@@ -39,6 +39,7 @@
 #include <xgan/io/csv_log.hpp>
 #include <xgan/io/image_dataset.hpp>
 #include <xgan/io/image_grid.hpp>
+#include <xgan/io/progress.hpp>
 #include <xgan/io/training_plot.hpp>
 #include <xgan/layers/dense.hpp>
 #include <xgan/layers/dropout.hpp>

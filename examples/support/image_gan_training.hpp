@@ -9,7 +9,9 @@
 // the log into training.png. A resumed run equals an uninterrupted one: the checkpoint
 // holds the trainer's whole state and the data order follows from the seed and the step
 // count; the log loses the rows a killed run wrote after its last checkpoint, which the
-// resumed run writes again.
+// resumed run writes again. train_on_images builds the trainer and resumes it; the loop
+// itself is train_image_gan's (support/image_training.cpp), compiled once in the examples'
+// support library, which sees the trainer as an ImageGan.
 //
 // Every --fcd-every steps the log's column fcd holds the Frechet classifier distance of
 // --fcd-samples samples (support/image_quality.hpp; nan on the other rows), the progress
@@ -26,16 +28,11 @@
 #pragma once
 
 #include <cstddef>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
-#include <iostream>
-#include <limits>
-#include <optional>
-#include <span>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -45,11 +42,7 @@
 #include <xgan/core/tensor.hpp>
 #include <xgan/core/threads.hpp>
 #include <xgan/io/checkpoint.hpp>
-#include <xgan/io/csv_log.hpp>
 #include <xgan/io/image_dataset.hpp>
-#include <xgan/io/image_grid.hpp>
-#include <xgan/io/progress.hpp>
-#include <xgan/io/training_plot.hpp>
 #include <xgan/optim/adam.hpp>
 #include <xgan/train/step_stats.hpp>
 
@@ -57,7 +50,6 @@
 #include <xgan/distributed/mpi.hpp>
 #endif
 
-#include "image_quality.hpp"
 #include "image_run.hpp"
 
 namespace xgan_examples {
@@ -131,6 +123,82 @@ int run_image_example(int& argc, char**& argv, const ImageRunSettings& s, const 
     }
 }
 
+// What the training loop needs of a trainer, behind virtual calls: the loop, the log, the
+// plots and the grids (train_image_gan, support/image_training.cpp) are compiled once in
+// the examples' support library, not once for each pair of networks an example can train.
+class ImageGan {
+public:
+    virtual ~ImageGan() = default;
+    virtual std::uint64_t steps() const = 0;
+    // One step on the whole step's rows (under --distributed: this rank's share of them,
+    // and the monitors averaged over the ranks).
+    virtual xgan::StepStats step(const xgan::matrix<float>& rows) = 0;
+    virtual xgan::matrix<float> generate(const xgan::matrix<float>& noise) = 0;
+    virtual void save(const std::filesystem::path& checkpoint) = 0;
+};
+
+// What train_image_gan needs to know of a run besides its settings: the generator's noise
+// size, the ranks (1 unless --distributed), and whether this rank prints and writes the
+// folder's files (rank 0).
+struct ImageGanRun {
+    std::size_t latent = 0;
+    std::size_t ranks = 1;
+    bool writer = true;
+    bool distributed = false;
+};
+
+// Trains gan on data as the header says (the settings' steps, output folder, grids, FCD
+// and log), from the step gan is at; returns main's exit code.
+int train_image_gan(const ImageRunSettings& s, xgan::ImageDataset& data, ImageGan& gan, const ImageGanRun& run,
+                    const std::string& networks, const std::string& plot_title);
+
+// Throws, before anything is written, unless data holds at least one step's rows.
+void check_image_data(const ImageRunSettings& s, const xgan::ImageDataset& data, std::size_t rows_per_step);
+
+// An AdversarialTrainer as an ImageGan.
+template <class Trainer>
+class TrainerImageGan final : public ImageGan {
+public:
+    TrainerImageGan(Trainer& trainer, std::size_t batch, std::size_t ranks)
+        : trainer_(trainer), real_({batch, Trainer::discriminator_type::input_size}), ranks_(ranks) {}
+
+    std::uint64_t steps() const override { return trainer_.steps(); }
+
+    xgan::StepStats step(const xgan::matrix<float>& rows) override {
+#ifdef XGAN_EXAMPLES_MPI
+        if constexpr (distributed_v<Trainer>) {
+            xgan::mpi::take_shard(rows, real_);
+            xgan::StepStats stats = trainer_.step(real_);
+            xgan::mpi::average_buffers(trainer_);  // BatchNorm's running statistics
+            double values[4] = {stats.d_loss, stats.d_accuracy, stats.g_loss, stats.d_fake};
+            MPI_Allreduce(MPI_IN_PLACE, values, 4, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+            for (double& v : values) v /= static_cast<double>(ranks_);
+            stats.d_loss = values[0];
+            stats.d_score = -values[0];
+            stats.d_accuracy = values[1];
+            stats.g_loss = values[2];
+            stats.d_fake = values[3];
+            return stats;
+        }
+#endif
+        return trainer_.step(rows);
+    }
+
+    xgan::matrix<float> generate(const xgan::matrix<float>& noise) override { return trainer_.generate(noise); }
+
+    void save(const std::filesystem::path& checkpoint) override {
+#ifdef XGAN_EXAMPLES_MPI
+        if constexpr (distributed_v<Trainer>) return xgan::mpi::save_checkpoint(trainer_, checkpoint);
+#endif
+        xgan::save_checkpoint(trainer_, checkpoint);
+    }
+
+private:
+    Trainer& trainer_;
+    [[maybe_unused]] xgan::matrix<float> real_;  // this rank's rows under --distributed
+    [[maybe_unused]] std::size_t ranks_;
+};
+
 // Trains a Trainer (an xgan::AdversarialTrainer) as the header says. options.seed is
 // set from the settings. `networks` is printed after the line describing the data (the
 // networks' descriptions); `plot_title` heads training.png. Throws on bad data or a
@@ -140,20 +208,15 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
                     const std::string& plot_title) {
     using G = typename Trainer::generator_type;
     using D = typename Trainer::discriminator_type;
-    using T = typename Trainer::value_type;
-    const std::filesystem::path out = s.output;
-    const auto checkpoint = out / "checkpoint.npz";
-    constexpr bool distributed = distributed_v<Trainer>;
-    std::size_t ranks = 1;
-    bool writer = true;  // the rank that prints and writes the folder's files
+    static_assert(std::is_same_v<typename Trainer::value_type, float>,
+                  "the examples' training loop (support/image_training.cpp) is compiled for float");
+    ImageGanRun run{.latent = G::input_size, .distributed = distributed_v<Trainer>};
 #ifdef XGAN_EXAMPLES_MPI
-    if constexpr (distributed) {
-        ranks = static_cast<std::size_t>(xgan::mpi::size());
-        writer = xgan::mpi::rank() == 0;
+    if constexpr (distributed_v<Trainer>) {
+        run.ranks = static_cast<std::size_t>(xgan::mpi::size());
+        run.writer = xgan::mpi::rank() == 0;
     }
 #endif
-    const std::size_t global_batch = s.batch * ranks;  // rows per step, over all ranks
-
     xgan::ImageDataset data(s.data);
     data.check_input_size<D>();  // D's input size at compile time vs the file's images
     using image = typename D::input_shape;
@@ -162,137 +225,26 @@ int train_on_images(const ImageRunSettings& s, typename Trainer::Options options
             throw std::invalid_argument("the discriminator reads " + image::text() + " images but " + s.data +
                                         " holds " + std::to_string(data.rows()) + "x" + std::to_string(data.cols()) +
                                         " images");
-    const std::size_t batches_per_epoch = data.batches_per_epoch(global_batch);
-    if (batches_per_epoch == 0)
-        throw std::invalid_argument(s.data + " holds fewer images than one batch of " + std::to_string(global_batch));
-
-    const std::uint64_t total_steps = s.epochs > 0 ? s.epochs * batches_per_epoch : s.steps;
-    // Reads the classifier before the folder is touched; under --distributed rank 0 alone
-    // measures the FCD, so the other ranks neither read the classifier nor spend the time
-    // to pass the training images through it.
-    ImageRunSettings fcd_settings = s;
-    if (!writer) fcd_settings.fcd_every = 0;
-    const FcdMonitor<T, G::input_size> fcd(fcd_settings, data);
+    check_image_data(s, data, s.batch * run.ranks);
 
     options.seed = s.seed;
     Trainer trainer(options);
     // Under --distributed: every rank a replica of the same networks with its own noise,
     // checkpoints with every rank's Rng, and the monitors of the whole N x --batch step
     // (each rank's means, averaged).
-    auto save = [&] {
 #ifdef XGAN_EXAMPLES_MPI
-        if constexpr (distributed) return xgan::mpi::save_checkpoint(trainer, checkpoint);
-#endif
-        xgan::save_checkpoint(trainer, checkpoint);
-    };
-    auto step = [&](const xgan::matrix<T>& rows, xgan::matrix<T>& real) {
-#ifdef XGAN_EXAMPLES_MPI
-        if constexpr (distributed) {
-            xgan::mpi::take_shard(rows, real);
-            xgan::StepStats stats = trainer.step(real);
-            xgan::mpi::average_buffers(trainer);  // BatchNorm's running statistics
-            double values[4] = {stats.d_loss, stats.d_accuracy, stats.g_loss, stats.d_fake};
-            MPI_Allreduce(MPI_IN_PLACE, values, 4, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-            for (double& v : values) v /= static_cast<double>(ranks);
-            stats.d_loss = values[0];
-            stats.d_score = -values[0];
-            stats.d_accuracy = values[1];
-            stats.g_loss = values[2];
-            stats.d_fake = values[3];
-            return stats;
-        }
-#endif
-        (void)real;
-        return trainer.step(rows);
-    };
-#ifdef XGAN_EXAMPLES_MPI
-    if constexpr (distributed) {
+    if constexpr (distributed_v<Trainer>) {
         if (s.resume.empty()) xgan::mpi::prepare(trainer, s.seed);
         else xgan::mpi::load_checkpoint(trainer, s.resume);
     }
 #endif
     if (!s.resume.empty()) {
-        if constexpr (!distributed) xgan::load_checkpoint(trainer, s.resume);
-        if (writer)
+        if constexpr (!distributed_v<Trainer>) xgan::load_checkpoint(trainer, s.resume);
+        if (run.writer)
             std::printf("resumed %s at step %llu\n", s.resume.c_str(), static_cast<unsigned long long>(trainer.steps()));
     }
-
-    // Puts the data where the step count says it is: the current epoch's order, and as
-    // many of its batches drawn as steps have passed in it. Under --distributed every
-    // rank draws the whole step's rows and keeps its own (take_shard).
-    xgan::matrix<T> rows({global_batch, D::input_size});
-    xgan::matrix<T> real({s.batch, D::input_size});
-    xgan::Rng order_rng = epoch_rng(s.seed, trainer.steps() / batches_per_epoch);
-    for (std::uint64_t i = 0; i < trainer.steps() % batches_per_epoch; ++i) data.next_batch(rows, order_rng);
-
-    // One fixed noise batch for every grid, independent of the training's Rng.
-    xgan::matrix<T> grid_noise({64, G::input_size});
-    xgan::Rng(s.seed + 1).fill_normal(std::span<T>(grid_noise.data(), grid_noise.size()));
-
-    if (writer) {
-        std::printf("%s: %zu images of %zux%zu, %zu batches of %zu per epoch", s.data.c_str(), data.size(), data.rows(),
-                    data.cols(), batches_per_epoch, global_batch);
-        if (distributed) std::printf(" (%zu rank%s x %zu)", ranks, ranks == 1 ? "" : "s", s.batch);
-        std::printf("\n");
-        std::fputs(networks.c_str(), stdout);
-    }
-
-    // Everything read and checked: only now touch the output folder (rank 0's alone).
-    if (writer && s.overwrite) delete_previous_run(out);
-    if (writer) std::filesystem::create_directories(out);
-    std::optional<xgan::CsvLog> log;
-    if (writer) {
-        log.emplace(out / "log.csv", std::vector<std::string>{"fcd"});
-        if (const std::size_t removed = log->truncate_after(trainer.steps()))
-            std::printf("%s: removed the %zu row(s) logged after step %llu, the checkpoint's\n",
-                        log->path().string().c_str(), removed, static_cast<unsigned long long>(trainer.steps()));
-    }
-    std::ostringstream elsewhere;  // the other ranks' progress bar goes nowhere
-    xgan::Progress progress(total_steps, writer ? static_cast<std::ostream&>(std::cerr) : elsewhere,
-                            {.start_step = trainer.steps(), .label = "training"});
-    std::filesystem::path last_grid;
-    double last_fcd = std::numeric_limits<double>::quiet_NaN();
-    while (trainer.steps() < total_steps) {
-        if (trainer.steps() % batches_per_epoch == 0) order_rng = epoch_rng(s.seed, trainer.steps() / batches_per_epoch);
-        data.next_batch(rows, order_rng);
-        const xgan::StepStats stats = step(rows, real);
-        const double distance = writer && fcd.due(stats.step) ? fcd.measure(trainer)
-                                                              : std::numeric_limits<double>::quiet_NaN();
-        if (std::isfinite(distance)) last_fcd = distance;
-        if (writer) log->append(stats, {distance});
-        char extra[96];
-        const int used = std::snprintf(extra, sizeof extra, "D(real) %.3f  D score %.3f  G loss %.3f",
-                                       stats.d_accuracy, stats.d_score, stats.g_loss);
-        if (std::isfinite(last_fcd) && used > 0 && static_cast<std::size_t>(used) < sizeof extra)
-            std::snprintf(extra + used, sizeof extra - static_cast<std::size_t>(used), "  FCD %.1f", last_fcd);
-        progress.update(stats.step, extra);
-        if (stats.step % s.grid_every == 0 || stats.step == total_steps) {
-            char name[64];
-            std::snprintf(name, sizeof name, "samples_%06llu.png", static_cast<unsigned long long>(stats.step));
-            last_grid = out / name;
-            if (writer)
-                xgan::save_image_grid(last_grid, trainer.generate(grid_noise), data.rows(), data.cols(), 8, {},
-                                      {.scale = 2});
-            save();
-        }
-    }
-    progress.finish();
-    if (!writer) return 0;
-    log.reset();
-    const xgan::TrainingLog written = xgan::read_csv_log(out / "log.csv");
-    xgan::save_training_plot(out / "training.png", written, {.title = plot_title});
-    bool measured = false;
-    for (const xgan::LogRow& row : written.rows) measured = measured || std::isfinite(row.extra.at(0));
-    if (measured) {
-        xgan::save_column_plot(out / "fcd.png", written, "fcd",
-                               {.title = plot_title + ": FCD, lower is better",
-                                .y_label = "FCD, " + std::to_string(s.fcd_samples) + " samples"});
-        std::printf("wrote %s (the FCD, last %.2f)\n", (out / "fcd.png").string().c_str(), last_fcd);
-    }
-    std::printf("wrote %s (last samples), %s, %s and %s\n", last_grid.string().c_str(),
-                (out / "training.png").string().c_str(), (out / "log.csv").string().c_str(),
-                checkpoint.string().c_str());
-    return 0;
+    TrainerImageGan<Trainer> gan(trainer, s.batch, run.ranks);
+    return train_image_gan(s, data, gan, run, networks, plot_title);
 }
 
 }  // namespace xgan_examples

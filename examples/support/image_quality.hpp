@@ -20,35 +20,36 @@
 #include <xgan/io/image_dataset.hpp>
 #include <xgan/metrics/fashion_classifier.hpp>
 
+#include "image_gan_training.hpp"
 #include "image_run.hpp"
 
 namespace xgan_examples {
 
-template <class T, std::size_t Latent>
+// Holds the classifier, the training images' statistics and the fixed noise.
 class FcdMonitor {
 public:
     // Loads the classifier and the training images' feature statistics, unless
     // --fcd-every is 0. Throws (naming the file) when the classifier cannot be read or
-    // the images are not 28x28.
-    FcdMonitor(const ImageRunSettings& s, const xgan::ImageDataset& data) : every_(s.fcd_every) {
+    // the images are not 28x28. latent: the generator's noise size.
+    FcdMonitor(const ImageRunSettings& s, const xgan::ImageDataset& data, std::size_t latent)
+        : every_(s.fcd_every), latent_(latent) {
         if (every_ == 0) return;
         fcd_.emplace(xgan::load_fashion_classifier(s.classifier), data);
-        noise_.resize({s.fcd_samples, Latent});
-        xgan::Rng(s.seed + 2).fill_normal(std::span<T>(noise_.data(), noise_.size()));
+        noise_.resize({s.fcd_samples, latent});
+        xgan::Rng(s.seed + 2).fill_normal(std::span<float>(noise_.data(), noise_.size()));
     }
 
     bool due(std::uint64_t step) const { return every_ > 0 && step % every_ == 0; }
 
-    // The FCD of trainer.generate(the fixed noise), generated 500 samples at a time.
-    template <class Trainer>
-    double measure(Trainer& trainer) const {
+    // The FCD of gan.generate(the fixed noise), generated 500 samples at a time.
+    double measure(ImageGan& gan) const {
         const std::size_t n = noise_.shape()[0], pixels = xgan::FashionClassifier::input_size;
-        xgan::matrix<T> images({n, pixels}), chunk;
+        xgan::matrix<float> images({n, pixels}), chunk;
         for (std::size_t begin = 0; begin < n; begin += 500) {
             const std::size_t rows = std::min<std::size_t>(500, n - begin);
-            chunk.resize({rows, Latent});
-            std::copy_n(noise_.begin() + static_cast<std::ptrdiff_t>(begin * Latent), rows * Latent, chunk.begin());
-            const auto samples = trainer.generate(chunk);
+            chunk.resize({rows, latent_});
+            std::copy_n(noise_.begin() + static_cast<std::ptrdiff_t>(begin * latent_), rows * latent_, chunk.begin());
+            const xgan::matrix<float> samples = gan.generate(chunk);
             std::copy(samples.begin(), samples.end(), images.begin() + static_cast<std::ptrdiff_t>(begin * pixels));
         }
         return (*fcd_)(images);
@@ -56,8 +57,9 @@ public:
 
 private:
     std::uint64_t every_;
+    std::size_t latent_;
     std::optional<xgan::FrechetClassifierDistance> fcd_;
-    xgan::matrix<T> noise_;
+    xgan::matrix<float> noise_;
 };
 
 }  // namespace xgan_examples
